@@ -1,0 +1,85 @@
+# mprof: build, test, demo, bench.  See README.md.
+#
+#   make          build/libmprof.so (and build/mprof)
+#   make deps     install missing Debian packages (apt-get, as root or via sudo)
+#   make check    deps + build + unit tests + integration tests
+#   make demo     profile the bundled demo program and print its top sites
+#   make bench    overhead benchmarks (not tests: nothing is asserted)
+
+CC      ?= cc
+CXX     ?= c++
+B       := build
+PREFIX  ?= /usr/local
+
+WARN    := -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -D_GNU_SOURCE -fPIC -pthread $(WARN)
+LIB_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec
+LIBS    := -lunwind -ldw -lelf -lz -ldl -lm -pthread
+
+CORE_SRC    := $(wildcard core/*.c)
+PRELOAD_SRC := $(wildcard preload/*.c)
+TOOLS_SRC   := $(wildcard tools/*.c)
+CORE_OBJ    := $(CORE_SRC:%.c=$(B)/%.o)
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
+TOOLS_OBJ   := $(TOOLS_SRC:%.c=$(B)/%.o)
+UNIT_SRC    := $(wildcard test/unit/test_*.c)
+UNIT_BIN    := $(UNIT_SRC:%.c=$(B)/%)
+
+LIBMPROF := $(B)/libmprof.so
+TOOL     := $(if $(TOOLS_SRC),$(B)/mprof)
+
+.PHONY: all deps check unit integration demo bench install clean
+all: $(LIBMPROF) $(TOOL)
+
+$(B)/core/%.o $(B)/preload/%.o: CFLAGS += $(LIB_CFLAGS)
+# The shim defines malloc itself: GCC must not turn malloc+memset into a
+# call to calloc (ours) or assume malloc/free never re-enter.
+$(B)/preload/%.o: CFLAGS += -fno-builtin
+$(B)/%.o: %.c $(wildcard core/*.h preload/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Icore -c $< -o $@
+
+# -z nodelete: a program that dlopens and dlcloses us must not unmap code
+# that its other threads may be running.
+$(LIBMPROF): $(CORE_OBJ) $(PRELOAD_OBJ)
+	$(CC) -shared -Wl,-z,nodelete -Wl,--no-undefined -o $@ $^ $(LIBS)
+
+$(B)/mprof: $(TOOLS_OBJ) $(CORE_OBJ)
+	$(CC) -o $@ $^ $(LIBS)
+
+# Unit tests link core/ without the shim.
+$(B)/test/unit/%: test/unit/%.c $(CORE_OBJ) $(wildcard test/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Icore -Itest/unit -o $@ $< $(CORE_OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; CK_DEFAULT_TIMEOUT=120 $$t; done
+
+# Each fragment adds its own targets (integration, bench, demo programs).
+include $(wildcard test/*/*.mk)
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+
+DEPS_PKGS := libunwind-dev libdw-dev libelf-dev zlib1g-dev check pkg-config \
+             libjemalloc-dev libjemalloc2 google-perftools libgoogle-perftools-dev \
+             golang-go heaptrack g++ make
+deps:
+	@missing=$$(for p in $(DEPS_PKGS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then echo "deps: all installed"; exit 0; fi; \
+	echo "deps: installing$$(echo ' '$$missing)"; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	$$SUDO apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/bin
+	install -m 644 $(LIBMPROF) $(DESTDIR)$(PREFIX)/lib/
+	$(if $(TOOL),install -m 755 $(TOOL) $(DESTDIR)$(PREFIX)/bin/)
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,178 @@
+/*
+ * addrmap.c: the sampled-address map (see addrmap.h).
+ *
+ * SHARDS independent chained hash tables, chosen by address hash, each with
+ * its own lock, so threads sampling at rate 1 rarely meet.  A shard doubles
+ * its head array when it holds more entries than heads; the old array is
+ * abandoned to the arena (it may still be read by nobody: every access is
+ * under the shard lock, so abandoning is safe, merely memory spent).
+ * Removed entries go to the shard's free list and are reused.
+ */
+#include "addrmap.h"
+
+#include "arena.h"
+
+#include <string.h>
+
+#define SHARDS 64
+#define MIN_HEADS 256
+
+struct entry {
+    uintptr_t ptr;
+    mprof_bucket *bucket;
+    uint64_t size;
+    struct entry *next;
+};
+
+struct shard {
+    mprof_lock lock;
+    uint32_t nheads; /* power of two, 0 before first use */
+    uint64_t count;
+    struct entry **heads;
+    struct entry *free_list;
+    char pad[16];
+} __attribute__((aligned(64)));
+
+_Atomic uint16_t mprof_addrmap_filter[1 << MPROF_FILTER_BITS];
+static struct shard shards[SHARDS];
+
+static uint64_t hash_ptr(uintptr_t p)
+{
+    uint64_t h = (uint64_t)p * 0xff51afd7ed558ccdULL;
+    return h ^ (h >> 29);
+}
+
+static struct shard *shard_of(uintptr_t p)
+{
+    return &shards[(hash_ptr(p) >> 20) % SHARDS];
+}
+
+static struct entry **head_of(struct shard *s, uintptr_t p)
+{
+    return &s->heads[hash_ptr(p) & (s->nheads - 1)];
+}
+
+static void filter_add(uintptr_t p, int delta)
+{
+    _Atomic uint16_t *slot = &mprof_addrmap_filter[mprof_addrmap_slot(p)];
+    uint16_t v = atomic_load_explicit(slot, memory_order_relaxed);
+    do {
+        if (v == UINT16_MAX)
+            return; /* saturated: sticky */
+    } while (!atomic_compare_exchange_weak_explicit(slot, &v, (uint16_t)(v + delta),
+                                                    memory_order_relaxed,
+                                                    memory_order_relaxed));
+}
+
+/* Called with s->lock held.  On failure the old table stays in use. */
+static void grow(struct shard *s)
+{
+    uint32_t n = s->nheads ? s->nheads * 2 : MIN_HEADS;
+    struct entry **h = mprof_arena_alloc((size_t)n * sizeof *h);
+    if (!h)
+        return;
+    struct entry **old = s->heads;
+    uint32_t oldn = s->nheads;
+    s->heads = h;
+    s->nheads = n;
+    for (uint32_t i = 0; i < oldn; i++) {
+        for (struct entry *e = old[i], *next; e; e = next) {
+            next = e->next;
+            struct entry **hd = head_of(s, e->ptr);
+            e->next = *hd;
+            *hd = e;
+        }
+    }
+}
+
+static struct entry *new_entry(struct shard *s)
+{
+    struct entry *e = s->free_list;
+    if (e) {
+        s->free_list = e->next;
+        return e;
+    }
+    return mprof_arena_alloc(sizeof *e);
+}
+
+int mprof_addrmap_insert(const void *ptr, mprof_bucket *b, uint64_t size)
+{
+    uintptr_t p = (uintptr_t)ptr;
+    struct shard *s = shard_of(p);
+    int rc = -1;
+    mprof_lock_acquire(&s->lock);
+    if (s->count >= s->nheads)
+        grow(s);
+    struct entry *e = s->nheads ? new_entry(s) : NULL;
+    if (e) {
+        e->ptr = p;
+        e->bucket = b;
+        e->size = size;
+        struct entry **hd = head_of(s, p);
+        e->next = *hd;
+        *hd = e;
+        s->count++;
+        filter_add(p, 1);
+        rc = 0;
+    }
+    mprof_lock_release(&s->lock);
+    return rc;
+}
+
+int mprof_addrmap_remove(const void *ptr, mprof_bucket **b, uint64_t *size)
+{
+    uintptr_t p = (uintptr_t)ptr;
+    struct shard *s = shard_of(p);
+    int found = 0;
+    mprof_lock_acquire(&s->lock);
+    if (s->nheads) {
+        for (struct entry **pe = head_of(s, p); *pe; pe = &(*pe)->next) {
+            struct entry *e = *pe;
+            if (e->ptr != p)
+                continue;
+            *pe = e->next;
+            *b = e->bucket;
+            *size = e->size;
+            e->next = s->free_list;
+            s->free_list = e;
+            s->count--;
+            filter_add(p, -1);
+            found = 1;
+            break;
+        }
+    }
+    mprof_lock_release(&s->lock);
+    return found;
+}
+
+uint64_t mprof_addrmap_count(void)
+{
+    uint64_t n = 0;
+    for (int i = 0; i < SHARDS; i++)
+        n += __atomic_load_n(&shards[i].count, __ATOMIC_RELAXED);
+    return n;
+}
+
+void mprof_addrmap_reset(void)
+{
+    for (int i = 0; i < SHARDS; i++) {
+        struct shard *s = &shards[i];
+        s->nheads = 0;
+        s->count = 0;
+        s->heads = NULL;
+        s->free_list = NULL; /* entries are abandoned with their table */
+    }
+    memset((void *)mprof_addrmap_filter, 0, sizeof mprof_addrmap_filter);
+}
+
+void mprof_addrmap_lock_all(void)
+{
+    for (int i = 0; i < SHARDS; i++)
+        mprof_lock_acquire(&shards[i].lock);
+}
+
+void mprof_addrmap_unlock_all(void)
+{
+    for (int i = SHARDS - 1; i >= 0; i--)
+        mprof_lock_release(&shards[i].lock);
+}

@@ -1,0 +1,60 @@
+/*
+ * arena.c: bump allocation from mmap'd chunks (see arena.h).
+ *
+ * Invariant: [cur, end) is the unused tail of the current chunk; everything
+ * below cur has been handed out exactly once.  All fields are guarded by
+ * arena_lock, which is a leaf lock: nothing else is taken while holding it.
+ */
+#include "arena.h"
+
+#include "lock.h"
+
+#include <sys/mman.h>
+
+#define CHUNK_SIZE ((size_t)4 << 20)
+#define ALIGN 16
+
+static mprof_lock arena_lock = MPROF_LOCK_INIT;
+static char *cur, *end;
+static size_t used, mapped;
+static size_t limit = (size_t)4 << 30;
+
+void mprof_arena_set_limit(size_t bytes) { limit = bytes; }
+
+size_t mprof_arena_used(void)
+{
+    return __atomic_load_n(&used, __ATOMIC_RELAXED);
+}
+
+static int refill(size_t need)
+{
+    size_t len = need > CHUNK_SIZE ? (need + CHUNK_SIZE - 1) & ~(CHUNK_SIZE - 1)
+                                   : CHUNK_SIZE;
+    if (mapped + len > limit)
+        return -1;
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return -1;
+    mapped += len;
+    cur = p;
+    end = cur + len;
+    return 0;
+}
+
+void *mprof_arena_alloc(size_t size)
+{
+    size = (size + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+    mprof_lock_acquire(&arena_lock);
+    void *p = NULL;
+    if ((size_t)(end - cur) >= size || refill(size) == 0) {
+        p = cur;
+        cur += size;
+        __atomic_store_n(&used, used + size, __ATOMIC_RELAXED);
+    }
+    mprof_lock_release(&arena_lock);
+    return p; /* fresh mmap memory is zero and never reused */
+}
+
+void mprof_arena_lock_all(void) { mprof_lock_acquire(&arena_lock); }
+void mprof_arena_unlock_all(void) { mprof_lock_release(&arena_lock); }

@@ -1,0 +1,130 @@
+/*
+ * bucket.c: the bucket hash table (see bucket.h for the locking rules).
+ *
+ * The table is a fixed array of chain heads, allocated from the arena on
+ * first use.  Chains only ever grow at the head, and a bucket is fully
+ * written before the release store that links it, so a reader that sees a
+ * pointer sees a complete bucket.
+ */
+#include "bucket.h"
+
+#include "arena.h"
+#include "stack.h"
+
+#include <string.h>
+
+#define HASH_BITS 17
+#define HASH_SIZE ((size_t)1 << HASH_BITS)
+
+struct stripe {
+    mprof_lock lock;
+    char pad[64 - sizeof(mprof_lock)];
+};
+
+static mprof_bucket **heads; /* HASH_SIZE chain heads; atomic */
+static mprof_bucket *all[MPROF_NTYPES];
+static mprof_lock insert_lock = MPROF_LOCK_INIT;
+static struct stripe stripes[MPROF_STRIPES] __attribute__((aligned(64)));
+
+static mprof_bucket **table(void)
+{
+    mprof_bucket **h = __atomic_load_n(&heads, __ATOMIC_ACQUIRE);
+    if (h)
+        return h;
+    mprof_lock_acquire(&insert_lock);
+    h = heads;
+    if (!h) {
+        h = mprof_arena_alloc(HASH_SIZE * sizeof *h);
+        __atomic_store_n(&heads, h, __ATOMIC_RELEASE);
+    }
+    mprof_lock_release(&insert_lock);
+    return h;
+}
+
+static int matches(const mprof_bucket *b, uint64_t hash, mprof_btype type,
+                   uint64_t size, const uintptr_t *stk, int nstk)
+{
+    return b->hash == hash && b->type == (uint32_t)type && b->size == size &&
+           b->nstk == (uint32_t)nstk &&
+           memcmp(b->stk, stk, (size_t)nstk * sizeof *stk) == 0;
+}
+
+static mprof_bucket *find(mprof_bucket *b, uint64_t hash, mprof_btype type,
+                          uint64_t size, const uintptr_t *stk, int nstk)
+{
+    for (; b; b = __atomic_load_n(&b->next, __ATOMIC_ACQUIRE))
+        if (matches(b, hash, type, size, stk, nstk))
+            return b;
+    return NULL;
+}
+
+static mprof_bucket *insert(mprof_bucket **slot, uint64_t hash, mprof_btype type,
+                            uint64_t size, const uintptr_t *stk, int nstk)
+{
+    mprof_lock_acquire(&insert_lock);
+    /* Another thread may have inserted the same key since our lookup. */
+    mprof_bucket *b = find(*slot, hash, type, size, stk, nstk);
+    if (!b) {
+        b = mprof_arena_alloc(sizeof *b + (size_t)nstk * sizeof *stk);
+        if (b) {
+            b->hash = hash;
+            b->type = type;
+            b->size = size;
+            b->nstk = (uint32_t)nstk;
+            memcpy(b->stk, stk, (size_t)nstk * sizeof *stk);
+            b->next = *slot;
+            b->allnext = all[type];
+            __atomic_store_n(slot, b, __ATOMIC_RELEASE);
+            __atomic_store_n(&all[type], b, __ATOMIC_RELEASE);
+        }
+    }
+    mprof_lock_release(&insert_lock);
+    return b;
+}
+
+mprof_bucket *mprof_bucket_get(mprof_btype type, uint64_t size,
+                               const uintptr_t *stk, int nstk)
+{
+    mprof_bucket **h = table();
+    if (!h)
+        return NULL;
+    uint64_t hash = mprof_stack_hash(stk, nstk, size * MPROF_NTYPES + type);
+    mprof_bucket **slot = &h[hash & (HASH_SIZE - 1)];
+    mprof_bucket *b = find(__atomic_load_n(slot, __ATOMIC_ACQUIRE), hash, type,
+                           size, stk, nstk);
+    return b ? b : insert(slot, hash, type, size, stk, nstk);
+}
+
+mprof_bucket *mprof_bucket_list(mprof_btype type)
+{
+    return __atomic_load_n(&all[type], __ATOMIC_ACQUIRE);
+}
+
+mprof_lock *mprof_bucket_stripe(const mprof_bucket *b)
+{
+    return &stripes[(b->hash >> 32) % MPROF_STRIPES].lock;
+}
+
+void mprof_bucket_lock_stripes(void)
+{
+    for (int i = 0; i < MPROF_STRIPES; i++)
+        mprof_lock_acquire(&stripes[i].lock);
+}
+
+void mprof_bucket_unlock_stripes(void)
+{
+    for (int i = MPROF_STRIPES - 1; i >= 0; i--)
+        mprof_lock_release(&stripes[i].lock);
+}
+
+void mprof_bucket_lock_all(void)
+{
+    mprof_lock_acquire(&insert_lock);
+    mprof_bucket_lock_stripes();
+}
+
+void mprof_bucket_unlock_all(void)
+{
+    mprof_bucket_unlock_stripes();
+    mprof_lock_release(&insert_lock);
+}

@@ -1,0 +1,80 @@
+/*
+ * bucket.h: the stack-keyed bucket table (Go's stkbucket/buckhash).
+ *
+ * A bucket is keyed by (type, size, stack) and carries the record for that
+ * key: a heap memRecord, or a block/mutex record.  Buckets come from the
+ * arena and are never freed or moved, so a bucket pointer stays valid for
+ * the life of the process (the address map and dumps rely on it).
+ *
+ * Locking:
+ *   - lookups walk hash chains without a lock (chains only grow at the head,
+ *     published with release stores);
+ *   - inserts take insert_lock (then the arena's lock, a leaf);
+ *   - a record's counters are guarded by the stripe lock of its bucket,
+ *     mprof_bucket_stripe(b); stripes are taken in index order when all are
+ *     needed (epoch ticks, fork).
+ */
+#ifndef MPROF_BUCKET_H
+#define MPROF_BUCKET_H
+
+#include "lock.h"
+
+#include <stdint.h>
+
+typedef enum { MPROF_HEAP, MPROF_BLOCK, MPROF_MUTEX, MPROF_NTYPES } mprof_btype;
+
+/* One profiling cycle's worth of heap events (not cumulative). */
+typedef struct mprof_mem_cycle {
+    uint64_t allocs, frees;
+    uint64_t alloc_bytes, free_bytes;
+} mprof_mem_cycle;
+
+/* active: everything published so far; future: cycles C, C+1, C+2 (see
+ * heap.c for the cycle diagram). */
+typedef struct mprof_mem_record {
+    mprof_mem_cycle active;
+    mprof_mem_cycle future[3];
+} mprof_mem_record;
+
+/* Block and mutex events, already scaled to unbiased estimates. */
+typedef struct mprof_block_record {
+    double count;
+    double delay_ns;
+} mprof_block_record;
+
+typedef struct mprof_bucket {
+    struct mprof_bucket *next;    /* hash chain; atomic loads/stores */
+    struct mprof_bucket *allnext; /* all buckets of this type; atomic */
+    uint64_t hash;
+    uint64_t size;
+    uint32_t nstk;
+    uint32_t type;
+    union {
+        mprof_mem_record mem;
+        mprof_block_record blk;
+    } rec;
+    uintptr_t stk[];
+} mprof_bucket;
+
+#define MPROF_STRIPES 64
+
+/* Find or create the bucket; NULL only when the arena is full. */
+mprof_bucket *mprof_bucket_get(mprof_btype type, uint64_t size,
+                               const uintptr_t *stk, int nstk);
+
+/* Head of the list of all buckets of `type` (newest first); acquire load. */
+mprof_bucket *mprof_bucket_list(mprof_btype type);
+static inline mprof_bucket *mprof_bucket_next_of_type(const mprof_bucket *b)
+{
+    return __atomic_load_n(&b->allnext, __ATOMIC_ACQUIRE);
+}
+
+mprof_lock *mprof_bucket_stripe(const mprof_bucket *b);
+void mprof_bucket_lock_stripes(void);
+void mprof_bucket_unlock_stripes(void);
+
+/* pthread_atfork protocol: every bucket-table lock, in order. */
+void mprof_bucket_lock_all(void);
+void mprof_bucket_unlock_all(void);
+
+#endif

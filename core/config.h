@@ -1,0 +1,35 @@
+/*
+ * config.h: the user's settings, read once from MPROF_* environment
+ * variables (DESIGN.md section 3).  A value that does not parse or is out of
+ * range gets one "mprof:" line naming the variable, the bad value and the
+ * value used instead; parsing never fails.
+ */
+#ifndef MPROF_CONFIG_H
+#define MPROF_CONFIG_H
+
+#include <stdint.h>
+
+#define MPROF_OUT_MAX 3800 /* leaves room for ".<pid>.<seq>.heap.pb.gz.tmp" */
+#define MPROF_STACK_MAX 512
+
+typedef struct mprof_config {
+    uint64_t mem_rate;       /* bytes; 0 off, 1 every allocation */
+    uint64_t block_rate;     /* ns; 0 off, 1 every event */
+    uint64_t mutex_fraction; /* 1/N events; 0 off */
+    uint64_t epoch_ms;
+    uint64_t dump_interval;  /* seconds; 0 off */
+    int signal;              /* 0 = none */
+    int stack_depth;
+    char out[MPROF_OUT_MAX];
+} mprof_config;
+
+/* Where values come from: getenv in the library, a table in tests. */
+typedef const char *(*mprof_env_lookup)(const char *name, void *ctx);
+
+void mprof_config_defaults(mprof_config *c);
+void mprof_config_load(mprof_config *c, mprof_env_lookup get, void *ctx);
+
+/* "USR2", "SIGUSR2", "12", "none" -> signal number, 0 for none, -1 if bad. */
+int mprof_parse_signal(const char *s);
+
+#endif

@@ -1,0 +1,136 @@
+/*
+ * dump.c: turning the published records into profile files (see dump.h).
+ *
+ * The snapshot is copied under heap.c's cycle lock into an mmap'd array of
+ * mprof_sample whose stacks point into the buckets themselves (buckets are
+ * never freed); symbolization, encoding and writing then run with no mprof
+ * lock held, since they call elfutils, zlib and the loader.
+ *
+ * dump_lock serializes dumps (the mprof thread's and the exit dump) and
+ * guards seq, pid and `finished`.  It is not taken across fork: a child
+ * resets it, starting its own numbering.
+ */
+#include "dump.h"
+
+#include "heap.h"
+#include "lock.h"
+#include "log.h"
+#include "profile.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+static mprof_lock dump_lock = MPROF_LOCK_INIT;
+static const mprof_config *config;
+static unsigned seq;
+static int finished;
+static pid_t pid;
+static int64_t start_ns;
+
+static int64_t now_ns(clockid_t clk)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void mprof_dump_init(const mprof_config *cfg)
+{
+    config = cfg;
+    pid = getpid();
+    start_ns = now_ns(CLOCK_REALTIME);
+}
+
+void mprof_dump_reset_after_fork(void)
+{
+    mprof_lock_reset(&dump_lock);
+    seq = 0;
+    finished = 0;
+    pid = getpid();
+    start_ns = now_ns(CLOCK_REALTIME);
+}
+
+/* Samples of one profile, in memory that is unmapped after the write. */
+struct sample_array {
+    mprof_sample *s;
+    size_t n, cap, map_len;
+    uint64_t rate;
+};
+
+static void heap_prepare(size_t n, void *ctx)
+{
+    struct sample_array *a = ctx;
+    a->map_len = (n ? n : 1) * sizeof *a->s;
+    void *p = mmap(NULL, a->map_len, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    a->s = p == MAP_FAILED ? NULL : p;
+    a->cap = a->s ? n : 0;
+}
+
+static void heap_visit(const mprof_bucket *b, const mprof_mem_cycle *active, void *ctx)
+{
+    struct sample_array *a = ctx;
+    if (a->n == a->cap)
+        return;
+    mprof_sample *s = &a->s[a->n++];
+    s->pcs = b->stk;
+    s->npcs = b->nstk;
+    mprof_heap_values(active, b->size, a->rate, s->value);
+    s->bytes = (int64_t)b->size;
+}
+
+static void file_name(char *buf, size_t len, unsigned n, const char *kind)
+{
+    snprintf(buf, len, "%s.%d.%u.%s.pb.gz", config->out, (int)pid, n, kind);
+}
+
+static void write_heap(unsigned n)
+{
+    struct sample_array a = {.rate = config->mem_rate};
+    mprof_heap_snapshot(heap_prepare, heap_visit, &a);
+    if (!a.s) {
+        mprof_log("out of memory for the heap profile of dump %u; skipped", n);
+        return;
+    }
+    mprof_profile_desc d = {
+        .nvalues = 4,
+        .sample_type = {{"alloc_objects", "count"}, {"alloc_space", "bytes"},
+                        {"inuse_objects", "count"}, {"inuse_space", "bytes"}},
+        .period_type = {"space", "bytes"},
+        .period = (int64_t)config->mem_rate,
+        .time_nanos = now_ns(CLOCK_REALTIME),
+    };
+    d.duration_nanos = d.time_nanos - start_ns;
+    char note[96];
+    uint64_t lost = mprof_heap_dropped();
+    if (lost) {
+        snprintf(note, sizeof note,
+                 "mprof: %llu heap samples dropped (profiler memory cap reached)",
+                 (unsigned long long)lost);
+        d.comments[d.ncomments++] = note;
+    }
+    char path[MPROF_OUT_MAX + 64];
+    file_name(path, sizeof path, n, "heap");
+    int rc = mprof_profile_write_file(path, &d, a.s, a.n);
+    if (rc < 0)
+        mprof_log("cannot write %s: %s", path, strerror(-rc));
+    munmap(a.s, a.map_len);
+}
+
+unsigned mprof_dump(int final)
+{
+    mprof_lock_acquire(&dump_lock);
+    unsigned n = 0;
+    if (!finished) {
+        n = ++seq;
+        finished = final;
+        if (config->mem_rate)
+            write_heap(n);
+    }
+    mprof_lock_release(&dump_lock);
+    return n;
+}

@@ -1,0 +1,49 @@
+/*
+ * lock.h: mprof's own mutex, a three-state futex lock (Drepper, "Futexes Are
+ * Tricky", mutex2).  It never calls pthread_mutex_*, so mprof's locking is
+ * invisible to the lock profiler and cannot recurse into the shim; it never
+ * allocates, so it is usable from inside malloc.
+ *
+ * State: 0 unlocked, 1 locked, 2 locked with possible waiters.
+ *
+ * Rule for every mprof lock: hold it only for bookkeeping.  Never call the
+ * unwinder, the dynamic loader, elfutils, zlib or the application's allocator
+ * while holding one (other profilers deadlocked exactly so).
+ */
+#ifndef MPROF_LOCK_H
+#define MPROF_LOCK_H
+
+#include <stdatomic.h>
+
+typedef struct mprof_lock {
+    atomic_int state;
+} mprof_lock;
+
+#define MPROF_LOCK_INIT {0}
+
+void mprof_lock_wait(mprof_lock *l);
+void mprof_lock_wake(mprof_lock *l);
+
+static inline void mprof_lock_acquire(mprof_lock *l)
+{
+    int expected = 0;
+    if (__builtin_expect(atomic_compare_exchange_strong_explicit(
+                             &l->state, &expected, 1, memory_order_acquire,
+                             memory_order_relaxed), 1))
+        return;
+    mprof_lock_wait(l);
+}
+
+static inline void mprof_lock_release(mprof_lock *l)
+{
+    if (atomic_exchange_explicit(&l->state, 0, memory_order_release) == 2)
+        mprof_lock_wake(l);
+}
+
+/* After fork, in the child: the only thread left owns nothing. */
+static inline void mprof_lock_reset(mprof_lock *l)
+{
+    atomic_store_explicit(&l->state, 0, memory_order_relaxed);
+}
+
+#endif

@@ -1,0 +1,56 @@
+/*
+ * profile.h: the hand-off from the profiler to the output side.
+ *
+ * A dump copies the published records out of the bucket table into an array
+ * of mprof_sample (stacks as raw return addresses of this process, values
+ * already scaled to unbiased estimates) and hands it to
+ * mprof_profile_write_file(), which symbolizes the addresses in-process,
+ * encodes a pprof Profile message, gzips it and writes it atomically.
+ *
+ * Nothing here keeps state between dumps; the caller owns the arrays.
+ */
+#ifndef MPROF_PROFILE_H
+#define MPROF_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MPROF_MAX_VALUES 4
+#define MPROF_MAX_COMMENTS 8
+
+typedef struct mprof_sample {
+    const uintptr_t *pcs;            /* return addresses, leaf first */
+    uint32_t npcs;
+    int64_t value[MPROF_MAX_VALUES]; /* one per sample type, in order */
+    int64_t bytes;                   /* heap: object size, written as the numeric
+                                        label "bytes" as Go does; 0 = no label */
+} mprof_sample;
+
+typedef struct mprof_value_type {
+    const char *type; /* e.g. "inuse_space" */
+    const char *unit; /* e.g. "bytes" */
+} mprof_value_type;
+
+typedef struct mprof_profile_desc {
+    int nvalues;
+    mprof_value_type sample_type[MPROF_MAX_VALUES];
+    mprof_value_type period_type;
+    int64_t period;
+    int64_t time_nanos;     /* wall clock of the dump */
+    int64_t duration_nanos; /* since the profiler started */
+    const char *default_sample_type; /* NULL = none */
+    int ncomments;
+    const char *comments[MPROF_MAX_COMMENTS]; /* e.g. drop counters */
+} mprof_profile_desc;
+
+/*
+ * Symbolize, encode, gzip and write to `path` through `path`.tmp + rename, so
+ * the file appears whole or not at all. Uses only mmap-backed scratch memory
+ * and raw syscalls for the file; may be called on any thread whose reentrancy
+ * guard is set (allocations made by elfutils/zlib pass through unprofiled).
+ * Returns 0, or a negative errno on failure (the temporary file is removed).
+ */
+int mprof_profile_write_file(const char *path, const mprof_profile_desc *d,
+                             const mprof_sample *s, size_t n);
+
+#endif

@@ -1,0 +1,160 @@
+/*
+ * profiler.c: the life cycle behind profiler.h.
+ *
+ * fork: prepare takes every mprof lock in one fixed order (cycle lock,
+ * bucket table, address map, arena), so the child's copy of our state is
+ * never caught half-updated; parent and child release them.  The child then
+ * starts an empty profile of its own (its own pid, seq from 1, no samples
+ * of the parent's) and its own mprof thread.
+ */
+#include "profiler.h"
+
+#include "addrmap.h"
+#include "agent.h"
+#include "arena.h"
+#include "bucket.h"
+#include "dump.h"
+#include "heap.h"
+#include "log.h"
+#include "sample.h"
+#include "stack.h"
+
+#include <string.h>
+
+int mprof_ready;
+static mprof_config config;
+
+const mprof_config *mprof_profiler_config(void) { return &config; }
+
+void mprof_profiler_start(const mprof_config *cfg)
+{
+    config = *cfg;
+    mprof_stack_init();
+    mprof_heap_set_rate(config.mem_rate);
+    mprof_dump_init(&config);
+    int rc = mprof_agent_start(&config);
+    if (rc)
+        mprof_log("cannot start the mprof thread (%s); profiles will be "
+                  "written at exit only", strerror(rc));
+    __atomic_store_n(&mprof_ready, 1, __ATOMIC_RELEASE);
+}
+
+static void sample_alloc(const void *p, size_t size)
+{
+    uintptr_t stk[MPROF_STACK_MAX];
+    int n = mprof_stack_capture(stk, config.stack_depth);
+    mprof_heap_alloc(p, size, stk, n);
+}
+
+void mprof_profiler_on_alloc(const void *p, size_t size)
+{
+    struct mprof_tls *t = &mprof_tls;
+    /* Allocations made by mprof itself, or before settings are read, are
+     * not the program's: leave the countdown at 0 so the first real one
+     * comes back here. */
+    if (t->guard || !__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE))
+        return;
+    if (!t->rng) {
+        t->rng = mprof_rng_seed(t);
+        t->bytes_until_sample = mprof_sample_interval(&t->rng, config.mem_rate);
+        if (size < t->bytes_until_sample) {
+            t->bytes_until_sample -= size;
+            return;
+        }
+    }
+    mprof_guard_enter();
+    if (p)
+        sample_alloc(p, size);
+    t->bytes_until_sample = mprof_sample_interval(&t->rng, config.mem_rate);
+    mprof_guard_exit();
+}
+
+void mprof_profiler_on_free(const void *p)
+{
+    if (mprof_tls.guard)
+        return; /* mprof's own memory is never sampled */
+    mprof_guard_enter();
+    mprof_heap_free(p);
+    mprof_guard_exit();
+}
+
+int mprof_profiler_take(const void *p, mprof_taken *t)
+{
+    if (mprof_tls.guard)
+        return 0;
+    mprof_guard_enter();
+    int found = mprof_addrmap_remove(p, &t->bucket, &t->size);
+    mprof_guard_exit();
+    return found;
+}
+
+void mprof_profiler_restore(const void *p, const mprof_taken *t)
+{
+    mprof_guard_enter();
+    /* Cannot fail: the removal put an entry on the shard's free list. */
+    mprof_addrmap_insert(p, t->bucket, t->size);
+    mprof_guard_exit();
+}
+
+void mprof_profiler_release(const mprof_taken *t)
+{
+    mprof_guard_enter();
+    mprof_heap_record_free(t->bucket, t->size);
+    mprof_guard_exit();
+}
+
+void mprof_profiler_exit(void)
+{
+    if (!__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE))
+        return;
+    /* exit() called from a signal handler that interrupted mprof on this
+     * thread: our locks may be held by this very thread. */
+    if (mprof_tls.guard) {
+        mprof_log("exit from inside the profiler (signal handler?); "
+                  "no exit dump");
+        return;
+    }
+    mprof_guard_enter();
+    mprof_agent_stop_dumping();
+    mprof_dump(1);
+    mprof_guard_exit();
+}
+
+void mprof_profiler_fork_prepare(void)
+{
+    mprof_guard_enter();
+    mprof_heap_lock_all();
+    mprof_bucket_lock_all();
+    mprof_addrmap_lock_all();
+    mprof_arena_lock_all();
+}
+
+static void release_all(void)
+{
+    mprof_arena_unlock_all();
+    mprof_addrmap_unlock_all();
+    mprof_bucket_unlock_all();
+    mprof_heap_unlock_all();
+}
+
+void mprof_profiler_fork_parent(void)
+{
+    release_all();
+    mprof_guard_exit();
+}
+
+void mprof_profiler_fork_child(void)
+{
+    if (__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE)) {
+        mprof_heap_reset();
+        mprof_dump_reset_after_fork();
+    }
+    release_all();
+    if (__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE)) {
+        int rc = mprof_agent_start(&config);
+        if (rc)
+            mprof_log("cannot start the mprof thread in the child (%s)",
+                      strerror(rc));
+    }
+    mprof_guard_exit();
+}

@@ -1,0 +1,50 @@
+/*
+ * profiler.h: the profiler's life cycle, as the shim drives it: start once
+ * settings are read, record sampled events, follow fork, dump at exit.
+ * This is the API preload/ calls; everything behind it is core/.
+ */
+#ifndef MPROF_PROFILER_H
+#define MPROF_PROFILER_H
+
+#include "bucket.h"
+#include "config.h"
+#include "tls.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Set once mprof_profiler_start has run; before that nothing is sampled. */
+extern int mprof_ready;
+
+/* Copies *cfg; starts the mprof thread.  Call with the guard set. */
+void mprof_profiler_start(const mprof_config *cfg);
+const mprof_config *mprof_profiler_config(void);
+
+/* Slow path of an allocation whose size reached the thread's countdown:
+ * seeds the thread, or samples p and draws the next interval.  Handles the
+ * guard itself; p may be NULL (failed allocation: nothing recorded). */
+void mprof_profiler_on_alloc(const void *p, size_t size);
+
+/* A free (or realloc away) of p, which the filter flagged. */
+void mprof_profiler_on_free(const void *p);
+
+/* realloc of a possibly sampled block, in three steps around the real
+ * realloc: take the block out of the address map (1 if it was sampled),
+ * then either restore it (the realloc failed, the block is still live) or
+ * release it (charge the free to its bucket). */
+typedef struct mprof_taken {
+    struct mprof_bucket *bucket;
+    uint64_t size;
+} mprof_taken;
+int mprof_profiler_take(const void *p, mprof_taken *t);
+void mprof_profiler_restore(const void *p, const mprof_taken *t);
+void mprof_profiler_release(const mprof_taken *t);
+
+/* The exit dump: once, complete, never from inside mprof itself. */
+void mprof_profiler_exit(void);
+
+void mprof_profiler_fork_prepare(void);
+void mprof_profiler_fork_parent(void);
+void mprof_profiler_fork_child(void);
+
+#endif

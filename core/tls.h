@@ -1,0 +1,33 @@
+/*
+ * tls.h: the per-thread state that the shim's fast paths read.
+ *
+ * Initial-exec TLS: one %fs-relative load, no __tls_get_addr call, no lazy
+ * allocation (which could itself call malloc).  Zero-initialised, so a new
+ * thread's first allocation takes the slow path, which seeds it.
+ */
+#ifndef MPROF_TLS_H
+#define MPROF_TLS_H
+
+#include <stdint.h>
+
+struct mprof_tls {
+    /* Bytes still to allocate before the next heap sample.  0 sends every
+     * allocation to the slow path (unseeded thread, or rate 1). */
+    uint64_t bytes_until_sample;
+    uint64_t rng;   /* xorshift state; 0 = unseeded */
+    /* Nonzero while mprof itself runs on this thread: allocations and lock
+     * calls it makes (libunwind, elfutils, zlib, libc) pass straight through.
+     * volatile: glibc declares malloc/free/dlsym __leaf__, so GCC may assume
+     * they never re-enter us and move plain stores to this across them. */
+    volatile int guard;
+};
+
+extern __thread struct mprof_tls mprof_tls __attribute__((tls_model("initial-exec")));
+
+/* Out of line on purpose, so that the stores stay where they are written. */
+void mprof_guard_enter(void);
+void mprof_guard_exit(void);
+
+static inline int mprof_guarded(void) { return mprof_tls.guard != 0; }
+
+#endif

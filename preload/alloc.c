@@ -1,0 +1,221 @@
+/*
+ * alloc.c: the exported allocation API.
+ *
+ * Each call forwards to the real allocator and then decides, as cheaply as
+ * possible, whether the event matters:
+ *   - allocation: subtract the size from the thread's countdown; only when
+ *     it would reach zero does the call leave the fast path (core samples it
+ *     or, for an unseeded thread, seeds the countdown);
+ *   - free: one read of the address filter; only a possibly sampled block
+ *     goes to core, and it is removed from the map before the real free, so
+ *     that another thread cannot get the address back (and sample it)
+ *     before we forget it.
+ * The fast path takes no lock, makes no system call and allocates nothing.
+ */
+#include "real.h"
+
+#include "addrmap.h"
+#include "profiler.h"
+#include "tls.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MPROF_EXPORT __attribute__((visibility("default")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+static inline int real_ready(void)
+{
+    return likely(__atomic_load_n(&mprof_real.free, __ATOMIC_ACQUIRE) != NULL) ||
+           mprof_real_resolve() == 0;
+}
+
+/* The countdown: Go's nextSample, see core/sample.h. */
+static inline void *account_alloc(void *p, size_t size)
+{
+    struct mprof_tls *t = &mprof_tls;
+    if (likely(size < t->bytes_until_sample)) {
+        t->bytes_until_sample -= size;
+        return p;
+    }
+    mprof_profiler_on_alloc(p, size);
+    return p;
+}
+
+static inline void account_free(void *p)
+{
+    if (unlikely(mprof_addrmap_maybe(p)) && p)
+        mprof_profiler_on_free(p);
+}
+
+MPROF_EXPORT void *malloc(size_t size)
+{
+    if (unlikely(!real_ready()))
+        return mprof_boot_alloc(size, 16);
+    return account_alloc(mprof_real.malloc(size), size);
+}
+
+MPROF_EXPORT void free(void *p)
+{
+    if (unlikely(mprof_in_boot_pool(p)))
+        return;
+    if (unlikely(!real_ready()))
+        return; /* nothing can have been allocated by an allocator not found */
+    account_free(p);
+    mprof_real.free(p);
+}
+
+MPROF_EXPORT void *calloc(size_t n, size_t size)
+{
+    size_t total;
+    if (unlikely(__builtin_mul_overflow(n, size, &total))) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (unlikely(!real_ready()))
+        return mprof_boot_alloc(total, 16); /* the pool is zero */
+    return account_alloc(mprof_real.calloc(n, size), total);
+}
+
+static void *realloc_from_pool(void *old, size_t size)
+{
+    void *p = malloc(size);
+    if (p) {
+        size_t old_size = mprof_boot_size(old);
+        memcpy(p, old, old_size < size ? old_size : size);
+    }
+    return p;
+}
+
+/*
+ * realloc of a sampled block counts as a free of the old block plus an
+ * allocation at the realloc call site.  The old entry is removed before the
+ * real realloc (which may release the address to other threads) and put
+ * back if the realloc fails, since the old block then stays live.
+ */
+MPROF_EXPORT void *realloc(void *old, size_t size)
+{
+    if (unlikely(mprof_in_boot_pool(old)))
+        return realloc_from_pool(old, size);
+    if (unlikely(!real_ready()))
+        return old ? NULL : mprof_boot_alloc(size, 16);
+    if (!old)
+        return account_alloc(mprof_real.malloc(size), size);
+    if (likely(!mprof_addrmap_maybe(old))) {
+        void *p = mprof_real.realloc(old, size);
+        return p ? account_alloc(p, size) : p;
+    }
+    mprof_taken taken;
+    int sampled = mprof_profiler_take(old, &taken);
+    void *p = mprof_real.realloc(old, size);
+    if (!p && size != 0) {
+        if (sampled)
+            mprof_profiler_restore(old, &taken);
+        return NULL;
+    }
+    if (sampled)
+        mprof_profiler_release(&taken);
+    return p ? account_alloc(p, size) : p;
+}
+
+MPROF_EXPORT void *reallocarray(void *old, size_t n, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(old, total);
+}
+
+static size_t round_pow2(size_t a)
+{
+    if (a < sizeof(void *))
+        return sizeof(void *);
+    if ((a & (a - 1)) == 0)
+        return a;
+    return a > (SIZE_MAX >> 1) ? 0 : (size_t)1 << (64 - __builtin_clzl(a));
+}
+
+/* memalign semantics (alignment rounded up to a power of two) from the
+ * real allocator's posix_memalign. */
+static void *aligned_from_posix(size_t align, size_t size)
+{
+    void *p = NULL;
+    align = round_pow2(align);
+    int rc = align ? mprof_real.posix_memalign(&p, align, size) : EINVAL;
+    if (rc) {
+        errno = rc;
+        return NULL;
+    }
+    return p;
+}
+
+MPROF_EXPORT int posix_memalign(void **out, size_t align, size_t size)
+{
+    if (unlikely(!real_ready())) {
+        *out = mprof_boot_alloc(size, align);
+        return *out ? 0 : ENOMEM;
+    }
+    int rc = mprof_real.posix_memalign(out, align, size);
+    if (rc == 0)
+        account_alloc(*out, size);
+    return rc;
+}
+
+MPROF_EXPORT void *memalign(size_t align, size_t size)
+{
+    if (unlikely(!real_ready()))
+        return mprof_boot_alloc(size, round_pow2(align));
+    void *p = mprof_real.memalign ? mprof_real.memalign(align, size)
+                                  : aligned_from_posix(align, size);
+    return account_alloc(p, size);
+}
+
+MPROF_EXPORT void *aligned_alloc(size_t align, size_t size)
+{
+    if (unlikely(!real_ready()))
+        return mprof_boot_alloc(size, round_pow2(align));
+    void *p = mprof_real.aligned_alloc ? mprof_real.aligned_alloc(align, size)
+                                       : aligned_from_posix(align, size);
+    return account_alloc(p, size);
+}
+
+MPROF_EXPORT void *valloc(size_t size)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    if (unlikely(!real_ready()))
+        return mprof_boot_alloc(size, page);
+    void *p = mprof_real.valloc ? mprof_real.valloc(size)
+                                : aligned_from_posix(page, size);
+    return account_alloc(p, size);
+}
+
+MPROF_EXPORT void *pvalloc(size_t size)
+{
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    size_t rounded = (size + page - 1) & ~(page - 1);
+    if (rounded < size) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    if (rounded == 0)
+        rounded = page;
+    if (unlikely(!real_ready()))
+        return mprof_boot_alloc(rounded, page);
+    return account_alloc(aligned_from_posix(page, rounded), rounded);
+}
+
+MPROF_EXPORT size_t malloc_usable_size(void *p)
+{
+    if (!p)
+        return 0;
+    if (unlikely(mprof_in_boot_pool(p)))
+        return mprof_boot_size(p);
+    if (unlikely(!real_ready()) || !mprof_real.malloc_usable_size)
+        return 0;
+    return mprof_real.malloc_usable_size(p);
+}

@@ -1,0 +1,43 @@
+/*
+ * real.h: the allocator underneath us, found with dlsym(RTLD_NEXT), so
+ * LD_PRELOAD="libmprof.so libjemalloc.so.2" profiles a program on jemalloc.
+ *
+ * Until the lookup is done (dlsym itself allocates) memory comes from a
+ * small static bootstrap pool; its blocks are never freed, and free,
+ * realloc and malloc_usable_size recognise them by address.
+ */
+#ifndef MPROF_REAL_H
+#define MPROF_REAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mprof_real {
+    void *(*malloc)(size_t);
+    void (*free)(void *);
+    void *(*calloc)(size_t, size_t);
+    void *(*realloc)(void *, size_t);
+    int (*posix_memalign)(void **, size_t, size_t);
+    void *(*memalign)(size_t, size_t);         /* NULL: derive */
+    void *(*aligned_alloc)(size_t, size_t);    /* NULL: derive */
+    void *(*valloc)(size_t);                   /* NULL: derive */
+    size_t (*malloc_usable_size)(void *);
+};
+
+extern struct mprof_real mprof_real;
+
+/* Resolve the table if not yet done; 0 if usable. */
+int mprof_real_resolve(void);
+
+#define MPROF_BOOT_POOL_SIZE (256 * 1024)
+extern char mprof_boot_pool[MPROF_BOOT_POOL_SIZE];
+
+static inline int mprof_in_boot_pool(const void *p)
+{
+    return (uintptr_t)p - (uintptr_t)mprof_boot_pool < MPROF_BOOT_POOL_SIZE;
+}
+
+void *mprof_boot_alloc(size_t size, size_t align);
+size_t mprof_boot_size(const void *p);
+
+#endif

@@ -1,0 +1,132 @@
+/* Unit tests of core/config.c: defaults, valid values, and one clear
+ * message (variable, bad value, value used) per bad value. */
+#include "config.h"
+#include "log.h"
+
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char **env_table;
+static char logged[8][512];
+static int nlogged;
+
+static const char *lookup(const char *name, void *ctx)
+{
+    (void)ctx;
+    for (const char **e = env_table; e && *e; e += 2)
+        if (strcmp(e[0], name) == 0)
+            return e[1];
+    return NULL;
+}
+
+static void sink(const char *line)
+{
+    if (nlogged < 8)
+        snprintf(logged[nlogged], sizeof logged[0], "%s", line);
+    nlogged++;
+}
+
+static void load(mprof_config *c, const char **table)
+{
+    env_table = table;
+    nlogged = 0;
+    mprof_log_set_sink(sink);
+    mprof_config_defaults(c);
+    mprof_config_load(c, lookup, NULL);
+}
+
+START_TEST(defaults)
+{
+    mprof_config c;
+    load(&c, NULL);
+    ck_assert_uint_eq(c.mem_rate, 524288);
+    ck_assert_uint_eq(c.block_rate, 10000);
+    ck_assert_uint_eq(c.mutex_fraction, 10);
+    ck_assert_uint_eq(c.epoch_ms, 100);
+    ck_assert_uint_eq(c.dump_interval, 0);
+    ck_assert_int_eq(c.signal, SIGUSR2);
+    ck_assert_int_eq(c.stack_depth, 64);
+    ck_assert_str_eq(c.out, "mprof");
+    ck_assert_int_eq(nlogged, 0);
+}
+END_TEST
+
+START_TEST(valid_values)
+{
+    const char *t[] = {"MPROF_MEM_RATE", "1", "MPROF_EPOCH_MS", "10",
+                       "MPROF_SIGNAL", "SIGUSR1", "MPROF_OUT", "/tmp/x/prof",
+                       "MPROF_DUMP_INTERVAL", "5", "MPROF_STACK_DEPTH", "128",
+                       "MPROF_BLOCK_RATE", "0", "MPROF_MUTEX_FRACTION", "1", NULL};
+    mprof_config c;
+    load(&c, t);
+    ck_assert_uint_eq(c.mem_rate, 1);
+    ck_assert_uint_eq(c.epoch_ms, 10);
+    ck_assert_int_eq(c.signal, SIGUSR1);
+    ck_assert_str_eq(c.out, "/tmp/x/prof");
+    ck_assert_uint_eq(c.dump_interval, 5);
+    ck_assert_int_eq(c.stack_depth, 128);
+    ck_assert_uint_eq(c.block_rate, 0);
+    ck_assert_uint_eq(c.mutex_fraction, 1);
+    ck_assert_int_eq(nlogged, 0);
+}
+END_TEST
+
+static void expect_one_complaint(const char *var, const char *value, const char *used)
+{
+    const char *t[] = {var, value, NULL};
+    mprof_config c;
+    load(&c, t);
+    ck_assert_msg(nlogged == 1, "%s=%s: %d lines", var, value, nlogged);
+    ck_assert_msg(strncmp(logged[0], "mprof: ", 7) == 0, "%s", logged[0]);
+    ck_assert_msg(strstr(logged[0], var), "%s", logged[0]);
+    ck_assert_msg(strstr(logged[0], value), "%s", logged[0]);
+    ck_assert_msg(strstr(logged[0], used), "no '%s' in: %s", used, logged[0]);
+    ck_assert_msg(logged[0][strlen(logged[0]) - 1] == '\n', "one whole line");
+}
+
+START_TEST(bad_values)
+{
+    expect_one_complaint("MPROF_MEM_RATE", "abc", "using 524288");
+    expect_one_complaint("MPROF_MEM_RATE", "-1", "using 524288");
+    expect_one_complaint("MPROF_MEM_RATE", "12k", "using 524288");
+    expect_one_complaint("MPROF_MEM_RATE", "99999999999999999999999", "using 524288");
+    expect_one_complaint("MPROF_EPOCH_MS", "0", "using 100");
+    expect_one_complaint("MPROF_EPOCH_MS", "-5", "using 100");
+    expect_one_complaint("MPROF_STACK_DEPTH", "100000", "using 64");
+    expect_one_complaint("MPROF_DUMP_INTERVAL", "1.5", "using 0");
+    expect_one_complaint("MPROF_SIGNAL", "FOO", "using 12");
+    expect_one_complaint("MPROF_SIGNAL", "SIGKILL", "using 12");
+    expect_one_complaint("MPROF_SIGNAL", "11", "using 12");
+    expect_one_complaint("MPROF_OUT", "", "using 'mprof'");
+}
+END_TEST
+
+START_TEST(signal_names)
+{
+    ck_assert_int_eq(mprof_parse_signal("USR2"), SIGUSR2);
+    ck_assert_int_eq(mprof_parse_signal("sigusr1"), SIGUSR1);
+    ck_assert_int_eq(mprof_parse_signal("PROF"), SIGPROF);
+    ck_assert_int_eq(mprof_parse_signal("10"), 10);
+    ck_assert_int_eq(mprof_parse_signal("none"), 0);
+    ck_assert_int_eq(mprof_parse_signal("SEGV"), -1);
+    ck_assert_int_eq(mprof_parse_signal(""), -1);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("config");
+    tcase_add_test(tc, defaults);
+    tcase_add_test(tc, valid_values);
+    tcase_add_test(tc, bad_values);
+    tcase_add_test(tc, signal_names);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
