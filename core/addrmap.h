@@ -22,6 +22,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#pragma GCC visibility push(hidden) /* direct, not GOT, access from the shim */
+
 #define MPROF_FILTER_BITS 14
 
 extern _Atomic uint16_t mprof_addrmap_filter[1 << MPROF_FILTER_BITS];
@@ -53,5 +55,7 @@ void mprof_addrmap_reset(void);
 
 void mprof_addrmap_lock_all(void);
 void mprof_addrmap_unlock_all(void);
+
+#pragma GCC visibility pop
 
 #endif

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#pragma GCC visibility push(hidden) /* direct, not GOT, access from the shim */
+
 struct mprof_tls {
     /* Bytes still to allocate before the next heap sample.  0 sends every
      * allocation to the slow path (unseeded thread, or rate 1). */
@@ -29,5 +31,7 @@ void mprof_guard_enter(void);
 void mprof_guard_exit(void);
 
 static inline int mprof_guarded(void) { return mprof_tls.guard != 0; }
+
+#pragma GCC visibility pop
 
 #endif

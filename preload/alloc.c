@@ -33,7 +33,8 @@ static inline int real_ready(void)
            mprof_real_resolve() == 0;
 }
 
-/* The countdown: Go's nextSample, see core/sample.h. */
+/* The countdown: Go's nextSample, see core/sample.h.  Applied after the
+ * real call for the slower entry points. */
 static inline void *account_alloc(void *p, size_t size)
 {
     struct mprof_tls *t = &mprof_tls;
@@ -47,25 +48,49 @@ static inline void *account_alloc(void *p, size_t size)
 
 static inline void account_free(void *p)
 {
-    if (unlikely(mprof_addrmap_maybe(p)) && p)
+    if (unlikely(mprof_addrmap_maybe(p)))
         mprof_profiler_on_free(p);
 }
 
-MPROF_EXPORT void *malloc(size_t size)
+static __attribute__((noinline)) void *malloc_slow(size_t size)
 {
     if (unlikely(!real_ready()))
         return mprof_boot_alloc(size, 16);
     return account_alloc(mprof_real.malloc(size), size);
 }
 
-MPROF_EXPORT void free(void *p)
+/* The hottest entry point takes the countdown first, so that the call to
+ * the real malloc is a tail call.  A thread's countdown is nonzero only
+ * once the profiler is up, which implies the real allocator was found; a
+ * failed allocation then counts toward the countdown, which only shifts
+ * where the next sample falls. */
+MPROF_EXPORT void *malloc(size_t size)
 {
-    if (unlikely(mprof_in_boot_pool(p)))
-        return;
-    if (unlikely(!real_ready()))
-        return; /* nothing can have been allocated by an allocator not found */
+    struct mprof_tls *t = &mprof_tls;
+    if (likely(size < t->bytes_until_sample)) {
+        t->bytes_until_sample -= size;
+        return mprof_real.malloc(size);
+    }
+    return malloc_slow(size);
+}
+
+static __attribute__((noinline)) void free_slow(void *p)
+{
+    if (mprof_in_boot_pool(p) || !real_ready())
+        return; /* pool blocks are never freed; nothing else exists yet */
     account_free(p);
     mprof_real.free(p);
+}
+
+/* Fast path: not a pool block, filter slot empty: straight to the real
+ * free as a tail call. */
+MPROF_EXPORT void free(void *p)
+{
+    void (*real_free)(void *) = mprof_real.free;
+    if (likely(!mprof_in_boot_pool(p)) && likely(!mprof_addrmap_maybe(p)) &&
+        likely(real_free != NULL))
+        return real_free(p);
+    free_slow(p);
 }
 
 MPROF_EXPORT void *calloc(size_t n, size_t size)

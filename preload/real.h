@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#pragma GCC visibility push(hidden) /* direct, not GOT, access from the shim */
+
 struct mprof_real {
     void *(*malloc)(size_t);
     void (*free)(void *);
@@ -39,5 +41,7 @@ static inline int mprof_in_boot_pool(const void *p)
 
 void *mprof_boot_alloc(size_t size, size_t align);
 size_t mprof_boot_size(const void *p);
+
+#pragma GCC visibility pop
 
 #endif
