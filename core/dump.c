@@ -12,6 +12,7 @@
  */
 #include "dump.h"
 
+#include "block.h"
 #include "heap.h"
 #include "lock.h"
 #include "log.h"
@@ -61,7 +62,7 @@ struct sample_array {
     uint64_t rate;
 };
 
-static void heap_prepare(size_t n, void *ctx)
+static void array_prepare(size_t n, void *ctx)
 {
     struct sample_array *a = ctx;
     a->map_len = (n ? n : 1) * sizeof *a->s;
@@ -83,6 +84,9 @@ static void heap_visit(const mprof_bucket *b, const mprof_mem_cycle *active, voi
     s->bytes = (int64_t)b->size;
 }
 
+static void write_profile(unsigned n, const char *kind, mprof_profile_desc *d,
+                          struct sample_array *a, uint64_t lost);
+
 static void file_name(char *buf, size_t len, unsigned n, const char *kind)
 {
     snprintf(buf, len, "%s.%d.%u.%s.pb.gz", config->out, (int)pid, n, kind);
@@ -91,7 +95,7 @@ static void file_name(char *buf, size_t len, unsigned n, const char *kind)
 static void write_heap(unsigned n)
 {
     struct sample_array a = {.rate = config->mem_rate};
-    mprof_heap_snapshot(heap_prepare, heap_visit, &a);
+    mprof_heap_snapshot(array_prepare, heap_visit, &a);
     if (!a.s) {
         mprof_log("out of memory for the heap profile of dump %u; skipped", n);
         return;
@@ -102,23 +106,60 @@ static void write_heap(unsigned n)
                         {"inuse_objects", "count"}, {"inuse_space", "bytes"}},
         .period_type = {"space", "bytes"},
         .period = (int64_t)config->mem_rate,
-        .time_nanos = now_ns(CLOCK_REALTIME),
     };
-    d.duration_nanos = d.time_nanos - start_ns;
-    char note[96];
-    uint64_t lost = mprof_heap_dropped();
+    write_profile(n, "heap", &d, &a, mprof_heap_dropped());
+}
+
+/* Fill in what every profile has, write it, report a failure, unmap. */
+static void write_profile(unsigned n, const char *kind, mprof_profile_desc *d,
+                          struct sample_array *a, uint64_t lost)
+{
+    d->time_nanos = now_ns(CLOCK_REALTIME);
+    d->duration_nanos = d->time_nanos - start_ns;
+    char note[112];
     if (lost) {
         snprintf(note, sizeof note,
-                 "mprof: %llu heap samples dropped (profiler memory cap reached)",
-                 (unsigned long long)lost);
-        d.comments[d.ncomments++] = note;
+                 "mprof: %llu %s samples dropped (profiler memory cap reached)",
+                 (unsigned long long)lost, kind);
+        d->comments[d->ncomments++] = note;
     }
     char path[MPROF_OUT_MAX + 64];
-    file_name(path, sizeof path, n, "heap");
-    int rc = mprof_profile_write_file(path, &d, a.s, a.n);
+    file_name(path, sizeof path, n, kind);
+    int rc = mprof_profile_write_file(path, d, a->s, a->n);
     if (rc < 0)
         mprof_log("cannot write %s: %s", path, strerror(-rc));
-    munmap(a.s, a.map_len);
+    munmap(a->s, a->map_len);
+}
+
+static void block_visit(const mprof_bucket *b, const mprof_block_record *r, void *ctx)
+{
+    struct sample_array *a = ctx;
+    if (a->n == a->cap)
+        return;
+    mprof_sample *s = &a->s[a->n++];
+    s->pcs = b->stk;
+    s->npcs = b->nstk;
+    s->value[0] = (int64_t)(r->count + 0.5);
+    s->value[1] = (int64_t)(r->delay_ns + 0.5);
+    s->bytes = 0;
+}
+
+/* Block and mutex profiles as Go's runtime/pprof writes them. */
+static void write_contention(unsigned n, mprof_btype type, const char *kind)
+{
+    struct sample_array a = {0};
+    mprof_block_snapshot(type, array_prepare, block_visit, &a);
+    if (!a.s) {
+        mprof_log("out of memory for the %s profile of dump %u; skipped", kind, n);
+        return;
+    }
+    mprof_profile_desc d = {
+        .nvalues = 2,
+        .sample_type = {{"contentions", "count"}, {"delay", "nanoseconds"}},
+        .period_type = {"contentions", "count"},
+        .period = 1,
+    };
+    write_profile(n, kind, &d, &a, type == MPROF_BLOCK ? mprof_block_dropped() : 0);
 }
 
 unsigned mprof_dump(int final)
@@ -130,6 +171,10 @@ unsigned mprof_dump(int final)
         finished = final;
         if (config->mem_rate)
             write_heap(n);
+        if (config->block_rate)
+            write_contention(n, MPROF_BLOCK, "block");
+        if (config->mutex_fraction)
+            write_contention(n, MPROF_MUTEX, "mutex");
     }
     mprof_lock_release(&dump_lock);
     return n;

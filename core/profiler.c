@@ -2,7 +2,7 @@
  * profiler.c: the life cycle behind profiler.h.
  *
  * fork: prepare takes every mprof lock in one fixed order (cycle lock,
- * bucket table, address map, arena), so the child's copy of our state is
+ * bucket table, address map, lock waiters, arena), so the child's copy of our state is
  * never caught half-updated; parent and child release them.  The child then
  * starts an empty profile of its own (its own pid, seq from 1, no samples
  * of the parent's) and its own mprof thread.
@@ -12,9 +12,11 @@
 #include "addrmap.h"
 #include "agent.h"
 #include "arena.h"
+#include "block.h"
 #include "bucket.h"
 #include "dump.h"
 #include "heap.h"
+#include "lockwait.h"
 #include "log.h"
 #include "sample.h"
 #include "stack.h"
@@ -22,7 +24,11 @@
 #include <string.h>
 
 int mprof_ready;
+int mprof_lock_profiling;
 static mprof_config config;
+
+int mprof_profiler_block_on(void) { return config.block_rate != 0; }
+int mprof_profiler_mutex_on(void) { return config.mutex_fraction != 0; }
 
 const mprof_config *mprof_profiler_config(void) { return &config; }
 
@@ -37,6 +43,7 @@ void mprof_profiler_start(const mprof_config *cfg)
         mprof_log("cannot start the mprof thread (%s); profiles will be "
                   "written at exit only", strerror(rc));
     __atomic_store_n(&mprof_ready, 1, __ATOMIC_RELEASE);
+    mprof_lock_profiling = config.block_rate || config.mutex_fraction;
 }
 
 static void sample_alloc(const void *p, size_t size)
@@ -54,8 +61,10 @@ void mprof_profiler_on_alloc(const void *p, size_t size)
      * comes back here. */
     if (t->guard || !__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE))
         return;
-    if (!t->rng) {
-        t->rng = mprof_rng_seed(t);
+    if (!t->armed) {
+        t->armed = 1;
+        if (!t->rng)
+            t->rng = mprof_rng_seed(t);
         t->bytes_until_sample = mprof_sample_interval(&t->rng, config.mem_rate);
         if (size < t->bytes_until_sample) {
             t->bytes_until_sample -= size;
@@ -103,6 +112,42 @@ void mprof_profiler_release(const mprof_taken *t)
     mprof_guard_exit();
 }
 
+static uint64_t *thread_rng(void)
+{
+    if (!mprof_tls.rng)
+        mprof_tls.rng = mprof_rng_seed(&mprof_tls);
+    return &mprof_tls.rng;
+}
+
+static void record_lock_event(mprof_btype type, double count, double delay)
+{
+    uintptr_t stk[MPROF_STACK_MAX];
+    int n = mprof_stack_capture(stk, config.stack_depth);
+    mprof_block_add(type, stk, n, count, delay);
+}
+
+void mprof_profiler_on_block(int64_t delay)
+{
+    double count, scaled;
+    if (mprof_tls.guard ||
+        !mprof_block_sampled(delay, config.block_rate, thread_rng(), &count, &scaled))
+        return;
+    mprof_guard_enter();
+    record_lock_event(MPROF_BLOCK, count, scaled);
+    mprof_guard_exit();
+}
+
+void mprof_profiler_on_contention(int64_t delay)
+{
+    double count, scaled;
+    if (mprof_tls.guard ||
+        !mprof_mutex_sampled(delay, config.mutex_fraction, thread_rng(), &count, &scaled))
+        return;
+    mprof_guard_enter();
+    record_lock_event(MPROF_MUTEX, count, scaled);
+    mprof_guard_exit();
+}
+
 void mprof_profiler_exit(void)
 {
     if (!__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE))
@@ -126,12 +171,14 @@ void mprof_profiler_fork_prepare(void)
     mprof_heap_lock_all();
     mprof_bucket_lock_all();
     mprof_addrmap_lock_all();
+    mprof_lockwait_lock_all();
     mprof_arena_lock_all();
 }
 
 static void release_all(void)
 {
     mprof_arena_unlock_all();
+    mprof_lockwait_unlock_all();
     mprof_addrmap_unlock_all();
     mprof_bucket_unlock_all();
     mprof_heap_unlock_all();
@@ -147,6 +194,8 @@ void mprof_profiler_fork_child(void)
 {
     if (__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE)) {
         mprof_heap_reset();
+        mprof_block_reset();
+        mprof_lockwait_reset();
         mprof_dump_reset_after_fork();
     }
     release_all();

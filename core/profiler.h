@@ -13,8 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#pragma GCC visibility push(hidden)
+
 /* Set once mprof_profiler_start has run; before that nothing is sampled. */
 extern int mprof_ready;
+
+/* Nonzero once started with the block or mutex profile on: the lock
+ * wrappers' one global check. */
+extern int mprof_lock_profiling;
 
 /* Copies *cfg; starts the mprof thread.  Call with the guard set. */
 void mprof_profiler_start(const mprof_config *cfg);
@@ -43,8 +49,21 @@ void mprof_profiler_release(const mprof_taken *t);
 /* The exit dump: once, complete, never from inside mprof itself. */
 void mprof_profiler_exit(void);
 
+/* A thread waited `delay` ns in a blocking call (block profile; the
+ * waiter's stack is captured here, so call it from the wrapper). */
+void mprof_profiler_on_block(int64_t delay);
+
+/* An unlock that made others wait `delay` ns in total (mutex profile; the
+ * unlocker's stack). */
+void mprof_profiler_on_contention(int64_t delay);
+
+int mprof_profiler_block_on(void);
+int mprof_profiler_mutex_on(void);
+
 void mprof_profiler_fork_prepare(void);
 void mprof_profiler_fork_parent(void);
 void mprof_profiler_fork_child(void);
+
+#pragma GCC visibility pop
 
 #endif

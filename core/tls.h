@@ -17,6 +17,7 @@ struct mprof_tls {
      * allocation to the slow path (unseeded thread, or rate 1). */
     uint64_t bytes_until_sample;
     uint64_t rng;   /* xorshift state; 0 = unseeded */
+    int armed;      /* the heap countdown has been drawn */
     /* Nonzero while mprof itself runs on this thread: allocations and lock
      * calls it makes (libunwind, elfutils, zlib, libc) pass straight through.
      * volatile: glibc declares malloc/free/dlsym __leaf__, so GCC may assume

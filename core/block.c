@@ -1,0 +1,89 @@
+/* block.c: block and mutex records (see block.h for the sampling math). */
+#include "block.h"
+
+#include "sample.h"
+
+#include <string.h>
+
+static uint64_t dropped;
+
+uint64_t mprof_block_dropped(void) { return __atomic_load_n(&dropped, __ATOMIC_RELAXED); }
+
+/* Uniform in [0, 1). */
+static double uniform(uint64_t *rng)
+{
+    return (double)(mprof_rng_next(rng) >> 11) * 0x1.0p-53;
+}
+
+int mprof_block_sampled(int64_t d, uint64_t rate, uint64_t *rng,
+                        double *count, double *delay)
+{
+    if (rate == 0)
+        return 0;
+    if (d <= 0)
+        d = 1;
+    if ((uint64_t)d >= rate) {
+        *count = 1;
+        *delay = (double)d;
+        return 1;
+    }
+    if (uniform(rng) * (double)rate >= (double)d)
+        return 0;
+    *count = (double)rate / (double)d;
+    *delay = (double)rate;
+    return 1;
+}
+
+int mprof_mutex_sampled(int64_t d, uint64_t fraction, uint64_t *rng,
+                        double *count, double *delay)
+{
+    if (fraction == 0 || d <= 0)
+        return 0;
+    if (fraction > 1 && mprof_rng_next(rng) % fraction != 0)
+        return 0;
+    *count = (double)fraction;
+    *delay = (double)fraction * (double)d;
+    return 1;
+}
+
+void mprof_block_add(mprof_btype type, const uintptr_t *stk, int nstk,
+                        double count, double delay)
+{
+    mprof_bucket *b = mprof_bucket_get(type, 0, stk, nstk);
+    if (!b) {
+        __atomic_add_fetch(&dropped, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    mprof_lock *l = mprof_bucket_stripe(b);
+    mprof_lock_acquire(l);
+    b->rec.blk.count += count;
+    b->rec.blk.delay_ns += delay;
+    mprof_lock_release(l);
+}
+
+void mprof_block_snapshot(mprof_btype type, void (*prepare)(size_t n, void *ctx),
+                          void (*visit)(const mprof_bucket *b,
+                                        const mprof_block_record *r, void *ctx),
+                          void *ctx)
+{
+    size_t n = 0;
+    for (mprof_bucket *b = mprof_bucket_list(type); b; b = mprof_bucket_next_of_type(b))
+        n++;
+    prepare(n, ctx);
+    for (mprof_bucket *b = mprof_bucket_list(type); b && n; b = mprof_bucket_next_of_type(b), n--) {
+        mprof_lock *l = mprof_bucket_stripe(b);
+        mprof_lock_acquire(l);
+        mprof_block_record r = b->rec.blk;
+        mprof_lock_release(l);
+        if (r.count > 0)
+            visit(b, &r, ctx);
+    }
+}
+
+void mprof_block_reset(void)
+{
+    for (int t = MPROF_BLOCK; t <= MPROF_MUTEX; t++)
+        for (mprof_bucket *b = mprof_bucket_list(t); b; b = mprof_bucket_next_of_type(b))
+            memset(&b->rec.blk, 0, sizeof b->rec.blk);
+    dropped = 0;
+}

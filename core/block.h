@@ -1,0 +1,52 @@
+/*
+ * block.h: the block and mutex profiles (Go's blockevent / mutexevent).
+ *
+ * Block: every wait of a thread in a pthread/sem call, charged to the
+ * waiter's stack.  With rate r ns, a wait of d ns is recorded when d >= r,
+ * otherwise with probability d/r; a recorded short wait counts as r/d
+ * events and r ns, so E[count] = 1 and E[delay] = d for every wait:
+ *
+ *     d >= r:  count += 1,     delay += d
+ *     d <  r:  count += r / d, delay += r     (with probability d / r)
+ *
+ * Mutex: contention delay charged to the stack of the unlocker (the code
+ * that held the lock while others waited).  One event in N is recorded,
+ * scaled by N: count += N, delay += N * d.
+ *
+ * Records are plain sums in the bucket's mprof_block_record, guarded by the
+ * bucket's stripe lock; there are no cycles, as in Go.
+ */
+#ifndef MPROF_BLOCK_H
+#define MPROF_BLOCK_H
+
+#include "bucket.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Should a wait of d ns be recorded at rate r?  Sets *count, *delay to the
+ * scaled values to add. */
+int mprof_block_sampled(int64_t d, uint64_t rate, uint64_t *rng,
+                        double *count, double *delay);
+
+/* Should a contention event be recorded at fraction n? */
+int mprof_mutex_sampled(int64_t d, uint64_t fraction, uint64_t *rng,
+                        double *count, double *delay);
+
+/* Add to the bucket of `stk` in the block or mutex profile. */
+void mprof_block_add(mprof_btype type, const uintptr_t *stk, int nstk,
+                        double count, double delay);
+
+/* Visit every bucket of `type` with data (under its stripe lock, so the
+ * visitor must not call out). prepare(n) is called first. */
+void mprof_block_snapshot(mprof_btype type, void (*prepare)(size_t n, void *ctx),
+                          void (*visit)(const mprof_bucket *b,
+                                        const mprof_block_record *r, void *ctx),
+                          void *ctx);
+
+uint64_t mprof_block_dropped(void);
+
+/* Fork child: empty profiles. */
+void mprof_block_reset(void);
+
+#endif

@@ -1,0 +1,469 @@
+/*
+ * pthread.c: the exported blocking pthread and semaphore calls.
+ *
+ * Every wrapper behaves exactly as the real call: same return codes, same
+ * errno, same cancellation points.  It only observes:
+ *   - a lock is first tried; only when the try says "busy" is the thread
+ *     about to block, and only then is the clock read and the wait timed
+ *     (block profile) and registered with the lock (mutex profile);
+ *   - an unlock reads one filter slot; only a lock with registered waiters
+ *     costs a clock read, and the unlocker is charged their delay;
+ *   - calls that always block (cond waits, barriers, joins) are timed.
+ * Calls made by mprof itself (guard set) go straight through; mprof's own
+ * locks are futexes and never come here.
+ */
+#include "lockwait.h"
+#include "profiler.h"
+#include "tls.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <time.h>
+
+#define MPROF_EXPORT __attribute__((visibility("default")))
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+typedef const struct timespec *abst;
+
+static struct {
+    int (*mutex_lock)(pthread_mutex_t *);
+    int (*mutex_trylock)(pthread_mutex_t *);
+    int (*mutex_timedlock)(pthread_mutex_t *, abst);
+    int (*mutex_clocklock)(pthread_mutex_t *, clockid_t, abst);
+    int (*mutex_unlock)(pthread_mutex_t *);
+    int (*rwlock_rdlock)(pthread_rwlock_t *);
+    int (*rwlock_wrlock)(pthread_rwlock_t *);
+    int (*rwlock_tryrdlock)(pthread_rwlock_t *);
+    int (*rwlock_trywrlock)(pthread_rwlock_t *);
+    int (*rwlock_timedrdlock)(pthread_rwlock_t *, abst);
+    int (*rwlock_timedwrlock)(pthread_rwlock_t *, abst);
+    int (*rwlock_clockrdlock)(pthread_rwlock_t *, clockid_t, abst);
+    int (*rwlock_clockwrlock)(pthread_rwlock_t *, clockid_t, abst);
+    int (*rwlock_unlock)(pthread_rwlock_t *);
+    int (*cond_wait)(pthread_cond_t *, pthread_mutex_t *);
+    int (*cond_timedwait)(pthread_cond_t *, pthread_mutex_t *, abst);
+    int (*cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t, abst);
+    int (*sem_wait)(sem_t *);
+    int (*sem_trywait)(sem_t *);
+    int (*sem_timedwait)(sem_t *, abst);
+    int (*sem_clockwait)(sem_t *, clockid_t, abst);
+    int (*join)(pthread_t, void **);
+    int (*timedjoin)(pthread_t, void **, abst);
+    int (*barrier_wait)(pthread_barrier_t *);
+} real;
+
+/* glibc keeps the pre-2.3.2 condvar ABI under the old version; a plain
+ * dlsym could hand us either, so ask for the current one by name. */
+static void *cond_sym(const char *name)
+{
+    void *f = dlvsym(RTLD_NEXT, name, "GLIBC_2.3.2");
+    return f ? f : dlsym(RTLD_NEXT, name);
+}
+
+#define NEXT(field, name) \
+    __atomic_store_n((void **)&real.field, dlsym(RTLD_NEXT, name), __ATOMIC_RELEASE)
+
+static void resolve(void)
+{
+    mprof_guard_enter();
+    NEXT(mutex_trylock, "pthread_mutex_trylock");
+    NEXT(mutex_timedlock, "pthread_mutex_timedlock");
+    NEXT(mutex_clocklock, "pthread_mutex_clocklock");
+    NEXT(rwlock_rdlock, "pthread_rwlock_rdlock");
+    NEXT(rwlock_wrlock, "pthread_rwlock_wrlock");
+    NEXT(rwlock_tryrdlock, "pthread_rwlock_tryrdlock");
+    NEXT(rwlock_trywrlock, "pthread_rwlock_trywrlock");
+    NEXT(rwlock_timedrdlock, "pthread_rwlock_timedrdlock");
+    NEXT(rwlock_timedwrlock, "pthread_rwlock_timedwrlock");
+    NEXT(rwlock_clockrdlock, "pthread_rwlock_clockrdlock");
+    NEXT(rwlock_clockwrlock, "pthread_rwlock_clockwrlock");
+    NEXT(rwlock_unlock, "pthread_rwlock_unlock");
+    real.cond_wait = cond_sym("pthread_cond_wait");
+    real.cond_timedwait = cond_sym("pthread_cond_timedwait");
+    NEXT(cond_clockwait, "pthread_cond_clockwait");
+    NEXT(sem_wait, "sem_wait");
+    NEXT(sem_trywait, "sem_trywait");
+    NEXT(sem_timedwait, "sem_timedwait");
+    NEXT(sem_clockwait, "sem_clockwait");
+    NEXT(join, "pthread_join");
+    NEXT(timedjoin, "pthread_timedjoin_np");
+    NEXT(barrier_wait, "pthread_barrier_wait");
+    NEXT(mutex_unlock, "pthread_mutex_unlock");
+    /* mutex_lock last: it is the flag that the table is complete. */
+    NEXT(mutex_lock, "pthread_mutex_lock");
+    mprof_guard_exit();
+}
+
+static inline void ensure_resolved(void)
+{
+    if (unlikely(!__atomic_load_n(&real.mutex_lock, __ATOMIC_ACQUIRE)))
+        resolve();
+}
+
+/* Profile this call?  Not before the profiler is up, not for mprof itself. */
+static inline int observing(void)
+{
+    return likely(mprof_lock_profiling) && likely(!mprof_tls.guard);
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* A wait that is about to block, from its first clock read to its end. */
+struct wait {
+    const void *lock; /* registered with lockwait, or NULL */
+    int64_t start;
+    int saved_errno;
+};
+
+static void wait_begin(struct wait *w, const void *lock)
+{
+    w->saved_errno = errno;
+    w->lock = NULL;
+    w->start = now_ns();
+    if (lock && mprof_profiler_mutex_on()) {
+        mprof_guard_enter();
+        if (mprof_lockwait_begin(lock, w->start) == 0)
+            w->lock = lock;
+        mprof_guard_exit();
+    }
+}
+
+/* rc: the real call's result; errors that mean "did not wait" (EINVAL,
+ * EDEADLK...) are not blocking events. */
+static void wait_end(struct wait *w, int waited)
+{
+    int e = errno;
+    int64_t end = now_ns();
+    if (w->lock) {
+        mprof_guard_enter();
+        mprof_lockwait_end(w->lock, w->start);
+        mprof_guard_exit();
+    }
+    if (waited && mprof_profiler_block_on())
+        mprof_profiler_on_block(end - w->start);
+    errno = e;
+}
+
+static int lock_waited(int rc) { return rc == 0 || rc == ETIMEDOUT || rc == EOWNERDEAD; }
+
+/* An unlock of a lock with registered waiters: charge them to us.  The
+ * stack is taken after the real unlock, so the lock is not held longer. */
+static int unlock_charged(const void *lock, int (*unlock)(void *), void *arg)
+{
+    int e = errno;
+    mprof_guard_enter();
+    int64_t charge = mprof_lockwait_charge(lock, now_ns());
+    mprof_guard_exit();
+    errno = e;
+    int rc = unlock(arg);
+    if (charge > 0 && rc == 0) {
+        e = errno;
+        mprof_profiler_on_contention(charge);
+        errno = e;
+    }
+    return rc;
+}
+
+/* ---- mutexes ---- */
+
+MPROF_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+{
+    ensure_resolved();
+    if (!observing())
+        return real.mutex_lock(m);
+    int rc = real.mutex_trylock(m);
+    if (likely(rc != EBUSY))
+        return rc; /* acquired (0, EOWNERDEAD) or an error lock would give */
+    struct wait w;
+    wait_begin(&w, m);
+    rc = real.mutex_lock(m);
+    wait_end(&w, lock_waited(rc));
+    return rc;
+}
+
+MPROF_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
+{
+    ensure_resolved();
+    return real.mutex_trylock(m);
+}
+
+MPROF_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, abst t)
+{
+    ensure_resolved();
+    if (!observing())
+        return real.mutex_timedlock(m, t);
+    int rc = real.mutex_trylock(m);
+    if (likely(rc != EBUSY))
+        return rc;
+    struct wait w;
+    wait_begin(&w, m);
+    rc = real.mutex_timedlock(m, t);
+    wait_end(&w, lock_waited(rc));
+    return rc;
+}
+
+/* The real call checks the clock before anything else; so do we, or a
+ * free lock would be taken where the real call fails with EINVAL. */
+static int clock_ok(clockid_t c) { return c == CLOCK_REALTIME || c == CLOCK_MONOTONIC; }
+
+MPROF_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, abst t)
+{
+    ensure_resolved();
+    if (!observing() || !clock_ok(c))
+        return real.mutex_clocklock(m, c, t);
+    int rc = real.mutex_trylock(m);
+    if (likely(rc != EBUSY))
+        return rc;
+    struct wait w;
+    wait_begin(&w, m);
+    rc = real.mutex_clocklock(m, c, t);
+    wait_end(&w, lock_waited(rc));
+    return rc;
+}
+
+static int mutex_unlock_fn(void *m) { return real.mutex_unlock(m); }
+
+MPROF_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+    ensure_resolved();
+    if (likely(!mprof_lockwait_maybe(m)) || mprof_tls.guard)
+        return real.mutex_unlock(m);
+    return unlock_charged(m, mutex_unlock_fn, m);
+}
+
+/* ---- rwlocks ---- */
+
+#define RWLOCK_WRAPPER(name, field, tryfield)                          \
+    MPROF_EXPORT int name(pthread_rwlock_t *l)                         \
+    {                                                                  \
+        ensure_resolved();                                             \
+        if (!observing())                                              \
+            return real.field(l);                                      \
+        int rc = real.tryfield(l);                                     \
+        if (likely(rc != EBUSY))                                       \
+            return rc;                                                 \
+        struct wait w;                                                 \
+        wait_begin(&w, l);                                             \
+        rc = real.field(l);                                            \
+        wait_end(&w, lock_waited(rc));                                 \
+        return rc;                                                     \
+    }
+
+RWLOCK_WRAPPER(pthread_rwlock_rdlock, rwlock_rdlock, rwlock_tryrdlock)
+RWLOCK_WRAPPER(pthread_rwlock_wrlock, rwlock_wrlock, rwlock_trywrlock)
+
+#define RWLOCK_TIMED_WRAPPER(name, field, tryfield)                    \
+    MPROF_EXPORT int name(pthread_rwlock_t *l, abst t)                 \
+    {                                                                  \
+        ensure_resolved();                                             \
+        if (!observing())                                              \
+            return real.field(l, t);                                   \
+        int rc = real.tryfield(l);                                     \
+        if (likely(rc != EBUSY))                                       \
+            return rc;                                                 \
+        struct wait w;                                                 \
+        wait_begin(&w, l);                                             \
+        rc = real.field(l, t);                                         \
+        wait_end(&w, lock_waited(rc));                                 \
+        return rc;                                                     \
+    }
+
+RWLOCK_TIMED_WRAPPER(pthread_rwlock_timedrdlock, rwlock_timedrdlock, rwlock_tryrdlock)
+RWLOCK_TIMED_WRAPPER(pthread_rwlock_timedwrlock, rwlock_timedwrlock, rwlock_trywrlock)
+
+#define RWLOCK_CLOCK_WRAPPER(name, field, tryfield)                    \
+    MPROF_EXPORT int name(pthread_rwlock_t *l, clockid_t c, abst t)    \
+    {                                                                  \
+        ensure_resolved();                                             \
+        if (!observing() || !clock_ok(c))                              \
+            return real.field(l, c, t);                                \
+        int rc = real.tryfield(l);                                     \
+        if (likely(rc != EBUSY))                                       \
+            return rc;                                                 \
+        struct wait w;                                                 \
+        wait_begin(&w, l);                                             \
+        rc = real.field(l, c, t);                                      \
+        wait_end(&w, lock_waited(rc));                                 \
+        return rc;                                                     \
+    }
+
+RWLOCK_CLOCK_WRAPPER(pthread_rwlock_clockrdlock, rwlock_clockrdlock, rwlock_tryrdlock)
+RWLOCK_CLOCK_WRAPPER(pthread_rwlock_clockwrlock, rwlock_clockwrlock, rwlock_trywrlock)
+
+MPROF_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
+{
+    ensure_resolved();
+    return real.rwlock_tryrdlock(l);
+}
+
+MPROF_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
+{
+    ensure_resolved();
+    return real.rwlock_trywrlock(l);
+}
+
+static int rwlock_unlock_fn(void *l) { return real.rwlock_unlock(l); }
+
+MPROF_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
+{
+    ensure_resolved();
+    if (likely(!mprof_lockwait_maybe(l)) || mprof_tls.guard)
+        return real.rwlock_unlock(l);
+    return unlock_charged(l, rwlock_unlock_fn, l);
+}
+
+/* ---- condition variables ----
+ * The wait releases the mutex inside libc, out of our sight; waiters of
+ * that mutex are charged to the cond waiter here, as its unlock would. */
+
+static void cond_releases(pthread_mutex_t *m)
+{
+    if (unlikely(mprof_lockwait_maybe(m))) {
+        int e = errno;
+        mprof_guard_enter();
+        int64_t charge = mprof_lockwait_charge(m, now_ns());
+        mprof_guard_exit();
+        if (charge > 0)
+            mprof_profiler_on_contention(charge);
+        errno = e;
+    }
+}
+
+static int cond_waited(int rc) { return rc == 0 || rc == ETIMEDOUT; }
+
+MPROF_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+    ensure_resolved();
+    if (!observing())
+        return real.cond_wait(c, m);
+    cond_releases(m);
+    struct wait w;
+    wait_begin(&w, NULL);
+    int rc = real.cond_wait(c, m);
+    wait_end(&w, cond_waited(rc));
+    return rc;
+}
+
+MPROF_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, abst t)
+{
+    ensure_resolved();
+    if (!observing())
+        return real.cond_timedwait(c, m, t);
+    cond_releases(m);
+    struct wait w;
+    wait_begin(&w, NULL);
+    int rc = real.cond_timedwait(c, m, t);
+    wait_end(&w, cond_waited(rc));
+    return rc;
+}
+
+MPROF_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
+                                        clockid_t clk, abst t)
+{
+    ensure_resolved();
+    if (!observing() || !clock_ok(clk))
+        return real.cond_clockwait(c, m, clk, t);
+    cond_releases(m);
+    struct wait w;
+    wait_begin(&w, NULL);
+    int rc = real.cond_clockwait(c, m, clk, t);
+    wait_end(&w, cond_waited(rc));
+    return rc;
+}
+
+/* ---- semaphores ----
+ * sem_wait is a cancellation point that must act even when it would not
+ * block, so test for cancellation before the try, as the real call does.
+ * errno is left as the real call leaves it: the try's EAGAIN is undone. */
+
+static int sem_wait_observed(sem_t *s, int (*wait)(sem_t *, clockid_t, abst),
+                             clockid_t clk, abst t)
+{
+    int e = errno;
+    pthread_testcancel();
+    if (real.sem_trywait(s) == 0)
+        return 0;
+    if (errno != EAGAIN)
+        return -1; /* EINVAL: what the real call would say */
+    errno = e;
+    struct wait w;
+    wait_begin(&w, NULL);
+    int rc = wait(s, clk, t);
+    int waited = rc == 0 || errno == ETIMEDOUT;
+    wait_end(&w, waited);
+    return rc;
+}
+
+static int call_sem_wait(sem_t *s, clockid_t c, abst t) { (void)c, (void)t; return real.sem_wait(s); }
+static int call_sem_timedwait(sem_t *s, clockid_t c, abst t) { (void)c; return real.sem_timedwait(s, t); }
+static int call_sem_clockwait(sem_t *s, clockid_t c, abst t) { return real.sem_clockwait(s, c, t); }
+
+MPROF_EXPORT int sem_wait(sem_t *s)
+{
+    ensure_resolved();
+    if (!observing())
+        return real.sem_wait(s);
+    return sem_wait_observed(s, call_sem_wait, 0, NULL);
+}
+
+MPROF_EXPORT int sem_timedwait(sem_t *s, abst t)
+{
+    ensure_resolved();
+    if (!observing())
+        return real.sem_timedwait(s, t);
+    return sem_wait_observed(s, call_sem_timedwait, 0, t);
+}
+
+MPROF_EXPORT int sem_clockwait(sem_t *s, clockid_t c, abst t)
+{
+    ensure_resolved();
+    if (!observing() || !clock_ok(c))
+        return real.sem_clockwait(s, c, t);
+    return sem_wait_observed(s, call_sem_clockwait, c, t);
+}
+
+/* ---- joins and barriers: always potentially blocking, timed ---- */
+
+MPROF_EXPORT int pthread_join(pthread_t th, void **ret)
+{
+    ensure_resolved();
+    if (!observing())
+        return real.join(th, ret);
+    struct wait w;
+    wait_begin(&w, NULL);
+    int rc = real.join(th, ret);
+    wait_end(&w, rc == 0);
+    return rc;
+}
+
+MPROF_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret, abst t)
+{
+    ensure_resolved();
+    if (!observing())
+        return real.timedjoin(th, ret, t);
+    struct wait w;
+    wait_begin(&w, NULL);
+    int rc = real.timedjoin(th, ret, t);
+    wait_end(&w, rc == 0 || rc == ETIMEDOUT);
+    return rc;
+}
+
+MPROF_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
+{
+    ensure_resolved();
+    if (!observing())
+        return real.barrier_wait(b);
+    struct wait w;
+    wait_begin(&w, NULL);
+    int rc = real.barrier_wait(b);
+    wait_end(&w, rc == 0 || rc == PTHREAD_BARRIER_SERIAL_THREAD);
+    return rc;
+}
