@@ -5,9 +5,12 @@
 
 #include <string.h>
 
-static uint64_t dropped;
+static uint64_t dropped[MPROF_NTYPES];
 
-uint64_t mprof_block_dropped(void) { return __atomic_load_n(&dropped, __ATOMIC_RELAXED); }
+uint64_t mprof_block_dropped_of(mprof_btype type)
+{
+    return __atomic_load_n(&dropped[type], __ATOMIC_RELAXED);
+}
 
 /* Uniform in [0, 1). */
 static double uniform(uint64_t *rng)
@@ -51,7 +54,7 @@ void mprof_block_add(mprof_btype type, const uintptr_t *stk, int nstk,
 {
     mprof_bucket *b = mprof_bucket_get(type, 0, stk, nstk);
     if (!b) {
-        __atomic_add_fetch(&dropped, 1, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&dropped[type], 1, __ATOMIC_RELAXED);
         return;
     }
     mprof_lock *l = mprof_bucket_stripe(b);
@@ -85,5 +88,5 @@ void mprof_block_reset(void)
     for (int t = MPROF_BLOCK; t <= MPROF_MUTEX; t++)
         for (mprof_bucket *b = mprof_bucket_list(t); b; b = mprof_bucket_next_of_type(b))
             memset(&b->rec.blk, 0, sizeof b->rec.blk);
-    dropped = 0;
+    memset(dropped, 0, sizeof dropped);
 }

@@ -44,7 +44,8 @@ void mprof_block_snapshot(mprof_btype type, void (*prepare)(size_t n, void *ctx)
                                         const mprof_block_record *r, void *ctx),
                           void *ctx);
 
-uint64_t mprof_block_dropped(void);
+/* Events lost because the arena was full. */
+uint64_t mprof_block_dropped_of(mprof_btype type);
 
 /* Fork child: empty profiles. */
 void mprof_block_reset(void);

@@ -84,15 +84,24 @@ static void heap_visit(const mprof_bucket *b, const mprof_mem_cycle *active, voi
     s->bytes = (int64_t)b->size;
 }
 
+/* What went wrong in one dump: reported as one line, whatever the number
+ * of files, so a full disk does not flood the program's stderr. */
+struct dump_errors {
+    int first_errno;
+    char kinds[32];
+    char first_path[MPROF_OUT_MAX + 64];
+};
+
 static void write_profile(unsigned n, const char *kind, mprof_profile_desc *d,
-                          struct sample_array *a, uint64_t lost);
+                          struct sample_array *a, uint64_t lost,
+                          struct dump_errors *err);
 
 static void file_name(char *buf, size_t len, unsigned n, const char *kind)
 {
     snprintf(buf, len, "%s.%d.%u.%s.pb.gz", config->out, (int)pid, n, kind);
 }
 
-static void write_heap(unsigned n)
+static void write_heap(unsigned n, struct dump_errors *err)
 {
     struct sample_array a = {.rate = config->mem_rate};
     mprof_heap_snapshot(array_prepare, heap_visit, &a);
@@ -107,12 +116,24 @@ static void write_heap(unsigned n)
         .period_type = {"space", "bytes"},
         .period = (int64_t)config->mem_rate,
     };
-    write_profile(n, "heap", &d, &a, mprof_heap_dropped());
+    write_profile(n, "heap", &d, &a, mprof_heap_dropped(), err);
 }
 
 /* Fill in what every profile has, write it, report a failure, unmap. */
+static void note_error(struct dump_errors *err, const char *kind,
+                       const char *path, int e)
+{
+    if (!err->first_errno) {
+        err->first_errno = e;
+        snprintf(err->first_path, sizeof err->first_path, "%s", path);
+    }
+    size_t used = strlen(err->kinds);
+    snprintf(err->kinds + used, sizeof err->kinds - used, "%s%s", used ? ", " : "", kind);
+}
+
 static void write_profile(unsigned n, const char *kind, mprof_profile_desc *d,
-                          struct sample_array *a, uint64_t lost)
+                          struct sample_array *a, uint64_t lost,
+                          struct dump_errors *err)
 {
     d->time_nanos = now_ns(CLOCK_REALTIME);
     d->duration_nanos = d->time_nanos - start_ns;
@@ -127,7 +148,7 @@ static void write_profile(unsigned n, const char *kind, mprof_profile_desc *d,
     file_name(path, sizeof path, n, kind);
     int rc = mprof_profile_write_file(path, d, a->s, a->n);
     if (rc < 0)
-        mprof_log("cannot write %s: %s", path, strerror(-rc));
+        note_error(err, kind, path, -rc);
     munmap(a->s, a->map_len);
 }
 
@@ -145,7 +166,8 @@ static void block_visit(const mprof_bucket *b, const mprof_block_record *r, void
 }
 
 /* Block and mutex profiles as Go's runtime/pprof writes them. */
-static void write_contention(unsigned n, mprof_btype type, const char *kind)
+static void write_contention(unsigned n, mprof_btype type, const char *kind,
+                             struct dump_errors *err)
 {
     struct sample_array a = {0};
     mprof_block_snapshot(type, array_prepare, block_visit, &a);
@@ -159,7 +181,7 @@ static void write_contention(unsigned n, mprof_btype type, const char *kind)
         .period_type = {"contentions", "count"},
         .period = 1,
     };
-    write_profile(n, kind, &d, &a, type == MPROF_BLOCK ? mprof_block_dropped() : 0);
+    write_profile(n, kind, &d, &a, mprof_block_dropped_of(type), err);
 }
 
 unsigned mprof_dump(int final)
@@ -169,12 +191,17 @@ unsigned mprof_dump(int final)
     if (!finished) {
         n = ++seq;
         finished = final;
+        struct dump_errors err = {0};
         if (config->mem_rate)
-            write_heap(n);
+            write_heap(n, &err);
         if (config->block_rate)
-            write_contention(n, MPROF_BLOCK, "block");
+            write_contention(n, MPROF_BLOCK, "block", &err);
         if (config->mutex_fraction)
-            write_contention(n, MPROF_MUTEX, "mutex");
+            write_contention(n, MPROF_MUTEX, "mutex", &err);
+        if (err.first_errno)
+            mprof_log("dump %u: cannot write the %s profile%s (%s: %s)", n, err.kinds,
+                      strchr(err.kinds, ',') ? "s" : "", err.first_path,
+                      strerror(err.first_errno));
     }
     mprof_lock_release(&dump_lock);
     return n;

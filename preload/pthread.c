@@ -109,6 +109,14 @@ static inline int observing(void)
     return likely(mprof_lock_profiling) && likely(!mprof_tls.guard);
 }
 
+/* Some real calls reject a bad clock or timeout before looking at the
+ * lock (sem_timedwait does, even on a positive semaphore); trying first
+ * would succeed where they fail.  Such calls never wait, so they go
+ * straight to the real function, unobserved. */
+static int clock_ok(clockid_t c) { return c == CLOCK_REALTIME || c == CLOCK_MONOTONIC; }
+static int abstime_ok(abst t) { return t && t->tv_nsec >= 0 && t->tv_nsec < 1000000000; }
+static int timed_ok(clockid_t c, abst t) { return clock_ok(c) && abstime_ok(t); }
+
 static int64_t now_ns(void)
 {
     struct timespec ts;
@@ -198,7 +206,7 @@ MPROF_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 MPROF_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, abst t)
 {
     ensure_resolved();
-    if (!observing())
+    if (!observing() || !abstime_ok(t))
         return real.mutex_timedlock(m, t);
     int rc = real.mutex_trylock(m);
     if (likely(rc != EBUSY))
@@ -210,14 +218,11 @@ MPROF_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, abst t)
     return rc;
 }
 
-/* The real call checks the clock before anything else; so do we, or a
- * free lock would be taken where the real call fails with EINVAL. */
-static int clock_ok(clockid_t c) { return c == CLOCK_REALTIME || c == CLOCK_MONOTONIC; }
 
 MPROF_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, abst t)
 {
     ensure_resolved();
-    if (!observing() || !clock_ok(c))
+    if (!observing() || !timed_ok(c, t))
         return real.mutex_clocklock(m, c, t);
     int rc = real.mutex_trylock(m);
     if (likely(rc != EBUSY))
@@ -264,7 +269,7 @@ RWLOCK_WRAPPER(pthread_rwlock_wrlock, rwlock_wrlock, rwlock_trywrlock)
     MPROF_EXPORT int name(pthread_rwlock_t *l, abst t)                 \
     {                                                                  \
         ensure_resolved();                                             \
-        if (!observing())                                              \
+        if (!observing() || !abstime_ok(t))                            \
             return real.field(l, t);                                   \
         int rc = real.tryfield(l);                                     \
         if (likely(rc != EBUSY))                                       \
@@ -283,7 +288,7 @@ RWLOCK_TIMED_WRAPPER(pthread_rwlock_timedwrlock, rwlock_timedwrlock, rwlock_tryw
     MPROF_EXPORT int name(pthread_rwlock_t *l, clockid_t c, abst t)    \
     {                                                                  \
         ensure_resolved();                                             \
-        if (!observing() || !clock_ok(c))                              \
+        if (!observing() || !timed_ok(c, t))                           \
             return real.field(l, c, t);                                \
         int rc = real.tryfield(l);                                     \
         if (likely(rc != EBUSY))                                       \
@@ -417,7 +422,7 @@ MPROF_EXPORT int sem_wait(sem_t *s)
 MPROF_EXPORT int sem_timedwait(sem_t *s, abst t)
 {
     ensure_resolved();
-    if (!observing())
+    if (!observing() || !abstime_ok(t))
         return real.sem_timedwait(s, t);
     return sem_wait_observed(s, call_sem_timedwait, 0, t);
 }
@@ -425,7 +430,7 @@ MPROF_EXPORT int sem_timedwait(sem_t *s, abst t)
 MPROF_EXPORT int sem_clockwait(sem_t *s, clockid_t c, abst t)
 {
     ensure_resolved();
-    if (!observing() || !clock_ok(c))
+    if (!observing() || !timed_ok(c, t))
         return real.sem_clockwait(s, c, t);
     return sem_wait_observed(s, call_sem_clockwait, c, t);
 }

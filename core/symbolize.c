@@ -1,0 +1,649 @@
+/*
+ * symbolize.c: addresses of this process -> mappings, functions, file:line.
+ *
+ * Owns a per-dump snapshot of the executable mappings and a Dwfl session.
+ * Invariant: maps[0] is the main executable when it was found, and
+ * maps[1..n) are sorted by address and disjoint, so lookup is a check of
+ * maps[0] and a binary search of the rest. The Dwfl is rebuilt for every
+ * dump (never cached), so dlopen/dlclose between dumps cannot leave stale
+ * modules behind.
+ */
+#include "symbolize.h"
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* A module's function symbols sorted by address, one per address. */
+struct sym_entry {
+    uint64_t addr, size;
+    const char *name; /* in the ELF string table, owned by the Dwfl */
+    int rank;         /* which of several symbols at one address wins */
+    int order;        /* table index: the earlier wins a tie, as in libdwfl */
+    GElf_Word shndx;  /* section (debug files keep the main file's numbers) */
+};
+
+struct sym_index {
+    Dwfl_Module *mod;
+    struct sym_entry *e;
+    size_t n;
+};
+
+struct mprof_symbolizer {
+    mprof_scratch *sc;
+    Dwfl *dwfl; /* NULL when elfutils could not report the process */
+    mprof_sym_mapping *maps;
+    size_t nmaps;
+    struct sym_index *idx; /* built on first use of each module */
+    size_t nidx, idx_cap;
+};
+
+/* ---- /proc/self/maps ----
+ * Read through /proc/thread-self: once the main thread has called
+ * pthread_exit, the process leader is a zombie and /proc/self/maps reads
+ * empty and /proc/self/exe dangles, while the calling thread's own view
+ * (task/<tid>) is complete.  /proc/self is the fallback for old kernels. */
+
+static const char *proc_file(char *buf, size_t len, const char *name)
+{
+    snprintf(buf, len, "/proc/thread-self/%s", name);
+    if (access(buf, F_OK) != 0)
+        snprintf(buf, len, "/proc/self/%s", name);
+    return buf;
+}
+
+static char *read_whole(mprof_scratch *sc, const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    size_t cap = 64 << 10, n = 0;
+    char *buf = mprof_scratch_alloc(sc, cap + 1);
+    while (buf) {
+        if (n == cap) {
+            char *nb = mprof_scratch_grow(sc, buf, cap + 1, 2 * cap + 1);
+            if (!nb) {
+                buf = NULL;
+                break;
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + n, cap - n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            buf = NULL;
+        else if (r == 0)
+            break;
+        else
+            n += (size_t)r;
+    }
+    close(fd);
+    if (buf) {
+        buf[n] = '\0';
+        *len = n;
+    }
+    return buf;
+}
+
+static const char *parse_hex(const char *p, uint64_t *v)
+{
+    uint64_t x = 0;
+    int digits = 0;
+    for (;; p++, digits++) {
+        int d;
+        if (*p >= '0' && *p <= '9')
+            d = *p - '0';
+        else if (*p >= 'a' && *p <= 'f')
+            d = *p - 'a' + 10;
+        else
+            break;
+        x = x << 4 | (uint64_t)d;
+    }
+    *v = x;
+    return digits ? p : NULL;
+}
+
+static const char *skip_field(const char *p, const char *eol)
+{
+    while (p < eol && *p != ' ')
+        p++;
+    while (p < eol && *p == ' ')
+        p++;
+    return p;
+}
+
+/* The kernel appends this to the path of a file unlinked after mapping. */
+static size_t trim_deleted(const char *s, size_t len)
+{
+    static const char suffix[] = " (deleted)";
+    size_t k = sizeof suffix - 1;
+    if (len > k && memcmp(s + len - k, suffix, k) == 0)
+        return len - k;
+    return len;
+}
+
+/*
+ * One line: "start-end perms offset dev inode   path". Keeps executable
+ * segments backed by a file or the vDSO; anonymous code (JIT) has no
+ * mapping, and its locations get mapping_id 0.
+ */
+static int parse_maps_line(const char *line, const char *eol,
+                           mprof_sym_mapping *m, const char **path,
+                           size_t *pathlen)
+{
+    uint64_t start, limit, offset;
+    const char *p = parse_hex(line, &start);
+    if (!p || *p != '-' || !(p = parse_hex(p + 1, &limit)) || *p != ' ')
+        return 0;
+    p++;
+    if (eol - p < 4 || p[2] != 'x')
+        return 0;
+    p = skip_field(p, eol);
+    if (!(p = parse_hex(p, &offset)))
+        return 0;
+    p = skip_field(p, eol); /* offset */
+    p = skip_field(p, eol); /* dev */
+    p = skip_field(p, eol); /* inode */
+    if (p >= eol)
+        return 0;
+    size_t len = (size_t)(eol - p);
+    if (!(p[0] == '/' || (len == 6 && memcmp(p, "[vdso]", 6) == 0)))
+        return 0;
+    m->start = start;
+    m->limit = limit;
+    m->offset = offset;
+    *path = p;
+    *pathlen = trim_deleted(p, len);
+    return 1;
+}
+
+static int load_maps(mprof_symbolizer *sym)
+{
+    size_t len;
+    char where[64];
+    char *text = read_whole(sym->sc, proc_file(where, sizeof where, "maps"), &len);
+    if (!text)
+        return -1;
+    size_t cap = 1;
+    for (size_t i = 0; i < len; i++)
+        cap += text[i] == '\n';
+    sym->maps = mprof_scratch_calloc(sym->sc, cap, sizeof *sym->maps);
+    if (!sym->maps)
+        return -1;
+    for (const char *line = text; line < text + len;) {
+        const char *eol = memchr(line, '\n', (size_t)(text + len - line));
+        if (!eol)
+            eol = text + len;
+        mprof_sym_mapping *m = &sym->maps[sym->nmaps];
+        const char *path;
+        size_t pathlen;
+        if (sym->nmaps < cap && parse_maps_line(line, eol, m, &path, &pathlen)) {
+            m->path = mprof_scratch_strndup(sym->sc, path, pathlen);
+            m->build_id = "";
+            if (!m->path)
+                return -1;
+            sym->nmaps++;
+        }
+        line = eol + 1;
+    }
+    return 0;
+}
+
+/* Move the first mapping of the main executable to the front (pprof takes
+ * mapping 1 as the main binary); the rest stay sorted by address. */
+static void main_first(mprof_symbolizer *sym)
+{
+    char exe[PATH_MAX];
+    char where[64];
+    ssize_t n = readlink(proc_file(where, sizeof where, "exe"), exe, sizeof exe - 1);
+    if (n <= 0)
+        return;
+    size_t len = trim_deleted(exe, (size_t)n);
+    exe[len] = '\0';
+    for (size_t i = 0; i < sym->nmaps; i++) {
+        if (strcmp(sym->maps[i].path, exe) != 0)
+            continue;
+        mprof_sym_mapping m = sym->maps[i];
+        memmove(&sym->maps[1], &sym->maps[0], i * sizeof m);
+        m.is_main = 1;
+        sym->maps[0] = m;
+        return;
+    }
+}
+
+/* ---- elfutils ---- */
+
+/*
+ * Debian enables debuginfod through DEBUGINFOD_URLS, and the standard
+ * callback then downloads debug info over the network: from inside a
+ * profiled program, at exit, that could stall for minutes. With the
+ * variable set we look only by build ID under the local debug directories.
+ */
+static int find_debuginfo_locally(Dwfl_Module *mod, void **userdata,
+                                  const char *modname, GElf_Addr base,
+                                  const char *file_name,
+                                  const char *debuglink_file,
+                                  GElf_Word debuglink_crc,
+                                  char **debuginfo_file_name)
+{
+    const char *urls = getenv("DEBUGINFOD_URLS");
+    if (urls && urls[0])
+        return dwfl_build_id_find_debuginfo(mod, userdata, modname, base,
+                                            file_name, debuglink_file,
+                                            debuglink_crc, debuginfo_file_name);
+    return dwfl_standard_find_debuginfo(mod, userdata, modname, base,
+                                        file_name, debuglink_file,
+                                        debuglink_crc, debuginfo_file_name);
+}
+
+static const Dwfl_Callbacks callbacks = {
+    .find_elf = dwfl_linux_proc_find_elf,
+    .find_debuginfo = find_debuginfo_locally,
+};
+
+static Dwfl *report_process(void)
+{
+    Dwfl *dwfl = dwfl_begin(&callbacks);
+    if (!dwfl)
+        return NULL;
+    dwfl_report_begin(dwfl);
+    char where[64];
+    FILE *maps = fopen(proc_file(where, sizeof where, "maps"), "re");
+    int rc = maps ? dwfl_linux_proc_maps_report(dwfl, maps) : -1;
+    if (maps)
+        fclose(maps);
+    if (dwfl_report_end(dwfl, NULL, NULL) != 0 || rc != 0) {
+        dwfl_end(dwfl);
+        return NULL;
+    }
+    return dwfl;
+}
+
+static const char *hex_build_id(mprof_scratch *sc, Dwfl_Module *mod)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *bits;
+    GElf_Addr vaddr, bias;
+    dwfl_module_getelf(mod, &bias); /* the build ID is read with the ELF */
+    int n = dwfl_module_build_id(mod, &bits, &vaddr);
+    if (n <= 0)
+        return "";
+    char *hex = mprof_scratch_alloc(sc, 2 * (size_t)n + 1);
+    if (!hex)
+        return "";
+    for (int i = 0; i < n; i++) {
+        hex[2 * i] = digits[bits[i] >> 4];
+        hex[2 * i + 1] = digits[bits[i] & 15];
+    }
+    return hex;
+}
+
+static void add_build_ids(mprof_symbolizer *sym)
+{
+    for (size_t i = 0; i < sym->nmaps; i++) {
+        Dwfl_Module *mod = dwfl_addrmodule(sym->dwfl, sym->maps[i].start);
+        if (mod)
+            sym->maps[i].build_id = hex_build_id(sym->sc, mod);
+    }
+}
+
+mprof_symbolizer *mprof_symbolizer_open(mprof_scratch *sc)
+{
+    mprof_symbolizer *sym = mprof_scratch_alloc(sc, sizeof *sym);
+    if (!sym)
+        return NULL;
+    sym->sc = sc;
+    if (load_maps(sym) < 0)
+        sym->nmaps = 0;
+    main_first(sym);
+    sym->dwfl = report_process();
+    if (sym->dwfl)
+        add_build_ids(sym);
+    return sym;
+}
+
+void mprof_symbolizer_close(mprof_symbolizer *sym)
+{
+    if (sym && sym->dwfl) {
+        dwfl_end(sym->dwfl);
+        sym->dwfl = NULL;
+    }
+}
+
+size_t mprof_symbolizer_nmappings(const mprof_symbolizer *sym)
+{
+    return sym->nmaps;
+}
+
+mprof_sym_mapping *mprof_symbolizer_mapping(mprof_symbolizer *sym, size_t i)
+{
+    return i < sym->nmaps ? &sym->maps[i] : NULL;
+}
+
+static int contains(const mprof_sym_mapping *m, uint64_t addr)
+{
+    return addr >= m->start && addr < m->limit;
+}
+
+long mprof_symbolizer_find_mapping(const mprof_symbolizer *sym, uint64_t addr)
+{
+    if (sym->nmaps == 0)
+        return -1;
+    if (contains(&sym->maps[0], addr))
+        return 0;
+    size_t lo = 1, hi = sym->nmaps; /* sorted part: [1, nmaps) */
+    if (!sym->maps[0].is_main)
+        lo = 0;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (addr < sym->maps[mid].start)
+            hi = mid;
+        else if (addr >= sym->maps[mid].limit)
+            lo = mid + 1;
+        else
+            return (long)mid;
+    }
+    return -1;
+}
+
+/* ---- symbol tables ----
+ *
+ * dwfl_module_addrinfo scans the whole symbol table for every lookup; on a
+ * large C++ binary and a few thousand locations that is minutes at exit. So
+ * each module's table is read once, sorted, and binary searched.
+ */
+
+static int sym_rank(const GElf_Sym *s)
+{
+    int r = s->st_size ? 8 : 0; /* as libdwfl: sized, then global > weak */
+    if (GELF_ST_BIND(s->st_info) == STB_GLOBAL)
+        r += 4;
+    else if (GELF_ST_BIND(s->st_info) == STB_WEAK)
+        r += 2;
+    if (GELF_ST_TYPE(s->st_info) != STT_NOTYPE)
+        r += 1;
+    return r;
+}
+
+static int is_code_symbol(const GElf_Sym *s, GElf_Word shndx, const char *name)
+{
+    int t = GELF_ST_TYPE(s->st_info);
+    if (t != STT_FUNC && t != STT_GNU_IFUNC && t != STT_NOTYPE)
+        return 0;
+    /* getsym_info gives -1 for a symbol in a section that is not loaded */
+    return name && name[0] && shndx != SHN_UNDEF && shndx != SHN_ABS &&
+           shndx != (GElf_Word)-1;
+}
+
+static int sym_before(const struct sym_entry *a, const struct sym_entry *b)
+{
+    if (a->addr != b->addr)
+        return a->addr < b->addr;
+    if (a->rank != b->rank)
+        return a->rank > b->rank;
+    return a->order < b->order;
+}
+
+static void sift_down(struct sym_entry *e, size_t root, size_t n)
+{
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && sym_before(&e[child], &e[child + 1]))
+            child++;
+        if (!sym_before(&e[root], &e[child]))
+            return;
+        struct sym_entry t = e[root];
+        e[root] = e[child];
+        e[child] = t;
+        root = child;
+    }
+}
+
+/* Heapsort: qsort may malloc, and this must stay in the scratch. */
+static void sort_symbols(struct sym_entry *e, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(e, i, n);
+    for (size_t i = n; i-- > 1;) {
+        struct sym_entry t = e[0];
+        e[0] = e[i];
+        e[i] = t;
+        sift_down(e, 0, i);
+    }
+}
+
+static void build_index(mprof_symbolizer *sym, struct sym_index *ix)
+{
+    int nsyms = dwfl_module_getsymtab(ix->mod);
+    if (nsyms <= 1)
+        return;
+    ix->e = mprof_scratch_calloc(sym->sc, (size_t)nsyms, sizeof *ix->e);
+    if (!ix->e)
+        return;
+    for (int i = 1; i < nsyms; i++) {
+        GElf_Sym s;
+        GElf_Addr addr;
+        GElf_Word shndx;
+        const char *name = dwfl_module_getsym_info(ix->mod, i, &s, &addr,
+                                                   &shndx, NULL, NULL);
+        if (is_code_symbol(&s, shndx, name))
+            ix->e[ix->n++] = (struct sym_entry){addr, s.st_size, name,
+                                                sym_rank(&s), i, shndx};
+    }
+    sort_symbols(ix->e, ix->n);
+    size_t k = 0; /* keep the best-ranked symbol at each address */
+    for (size_t i = 0; i < ix->n; i++)
+        if (k == 0 || ix->e[k - 1].addr != ix->e[i].addr)
+            ix->e[k++] = ix->e[i];
+    ix->n = k;
+}
+
+static struct sym_index *module_index(mprof_symbolizer *sym, Dwfl_Module *mod)
+{
+    for (size_t i = 0; i < sym->nidx; i++)
+        if (sym->idx[i].mod == mod)
+            return &sym->idx[i];
+    if (sym->nidx == sym->idx_cap) {
+        size_t cap = sym->idx_cap ? 2 * sym->idx_cap : 16;
+        struct sym_index *n = mprof_scratch_grow(sym->sc, sym->idx,
+                                                 sym->idx_cap * sizeof *n,
+                                                 cap * sizeof *n);
+        if (!n)
+            return NULL;
+        sym->idx = n;
+        sym->idx_cap = cap;
+    }
+    struct sym_index *ix = &sym->idx[sym->nidx++];
+    *ix = (struct sym_index){.mod = mod};
+    build_index(sym, ix);
+    return ix;
+}
+
+/* A sizeless symbol (_init, assembly labels) reaches to the next symbol,
+ * but not across a section boundary: the PLT after _init is not _init. */
+static int same_section(Dwfl_Module *mod, const struct sym_entry *e,
+                        uint64_t addr)
+{
+    Dwarf_Addr rel = addr, bias;
+    Elf_Scn *scn = dwfl_module_address_section(mod, &rel, &bias);
+    return scn && elf_ndxscn(scn) == e->shndx;
+}
+
+/*
+ * The sized symbol containing addr (looking back a little for one that
+ * encloses later symbols), else the nearest sizeless symbol before it in
+ * the same section, which is what libdwfl would answer too.
+ */
+static const char *symbol_name(mprof_symbolizer *sym, Dwfl_Module *mod,
+                               uint64_t addr)
+{
+    struct sym_index *ix = module_index(sym, mod);
+    if (!ix || ix->n == 0 || addr < ix->e[0].addr)
+        return NULL;
+    size_t lo = 0, hi = ix->n; /* last entry with e.addr <= addr */
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->e[mid].addr <= addr)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    for (size_t j = lo + 1, k = 0; j-- > 0 && k < 8; k++) {
+        const struct sym_entry *e = &ix->e[j];
+        if (e->size && addr - e->addr < e->size)
+            return e->name;
+    }
+    const struct sym_entry *near = &ix->e[lo];
+    return near->size == 0 && same_section(mod, near, addr) ? near->name : NULL;
+}
+
+/* ---- frames ---- */
+
+static const char *attr_string(Dwarf_Die *die, unsigned int name)
+{
+    Dwarf_Attribute a;
+    return dwarf_attr_integrate(die, name, &a) ? dwarf_formstring(&a) : NULL;
+}
+
+/* The linkage (mangled) name where there is one: pprof demangles names
+ * itself, and it is what the ELF symbol of an out-of-line copy says. */
+static const char *die_name(Dwarf_Die *die)
+{
+    const char *n = attr_string(die, DW_AT_linkage_name);
+    if (!n)
+        n = attr_string(die, DW_AT_MIPS_linkage_name);
+    if (!n)
+        n = attr_string(die, DW_AT_name);
+    return n;
+}
+
+/*
+ * The ELF symbol names the function the way the rest of the toolchain
+ * does, except for GCC's clones ("f.cold", "f.constprop.0", "f.isra.0",
+ * "f.part.0"): those are parts of f, and are called f as in addr2line, so
+ * that a function does not split in two in the profile.
+ */
+static const char *function_name(const char *symname, Dwarf_Die *subprogram)
+{
+    const char *dw = die_name(subprogram);
+    if (!symname)
+        return dw;
+    size_t n = dw ? strlen(dw) : 0;
+    if (n && strncmp(symname, dw, n) == 0 && symname[n] == '.')
+        return dw;
+    return symname;
+}
+
+static int64_t decl_line(Dwarf_Die *die)
+{
+    int line;
+    return dwarf_decl_line(die, &line) == 0 ? line : 0;
+}
+
+/* Where an inlined call sits in its caller. */
+static void call_site(Dwarf_Die *cu, Dwarf_Die *inl, const char **file,
+                      int64_t *line)
+{
+    Dwarf_Attribute a;
+    Dwarf_Word v;
+    *line = 0;
+    if (dwarf_attr(inl, DW_AT_call_line, &a) && dwarf_formudata(&a, &v) == 0)
+        *line = (int64_t)v;
+    *file = NULL;
+    Dwarf_Files *files;
+    size_t nfiles;
+    if (dwarf_attr(inl, DW_AT_call_file, &a) && dwarf_formudata(&a, &v) == 0 &&
+        dwarf_getsrcfiles(cu, &files, &nfiles) == 0 && v < nfiles)
+        *file = dwarf_filesrc(files, v, NULL, NULL);
+}
+
+static void set_frame(mprof_sym_frame *f, const char *name, const char *file,
+                      int64_t line, Dwarf_Die *die)
+{
+    f->name = name;
+    f->file = file ? file : (die ? dwarf_decl_file(die) : NULL);
+    f->line = line;
+    f->start_line = die ? decl_line(die) : 0;
+}
+
+/*
+ * Walk the DWARF scopes at addr from the innermost out: each inlined
+ * subroutine is a frame at the current position, and its call site becomes
+ * the position in the next frame out; the enclosing subprogram ends it.
+ */
+static int dwarf_frames(Dwfl_Module *mod, Dwarf_Addr addr, const char *symname,
+                        const char *file, int64_t line, mprof_sym_frame *out,
+                        int max)
+{
+    Dwarf_Addr bias;
+    Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
+    if (!cu)
+        return 0;
+    Dwarf_Die *scopes = NULL;
+    int n = dwarf_getscopes(cu, addr - bias, &scopes);
+    int nf = 0, done = 0;
+    for (int i = 0; i < n && nf < max && !done; i++) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag == DW_TAG_inlined_subroutine) {
+            set_frame(&out[nf++], die_name(&scopes[i]), file, line, &scopes[i]);
+            call_site(cu, &scopes[i], &file, &line);
+        } else if (tag == DW_TAG_subprogram) {
+            set_frame(&out[nf++], function_name(symname, &scopes[i]), file,
+                      line, &scopes[i]);
+            done = 1;
+        }
+    }
+    if (!done && nf > 0 && nf < max && symname)
+        set_frame(&out[nf++], symname, file, line, NULL);
+    free(scopes);
+    return nf;
+}
+
+static void note_found(mprof_symbolizer *sym, uint64_t addr, int lines,
+                       int inl)
+{
+    long i = mprof_symbolizer_find_mapping(sym, addr);
+    if (i < 0)
+        return;
+    sym->maps[i].has_lines |= lines;
+    sym->maps[i].has_inline |= inl;
+}
+
+int mprof_symbolize(mprof_symbolizer *sym, uint64_t addr,
+                    mprof_sym_frame *out, int max)
+{
+    if (!sym->dwfl || max <= 0)
+        return 0;
+    Dwfl_Module *mod = dwfl_addrmodule(sym->dwfl, addr);
+    if (!mod)
+        return 0;
+    const char *symname = symbol_name(sym, mod, addr);
+
+    const char *file = NULL;
+    int line = 0;
+    Dwfl_Line *dl = dwfl_module_getsrc(mod, addr);
+    if (dl)
+        file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
+
+    int nf = dwarf_frames(mod, addr, symname, file, line, out, max);
+    if (nf > 0) {
+        note_found(sym, addr, file != NULL, 1);
+        return nf;
+    }
+    if (!symname)
+        return 0;
+    set_frame(&out[0], symname, file, line, NULL);
+    note_found(sym, addr, file != NULL, 0);
+    return 1;
+}

@@ -1,0 +1,107 @@
+/*
+ * common.h: helpers shared by the programs that the integration tests run
+ * under the profiler.
+ *
+ * The programs print the truth of what they allocated as lines
+ *   truth <phase> <site> <size> <alloc_objects> <alloc_bytes>
+ *         <inuse_objects> <inuse_bytes> <file> <line>
+ * so that the tests compare the profile with what really happened.  Their own
+ * bookkeeping (slot arrays) comes from mmap, never from malloc, so that it
+ * cannot show up in the profile they are checked against.
+ */
+#ifndef MPROF_TEST_PROGRAMS_COMMON_H
+#define MPROF_TEST_PROGRAMS_COMMON_H
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+/*
+ * An allocation site must be the leaf frame of the sampled stack, under its
+ * own name: no inlining into the caller, and no ".constprop" clone whose
+ * symbol would carry another name.
+ */
+#if defined(__clang__)
+#define SITE __attribute__((noinline))
+#else
+#define SITE __attribute__((noinline, noclone))
+#endif
+
+/* Stores through a volatile pointer keep the compiler from eliding a
+ * malloc/free pair whose block is otherwise unused. */
+static void *volatile prog_sink;
+
+static inline void prog_use(void *p)
+{
+    prog_sink = p;
+}
+
+/* Zeroed pointer slots from mmap: invisible to the heap profile. */
+static inline void **prog_slots(size_t n)
+{
+    if (n == 0)
+        n = 1;
+    void *p = mmap(NULL, n * sizeof(void *), PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+        perror("mmap");
+        exit(99);
+    }
+    return (void **)p;
+}
+
+static inline void prog_fail(const char *what)
+{
+    dprintf(2, "%s failed (errno %d)\n", what, errno);
+    exit(98);
+}
+
+static inline void *prog_check(void *p, const char *what)
+{
+    if (!p)
+        prog_fail(what);
+    prog_use(p);
+    return p;
+}
+
+/* One write(2) per line: no stdio buffer to duplicate across fork. */
+static inline void prog_truth(int phase, const char *site, size_t size,
+                              size_t n, size_t keep, const char *file, int line)
+{
+    dprintf(1, "truth %d %s %zu %zu %zu %zu %zu %s %d\n", phase, site, size, n,
+            n * size, keep, keep * size, file, line);
+}
+
+static inline long prog_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static inline void prog_sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Poll for a file: used by programs that ask for a dump of themselves. */
+static inline int prog_wait_file(const char *path, long timeout_ms)
+{
+    long start = prog_now_ms();
+    while (prog_now_ms() - start < timeout_ms) {
+        if (access(path, F_OK) == 0)
+            return (int)(prog_now_ms() - start);
+        prog_sleep_ms(10);
+    }
+    return -1;
+}
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * forks: fork while other threads allocate, and fork + exec.
+ *
+ *   forks [--forks N] [--no-exec]
+ *
+ * The parent allocates at parent_site_before, starts two threads that
+ * allocate and free at fork_churn, then forks N children one after another.
+ * Each child allocates at child_site only and exits through exit(), so its
+ * own exit dump runs; its profile must hold nothing of the parent's.  Then
+ * the parent forks a child that execs this program with --exec-child, which
+ * allocates at exec_site (profiled again because LD_PRELOAD is inherited).
+ * Finally the parent stops its threads and allocates at parent_site_after.
+ *
+ * Output: "parent|child|exec <pid>" lines and truth lines whose phase is
+ * 1 (parent), 2 (fork child) or 3 (exec'd program).
+ */
+#include "common.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#define BEFORE_N 1000
+#define BEFORE_SIZE 48
+#define AFTER_N 500
+#define AFTER_SIZE 56
+#define CHILD_N 2000
+#define CHILD_SIZE 80
+#define EXEC_N 3000
+#define EXEC_SIZE 112
+
+static atomic_bool g_stop;
+static int line_before, line_after, line_child, line_exec;
+
+SITE static void parent_site_before(void **s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        s[i] = malloc(BEFORE_SIZE); line_before = __LINE__;
+        prog_check(s[i], "malloc");
+    }
+}
+
+SITE static void parent_site_after(void **s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        s[i] = malloc(AFTER_SIZE); line_after = __LINE__;
+        prog_check(s[i], "malloc");
+    }
+}
+
+SITE static void child_site(void **s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        s[i] = malloc(CHILD_SIZE); line_child = __LINE__;
+        prog_check(s[i], "malloc");
+    }
+}
+
+SITE static void exec_site(void **s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        s[i] = malloc(EXEC_SIZE); line_exec = __LINE__;
+        prog_check(s[i], "malloc");
+    }
+}
+
+SITE static void fork_churn(unsigned seed)
+{
+    while (!atomic_load_explicit(&g_stop, memory_order_relaxed)) {
+        seed = seed * 1103515245u + 12345u;
+        void *p = malloc(16 + (seed >> 16) % 256);
+        prog_use(p);
+        free(p);
+    }
+}
+
+static void *churn_thread(void *arg)
+{
+    fork_churn((unsigned)(intptr_t)arg);
+    return NULL;
+}
+
+static void child_main(void)
+{
+    child_site(prog_slots(CHILD_N), CHILD_N);
+    dprintf(1, "child %d\n", (int)getpid());
+    prog_truth(2, "child_site", CHILD_SIZE, CHILD_N, CHILD_N, __FILE__,
+               line_child);
+    exit(0); /* exit, not _exit: the child's exit dump must run */
+}
+
+static int exec_child_main(void)
+{
+    exec_site(prog_slots(EXEC_N), EXEC_N);
+    dprintf(1, "exec %d\n", (int)getpid());
+    prog_truth(3, "exec_site", EXEC_SIZE, EXEC_N, EXEC_N, __FILE__, line_exec);
+    return 0;
+}
+
+/* Returns false if the child did not exit with status 0. */
+static bool wait_ok(pid_t pid)
+{
+    int st;
+    if (waitpid(pid, &st, 0) != pid)
+        return false;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static bool fork_children(int n)
+{
+    bool ok = true;
+    for (int i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid < 0)
+            prog_fail("fork");
+        if (pid == 0)
+            child_main();
+        ok &= wait_ok(pid);
+    }
+    return ok;
+}
+
+static bool fork_exec(void)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        prog_fail("fork");
+    if (pid == 0) {
+        execl("/proc/self/exe", "forks", "--exec-child", (char *)NULL);
+        _exit(127);
+    }
+    return wait_ok(pid);
+}
+
+int main(int argc, char **argv)
+{
+    int nforks = 3;
+    bool do_exec = true;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--exec-child") == 0)
+            return exec_child_main();
+        if (strcmp(argv[i], "--forks") == 0 && i + 1 < argc)
+            nforks = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--no-exec") == 0)
+            do_exec = false;
+    }
+    dprintf(1, "parent %d\n", (int)getpid());
+    parent_site_before(prog_slots(BEFORE_N), BEFORE_N);
+
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        if (pthread_create(&th[i], NULL, churn_thread, (void *)(intptr_t)(i + 7)))
+            prog_fail("pthread_create");
+    prog_sleep_ms(50); /* let the churn threads get going before forking */
+    bool ok = fork_children(nforks);
+    if (do_exec)
+        ok &= fork_exec();
+    atomic_store(&g_stop, true);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+
+    parent_site_after(prog_slots(AFTER_N), AFTER_N);
+    prog_truth(1, "parent_site_before", BEFORE_SIZE, BEFORE_N, BEFORE_N,
+               __FILE__, line_before);
+    prog_truth(1, "parent_site_after", AFTER_SIZE, AFTER_N, AFTER_N, __FILE__,
+               line_after);
+    dprintf(1, ok ? "done\n" : "children failed\n");
+    return ok ? 0 : 1;
+}

@@ -1,0 +1,283 @@
+/*
+ * test_symbolize.c: in-process symbolization (core/symbolize.c) of this
+ * test binary (built with -g) and of libc: mappings with the main binary
+ * first and build IDs, static function names, file:line, inline frames,
+ * and addresses that belong to nothing.
+ */
+#include <check.h>
+#include <elfutils/libdwfl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "scratch.h"
+#include "symbolize.h"
+
+static volatile int sink;
+static int leaf_line, inl_leaf_line, inl_outer_line;
+
+static __attribute__((noinline, noipa)) uintptr_t return_address(void)
+{
+    return (uintptr_t)__builtin_return_address(0);
+}
+
+static __attribute__((noinline, noipa)) uintptr_t symtest_leaf(void)
+{
+    leaf_line = __LINE__ + 1;
+    uintptr_t pc = return_address();
+    __asm__ volatile("" ::: "memory");
+    return pc;
+}
+
+static inline __attribute__((always_inline)) uintptr_t symtest_inlined(void)
+{
+    inl_leaf_line = __LINE__ + 1;
+    uintptr_t pc = return_address();
+    __asm__ volatile("" ::: "memory");
+    return pc;
+}
+
+static __attribute__((noinline, noipa)) uintptr_t symtest_outer(void)
+{
+    inl_outer_line = __LINE__ + 1;
+    uintptr_t pc = symtest_inlined();
+    __asm__ volatile("" ::: "memory");
+    return pc;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static int is_hex(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+            return 0;
+    return 1;
+}
+
+START_TEST(test_mappings)
+{
+    mprof_scratch sc;
+    mprof_scratch_init(&sc);
+    mprof_symbolizer *sym = mprof_symbolizer_open(&sc);
+    ck_assert_ptr_nonnull(sym);
+    ck_assert_uint_gt(mprof_symbolizer_nmappings(sym), 1);
+
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    ck_assert_int_gt(n, 0);
+    exe[n] = '\0';
+    mprof_sym_mapping *m0 = mprof_symbolizer_mapping(sym, 0);
+    ck_assert(m0->is_main);
+    ck_assert_str_eq(m0->path, exe);
+    ck_assert(is_hex(m0->build_id));
+    ck_assert_uint_eq(strlen(m0->build_id), 40); /* sha1 build IDs */
+    ck_assert_uint_lt(m0->start, m0->limit);
+
+    /* our code is in mapping 0; libc's in a libc mapping with a build ID */
+    ck_assert_int_eq(mprof_symbolizer_find_mapping(sym, (uintptr_t)&symtest_leaf), 0);
+    long li = mprof_symbolizer_find_mapping(sym, (uintptr_t)&getpid);
+    ck_assert_int_gt(li, 0);
+    mprof_sym_mapping *lm = mprof_symbolizer_mapping(sym, (size_t)li);
+    ck_assert_ptr_nonnull(strstr(lm->path, "libc"));
+    ck_assert(is_hex(lm->build_id));
+
+    /* the rest is sorted and disjoint */
+    for (size_t i = 2; i < mprof_symbolizer_nmappings(sym); i++) {
+        mprof_sym_mapping *a = mprof_symbolizer_mapping(sym, i - 1);
+        mprof_sym_mapping *b = mprof_symbolizer_mapping(sym, i);
+        ck_assert_uint_le(a->limit, b->start);
+        ck_assert(b->path[0] == '/' || strcmp(b->path, "[vdso]") == 0);
+    }
+    ck_assert_ptr_null(mprof_symbolizer_mapping(sym, 100000));
+    mprof_symbolizer_close(sym);
+    mprof_scratch_release(&sc);
+}
+END_TEST
+
+START_TEST(test_static_function_and_line)
+{
+    mprof_scratch sc;
+    mprof_scratch_init(&sc);
+    mprof_symbolizer *sym = mprof_symbolizer_open(&sc);
+    uintptr_t pc = symtest_leaf();
+    mprof_sym_frame fr[8];
+    int n = mprof_symbolize(sym, pc - 1, fr, 8);
+    ck_assert_int_eq(n, 1);
+    ck_assert_str_eq(fr[0].name, "symtest_leaf");
+    ck_assert_ptr_nonnull(fr[0].file);
+    ck_assert(ends_with(fr[0].file, "test_symbolize.c"));
+    ck_assert_int_eq(fr[0].line, leaf_line);
+    ck_assert_int_eq(fr[0].start_line, leaf_line - 3); /* the line naming it */
+
+    /* a function's first byte */
+    n = mprof_symbolize(sym, (uintptr_t)&return_address, fr, 8);
+    ck_assert_int_ge(n, 1);
+    ck_assert_str_eq(fr[n - 1].name, "return_address");
+    ck_assert(mprof_symbolizer_mapping(sym, 0)->has_lines);
+    mprof_symbolizer_close(sym);
+    mprof_scratch_release(&sc);
+}
+END_TEST
+
+START_TEST(test_inline_frames)
+{
+    mprof_scratch sc;
+    mprof_scratch_init(&sc);
+    mprof_symbolizer *sym = mprof_symbolizer_open(&sc);
+    uintptr_t pc = symtest_outer();
+    mprof_sym_frame fr[8];
+    int n = mprof_symbolize(sym, pc - 1, fr, 8);
+    ck_assert_int_eq(n, 2);
+    ck_assert_str_eq(fr[0].name, "symtest_inlined");
+    ck_assert_int_eq(fr[0].line, inl_leaf_line);
+    ck_assert(ends_with(fr[0].file, "test_symbolize.c"));
+    ck_assert_str_eq(fr[1].name, "symtest_outer");
+    ck_assert_int_eq(fr[1].line, inl_outer_line);
+    ck_assert(ends_with(fr[1].file, "test_symbolize.c"));
+    ck_assert(mprof_symbolizer_mapping(sym, 0)->has_inline);
+    /* room for one frame: the innermost */
+    ck_assert_int_eq(mprof_symbolize(sym, pc - 1, fr, 1), 1);
+    ck_assert_str_eq(fr[0].name, "symtest_inlined");
+    mprof_symbolizer_close(sym);
+    mprof_scratch_release(&sc);
+}
+END_TEST
+
+START_TEST(test_libc_symbol)
+{
+    mprof_scratch sc;
+    mprof_scratch_init(&sc);
+    mprof_symbolizer *sym = mprof_symbolizer_open(&sc);
+    mprof_sym_frame fr[8];
+    int n = mprof_symbolize(sym, (uintptr_t)&getpid + 1, fr, 8);
+    ck_assert_int_ge(n, 1);
+    ck_assert_ptr_nonnull(strstr(fr[n - 1].name, "getpid"));
+    mprof_symbolizer_close(sym);
+    mprof_scratch_release(&sc);
+}
+END_TEST
+
+START_TEST(test_unknown_addresses)
+{
+    mprof_scratch sc;
+    mprof_scratch_init(&sc);
+    /* anonymous executable memory, as a JIT would have */
+    void *jit = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mprof_symbolizer *sym = mprof_symbolizer_open(&sc);
+    mprof_sym_frame fr[8];
+    ck_assert_int_eq(mprof_symbolize(sym, 0, fr, 8), 0);
+    ck_assert_int_eq(mprof_symbolize(sym, 16, fr, 8), 0);
+    ck_assert_int_eq(mprof_symbolize(sym, UINT64_MAX, fr, 8), 0);
+    ck_assert_int_eq(mprof_symbolizer_find_mapping(sym, 0), -1);
+    ck_assert_int_eq(mprof_symbolizer_find_mapping(sym, UINT64_MAX), -1);
+    if (jit != MAP_FAILED) {
+        ck_assert_int_eq(mprof_symbolizer_find_mapping(sym, (uintptr_t)jit + 8), -1);
+        ck_assert_int_eq(mprof_symbolize(sym, (uintptr_t)jit + 8, fr, 8), 0);
+        munmap(jit, 4096);
+    }
+    mprof_symbolizer_close(sym);
+    mprof_scratch_release(&sc);
+}
+END_TEST
+
+/* Our sorted symbol index answers as dwfl_module_addrinfo does (which
+ * scans the table per lookup), except that GCC clones ("f.part.0") are
+ * named for their function. */
+START_TEST(test_symbols_match_libdwfl)
+{
+    static const Dwfl_Callbacks cb = {.find_elf = dwfl_linux_proc_find_elf,
+                                      .find_debuginfo = dwfl_build_id_find_debuginfo};
+    Dwfl *d = dwfl_begin(&cb);
+    ck_assert_ptr_nonnull(d);
+    dwfl_report_begin(d);
+    ck_assert_int_eq(dwfl_linux_proc_report(d, getpid()), 0);
+    ck_assert_int_eq(dwfl_report_end(d, NULL, NULL), 0);
+    mprof_scratch sc;
+    mprof_scratch_init(&sc);
+    mprof_symbolizer *sym = mprof_symbolizer_open(&sc);
+    unsigned seed = 5;
+    int compared = 0;
+    for (size_t i = 0; i < mprof_symbolizer_nmappings(sym); i++) {
+        mprof_sym_mapping *m = mprof_symbolizer_mapping(sym, i);
+        if (!m->is_main && !strstr(m->path, "libc.so"))
+            continue;
+        for (int k = 0; k < 3000; k++) {
+            uint64_t a = m->start + (uint64_t)rand_r(&seed) % (m->limit - m->start);
+            Dwfl_Module *mod = dwfl_addrmodule(d, a);
+            GElf_Off off;
+            GElf_Sym es;
+            const char *want = mod ? dwfl_module_addrinfo(mod, a, &off, &es, NULL, NULL, NULL)
+                                   : NULL;
+            mprof_sym_frame fr[16];
+            int n = mprof_symbolize(sym, a, fr, 16);
+            const char *got = n ? fr[n - 1].name : NULL;
+            compared++;
+            if (want && got && strcmp(want, got) == 0)
+                continue;
+            if (!want && (!got || n > 0)) /* nothing, or DWARF knows better */
+                continue;
+            size_t len = got ? strlen(got) : 0;
+            if (want && got && strncmp(want, got, len) == 0 && want[len] == '.')
+                continue;
+            ck_abort_msg("%s at %#llx: libdwfl says %s, we say %s", m->path,
+                         (unsigned long long)a, want ? want : "-", got ? got : "-");
+        }
+    }
+    ck_assert_int_ge(compared, 6000);
+    mprof_symbolizer_close(sym);
+    mprof_scratch_release(&sc);
+    dwfl_end(d);
+}
+END_TEST
+
+/* A symbolizer per dump: repeated opens must not leak descriptors. */
+START_TEST(test_repeated_open_close)
+{
+    int before = dup(0);
+    close(before);
+    for (int i = 0; i < 20; i++) {
+        mprof_scratch sc;
+        mprof_scratch_init(&sc);
+        mprof_symbolizer *sym = mprof_symbolizer_open(&sc);
+        mprof_sym_frame fr[4];
+        ck_assert_int_ge(mprof_symbolize(sym, symtest_leaf() - 1, fr, 4), 1);
+        mprof_symbolizer_close(sym);
+        mprof_scratch_release(&sc);
+    }
+    int after = dup(0);
+    close(after);
+    ck_assert_int_eq(before, after);
+    sink = 1;
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("symbolize");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_mappings);
+    tcase_add_test(tc, test_static_function_and_line);
+    tcase_add_test(tc, test_inline_frames);
+    tcase_add_test(tc, test_libc_symbol);
+    tcase_add_test(tc, test_unknown_addresses);
+    tcase_add_test(tc, test_repeated_open_close);
+    tcase_add_test(tc, test_symbols_match_libdwfl);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
