@@ -1,8 +1,10 @@
 /*
  * addrmap.c: the sampled-address map (see addrmap.h).
  *
- * SHARDS independent chained hash tables, chosen by address hash, each with
- * its own lock, so threads sampling at rate 1 rarely meet.  A shard doubles
+ * SHARDS independent chained hash tables, each with its own lock, so
+ * threads sampling at rate 1 rarely meet.  The shard of an address is
+ * chosen by its filter slot, so one shard lock covers each slot's count
+ * and bit.  A shard doubles
  * its head array when it holds more entries than heads; the old array is
  * abandoned to the arena (it may still be read by nobody: every access is
  * under the shard lock, so abandoning is safe, merely memory spent).
@@ -33,7 +35,8 @@ struct shard {
     char pad[16];
 } __attribute__((aligned(64)));
 
-_Atomic uint16_t mprof_addrmap_filter[1 << MPROF_FILTER_BITS];
+_Atomic uint64_t mprof_addrmap_filter[(1 << MPROF_FILTER_BITS) / 64];
+static uint32_t slot_count[1 << MPROF_FILTER_BITS]; /* under the slot's shard lock */
 static struct shard shards[SHARDS];
 
 static uint64_t hash_ptr(uintptr_t p)
@@ -44,7 +47,7 @@ static uint64_t hash_ptr(uintptr_t p)
 
 static struct shard *shard_of(uintptr_t p)
 {
-    return &shards[(hash_ptr(p) >> 20) % SHARDS];
+    return &shards[mprof_addrmap_slot(p) % SHARDS];
 }
 
 static struct entry **head_of(struct shard *s, uintptr_t p)
@@ -52,16 +55,16 @@ static struct entry **head_of(struct shard *s, uintptr_t p)
     return &s->heads[hash_ptr(p) & (s->nheads - 1)];
 }
 
+/* Called with the shard lock of p's slot held. */
 static void filter_add(uintptr_t p, int delta)
 {
-    _Atomic uint16_t *slot = &mprof_addrmap_filter[mprof_addrmap_slot(p)];
-    uint16_t v = atomic_load_explicit(slot, memory_order_relaxed);
-    do {
-        if (v == UINT16_MAX)
-            return; /* saturated: sticky */
-    } while (!atomic_compare_exchange_weak_explicit(slot, &v, (uint16_t)(v + delta),
-                                                    memory_order_relaxed,
-                                                    memory_order_relaxed));
+    unsigned slot = mprof_addrmap_slot(p);
+    uint64_t bit = (uint64_t)1 << (slot % 64);
+    slot_count[slot] += (uint32_t)delta;
+    if (delta > 0 && slot_count[slot] == 1)
+        atomic_fetch_or_explicit(&mprof_addrmap_filter[slot / 64], bit, memory_order_relaxed);
+    else if (delta < 0 && slot_count[slot] == 0)
+        atomic_fetch_and_explicit(&mprof_addrmap_filter[slot / 64], ~bit, memory_order_relaxed);
 }
 
 /* Called with s->lock held.  On failure the old table stays in use. */
@@ -163,6 +166,7 @@ void mprof_addrmap_reset(void)
         s->free_list = NULL; /* entries are abandoned with their table */
     }
     memset((void *)mprof_addrmap_filter, 0, sizeof mprof_addrmap_filter);
+    memset(slot_count, 0, sizeof slot_count);
 }
 
 void mprof_addrmap_lock_all(void)

@@ -3,16 +3,18 @@
  *
  * Maps the address of every sampled, not yet freed block to its bucket and
  * size, so that free() can charge the bucket.  In front of the map sits a
- * 32 KiB counting filter: filter[h(p)] counts sampled blocks whose address
- * hashes to that slot.  free() of an unsampled pointer reads one filter slot
- * (a relaxed load, no lock) and, almost always finding 0, goes straight to
- * the real free.  A slot that reaches 0xffff sticks there: it may then give
- * false positives (a lookup that finds nothing), never false negatives.
+ * 4 KiB bitmap filter: bit h(p) is set while at least one sampled block
+ * whose address hashes to that slot is live.  free() of an unsampled pointer
+ * reads one bit (a relaxed load, no lock; the bitmap is small enough to stay
+ * in L1 beside the program's own data) and almost always goes straight to
+ * the real free.  Exact per-slot counts, kept beside the bitmap, decide when
+ * a bit may be cleared; a slot's count and bit are only changed under the
+ * lock of the shard that owns the slot, so they never disagree.
  *
- * Ordering: the filter is incremented before malloc returns the block and
- * decremented only after the block's entry is removed, both before the
- * real free; the application's own synchronization orders a free after the
- * malloc that produced the pointer, so the relaxed load suffices.
+ * Ordering: the bit is set before malloc returns the block and cleared only
+ * after the block's entry is removed, both before the real free; the
+ * application's own synchronization orders a free after the malloc that
+ * produced the pointer, so the relaxed load suffices.
  */
 #ifndef MPROF_ADDRMAP_H
 #define MPROF_ADDRMAP_H
@@ -24,9 +26,9 @@
 
 #pragma GCC visibility push(hidden) /* direct, not GOT, access from the shim */
 
-#define MPROF_FILTER_BITS 14
+#define MPROF_FILTER_BITS 15
 
-extern _Atomic uint16_t mprof_addrmap_filter[1 << MPROF_FILTER_BITS];
+extern _Atomic uint64_t mprof_addrmap_filter[(1 << MPROF_FILTER_BITS) / 64];
 
 static inline unsigned mprof_addrmap_slot(uintptr_t p)
 {
@@ -37,8 +39,9 @@ static inline unsigned mprof_addrmap_slot(uintptr_t p)
 /* The fast path of free(): may p be a sampled block? */
 static inline int mprof_addrmap_maybe(const void *p)
 {
-    return atomic_load_explicit(&mprof_addrmap_filter[mprof_addrmap_slot((uintptr_t)p)],
-                                memory_order_relaxed) != 0;
+    unsigned slot = mprof_addrmap_slot((uintptr_t)p);
+    return (atomic_load_explicit(&mprof_addrmap_filter[slot / 64], memory_order_relaxed) >>
+            (slot % 64)) & 1;
 }
 
 /* 0, or -1 when the arena is full (the sample is then dropped). */

@@ -94,9 +94,10 @@ START_TEST(addrmap_insert_remove)
 }
 END_TEST
 
-/* Enough entries to grow every shard several times and to saturate filter
- * slots; all must come back exactly once, and the map ends empty. */
-START_TEST(addrmap_many_and_saturation)
+/* Enough entries to grow every shard several times and to put many
+ * addresses in every filter slot; all must come back exactly once, and the
+ * map and the filter end empty. */
+START_TEST(addrmap_many_shared_slots)
 {
     enum { N = 300000 };
     mprof_bucket *b = mprof_bucket_get(MPROF_HEAP, 16, stk_a, 3), *got;
@@ -110,6 +111,9 @@ START_TEST(addrmap_many_and_saturation)
         ck_assert_uint_eq(size, i);
     }
     ck_assert_uint_eq(mprof_addrmap_count(), 0);
+    for (size_t w = 0; w < sizeof mprof_addrmap_filter / sizeof mprof_addrmap_filter[0]; w++)
+        ck_assert_uint_eq(mprof_addrmap_filter[w], 0);
+    mprof_addrmap_insert((void *)0x10000000, b, 1);
     mprof_addrmap_reset();
     ck_assert(!mprof_addrmap_maybe((void *)0x10000000));
 }
@@ -263,7 +267,7 @@ int main(void)
     tcase_add_test(tc, bucket_many_keys);
     tcase_add_test(tc, bucket_concurrent_insert_is_unique);
     tcase_add_test(tc, addrmap_insert_remove);
-    tcase_add_test(tc, addrmap_many_and_saturation);
+    tcase_add_test(tc, addrmap_many_shared_slots);
     tcase_add_test(tc, cycle_publication_delay);
     tcase_add_test(tc, cycle_invariants_under_churn);
     tcase_add_test(tc, values_unsampled);
