@@ -56,13 +56,14 @@ $(B)/test/unit/%: test/unit/%.c $(CORE_OBJ) $(wildcard test/unit/*.h)
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; CK_DEFAULT_TIMEOUT=120 $$t; done
 
-# Each fragment adds its own targets (integration, bench, demo programs).
+# Each fragment adds its own targets (integration, bench, demo programs)
+# and may append to CHECKS the targets that `make check` must run.
+CHECKS := unit integration
 include $(wildcard test/*/*.mk)
 
 check: deps
 	$(MAKE) all
-	$(MAKE) unit
-	$(MAKE) integration
+	@set -e; for t in $(CHECKS); do echo "== make $$t"; $(MAKE) $$t; done
 
 DEPS_PKGS := libunwind-dev libdw-dev libelf-dev zlib1g-dev check pkg-config \
              libjemalloc-dev libjemalloc2 google-perftools libgoogle-perftools-dev \
