@@ -3,7 +3,6 @@
  * per line.  The test runs it with and without mprof and requires the same
  * output: the wrappers must not change what the program sees.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>

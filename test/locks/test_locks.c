@@ -1,0 +1,266 @@
+/*
+ * test_locks.c: the block and mutex profiles against programs whose truth
+ * they measure themselves (contention.c), and the pthread wrappers'
+ * behaviour against the same program run without mprof (behaviour.c).
+ */
+#include "harness.h"
+#include "prof.h"
+
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *locks_prog(const char *name)
+{
+    static char path[1024];
+    snprintf(path, sizeof path, "%s/test/locks/%s", IT_BUILD_DIR, name);
+    return path;
+}
+
+/* <dir>/mprof.<pid>.<seq>.<kind>.pb.gz, loaded; fails the test if absent. */
+static void load_profile(prof *p, const char *dir, const run *r, int seq, const char *kind)
+{
+    char path[1200], err[512];
+    snprintf(path, sizeof path, "%s/mprof.%d.%d.%s.pb.gz", dir, (int)r->pid, seq, kind);
+    ck_assert_msg(prof_load(path, p, err, sizeof err) == 0, "%s: %s", path, err);
+    ck_assert_int_eq(p->ntypes, 2);
+    ck_assert_str_eq(p->type[0], "contentions");
+    ck_assert_str_eq(p->unit[0], "count");
+    ck_assert_str_eq(p->type[1], "delay");
+    ck_assert_str_eq(p->unit[1], "nanoseconds");
+    ck_assert_str_eq(p->period_type, "contentions");
+}
+
+/* Sum of delay over samples whose leaf function is `fn`. */
+static long long leaf_delay(const prof *p, const char *fn, long long *count)
+{
+    long long d = 0, c = 0;
+    for (size_t i = 0; i < p->nsamples; i++) {
+        const prof_frame *leaf = prof_sample_leaf(&p->samples[i]);
+        if (leaf && strcmp(leaf->func, fn) == 0) {
+            c += p->samples[i].v[0];
+            d += p->samples[i].v[1];
+        }
+    }
+    if (count)
+        *count = c;
+    return d;
+}
+
+/* "wait <fn> <ns> <n>" printed by contention.c */
+static long long truth_wait(const char *out, const char *fn, long long *n)
+{
+    char key[128];
+    snprintf(key, sizeof key, "wait %s ", fn);
+    const char *at = strstr(out, key);
+    ck_assert_msg(at != NULL, "no truth line for %s in:\n%s", fn, out);
+    long long ns = 0, cnt = 0;
+    sscanf(at + strlen(key), "%lld %lld", &ns, &cnt);
+    if (n)
+        *n = cnt;
+    return ns;
+}
+
+static void run_contention(run *r, const char *dir, const char *phase, const char *rounds,
+                           const char *block_rate, const char *fraction)
+{
+    char b[64], m[64];
+    snprintf(b, sizeof b, "MPROF_BLOCK_RATE=%s", block_rate);
+    snprintf(m, sizeof m, "MPROF_MUTEX_FRACTION=%s", fraction);
+    run_spec s = {.argv = {locks_prog("contention"), phase, rounds},
+                  .env = {b, m, "MPROF_MEM_RATE=0"},
+                  .cwd = dir};
+    run_checked(r, &s);
+    ck_assert_msg(run_exit_code(r) == 0, "contention exited %d: %s", run_exit_code(r), r->err.s);
+}
+
+static void assert_near(const char *what, double got, double truth, double tol, double slack)
+{
+    ck_assert_msg(truth > 0, "%s: no truth", what);
+    ck_assert_msg(fabs(got - truth) <= tol * truth + slack,
+                  "%s: profile %.0f ns vs truth %.0f ns (%.1f%%, allowed %.0f%% + %.0f ns)",
+                  what, got, truth, 100 * (got - truth) / truth, 100 * tol, slack);
+}
+
+static void assert_within(const char *what, double got, double truth, double tol)
+{
+    assert_near(what, got, truth, tol, 0);
+}
+
+/* The mutex profile charges a holder up to its unlock; the waiter's own
+ * clock also runs through its wake-up, which is nobody's hold time.  Allow
+ * that latency per wait (100 us: generous on an idle machine, needed on a
+ * loaded one), on top of the relative tolerance. */
+#define WAKEUP_SLACK_NS 100000.0
+
+/* Rate 1: every wait recorded at its own function, within 15% of the
+ * waiter's own clock, for mutex, cond, sem and rwlock waits. */
+START_TEST(block_rate1_matches_truth)
+{
+    const char *dir = h_fresh_dir("block_rate1");
+    run r;
+    run_contention(&r, dir, "all", "40", "1", "1");
+    prof p;
+    load_profile(&p, dir, &r, 1, "block");
+    const char *fns[] = {"mutex_waiter_lock", "cond_waiter_wait", "sem_waiter_wait", "rw_writer_lock"};
+    for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
+        long long n_truth, n_prof;
+        long long truth = truth_wait(r.out.s, fns[i], &n_truth);
+        long long got = leaf_delay(&p, fns[i], &n_prof);
+        assert_within(fns[i], (double)got, (double)truth, 0.15);
+        /* A wait whose try succeeded (the holder was already gone, as on
+         * a loaded machine) is no blocking event, so <= rather than ==. */
+        ck_assert_msg(n_prof >= 1 && n_prof <= n_truth,
+                      "%s: %lld contentions in the profile, %lld waits", fns[i], n_prof, n_truth);
+    }
+    prof_free(&p);
+    run_free(&r);
+}
+END_TEST
+
+/* The mutex profile charges the holder's code, not the waiter's. */
+START_TEST(mutex_profile_charges_holder)
+{
+    const char *dir = h_fresh_dir("mutex_holder");
+    run r;
+    run_contention(&r, dir, "all", "40", "1", "1");
+    prof p;
+    load_profile(&p, dir, &r, 1, "mutex");
+    long long n, rw_n;
+    long long truth = truth_wait(r.out.s, "mutex_waiter_lock", &n);
+    long long holder = leaf_delay(&p, "mutex_holder_work", NULL);
+    long long waiter = leaf_delay(&p, "mutex_waiter_lock", NULL);
+    assert_near("mutex_holder_work", (double)holder, (double)truth, 0.15, n * WAKEUP_SLACK_NS);
+    ck_assert_msg(waiter < holder / 10, "waiter charged %lld ns, holder %lld ns", waiter, holder);
+    long long rw_truth = truth_wait(r.out.s, "rw_writer_lock", &rw_n);
+    assert_near("rw_reader_hold", (double)leaf_delay(&p, "rw_reader_hold", NULL),
+                (double)rw_truth, 0.15, rw_n * WAKEUP_SLACK_NS);
+    prof_free(&p);
+    run_free(&r);
+}
+END_TEST
+
+/* Rate 1 ms, waits of ~0.3 ms: about one in four is recorded, scaled by
+ * rate/d.  E[samples] ~ 250, so the estimate's relative sd is ~5%; 25% is
+ * five of them, and an unscaled profile would be 70% low. */
+START_TEST(block_sampling_is_unbiased)
+{
+    const char *dir = h_fresh_dir("block_sampled");
+    run r;
+    run_contention(&r, dir, "short", "1000", "1000000", "0");
+    prof p;
+    load_profile(&p, dir, &r, 1, "block");
+    long long truth = truth_wait(r.out.s, "sem_waiter_wait", NULL);
+    assert_within("sem_waiter_wait (sampled)", (double)leaf_delay(&p, "sem_waiter_wait", NULL),
+                  (double)truth, 0.25);
+    prof_free(&p);
+    run_free(&r);
+}
+END_TEST
+
+/* One contention event in 3 recorded and scaled by 3: totals unbiased.
+ * ~300 events, ~100 recorded: relative sd ~8%; 35% allowed, while a
+ * missing scale factor would be 67% low. */
+START_TEST(mutex_fraction_is_unbiased)
+{
+    const char *dir = h_fresh_dir("mutex_sampled");
+    run r;
+    run_contention(&r, dir, "mutex", "200", "0", "3");
+    prof p;
+    load_profile(&p, dir, &r, 1, "mutex");
+    long long n;
+    long long truth = truth_wait(r.out.s, "mutex_waiter_lock", &n);
+    assert_near("mutex_holder_work (1/3 sampled)",
+                (double)leaf_delay(&p, "mutex_holder_work", NULL), (double)truth, 0.35,
+                n * WAKEUP_SLACK_NS);
+    prof_free(&p);
+    run_free(&r);
+}
+END_TEST
+
+/* Rates 0: no block or mutex file at all. */
+START_TEST(block_and_mutex_off)
+{
+    const char *dir = h_fresh_dir("locks_off");
+    run r;
+    run_contention(&r, dir, "mutex", "5", "0", "0");
+    strbuf names = {0};
+    dir_entries(dir, &names);
+    ck_assert_msg(!names.s || (!strstr(names.s, ".block.") && !strstr(names.s, ".mutex.")),
+                  "files: %s", names.s);
+    sb_free(&names);
+    run_free(&r);
+}
+END_TEST
+
+/* The first line where two outputs differ, for a message Check can carry. */
+static const char *first_difference(const char *a, const char *b, char *buf, size_t len)
+{
+    size_t i = 0, line_start = 0;
+    while (a[i] && a[i] == b[i]) {
+        if (a[i] == '\n')
+            line_start = i + 1;
+        i++;
+    }
+    const char *ea = strchr(a + line_start, '\n'), *eb = strchr(b + line_start, '\n');
+    int la = ea ? (int)(ea - a - line_start) : (int)strlen(a + line_start);
+    int lb = eb ? (int)(eb - b - line_start) : (int)strlen(b + line_start);
+    snprintf(buf, len, "without: '%.*s' / with: '%.*s'", la > 200 ? 200 : la, a + line_start,
+             lb > 200 ? 200 : lb, b + line_start);
+    return buf;
+}
+
+static void run_behaviour(run *r, const char *dir, bool preload, const char *b, const char *m)
+{
+    run_spec s = {.argv = {locks_prog("behaviour")}, .env = {b, m}, .cwd = dir,
+                  .no_preload = !preload};
+    run_checked(r, &s);
+}
+
+/* Every mutex type, return code, errno and cancellation path: the same
+ * output with and without mprof, sampling every event or at defaults. */
+START_TEST(wrappers_behave_as_without)
+{
+    const char *dir = h_fresh_dir("behaviour");
+    run bare, all, dflt;
+    run_behaviour(&bare, dir, false, "X=1", "Y=1");
+    run_behaviour(&all, dir, true, "MPROF_BLOCK_RATE=1", "MPROF_MUTEX_FRACTION=1");
+    run_behaviour(&dflt, dir, true, "X=1", "Y=1");
+    ck_assert_int_eq(run_exit_code(&bare), 0);
+    ck_assert_msg(strstr(bare.out.s, "inversion with back-off completed") &&
+                      strstr(bare.out.s, " 40000\n"),
+                  "bare run incomplete (%zu bytes of output)", bare.out.len);
+    ck_assert_int_eq(run_exit_code(&all), 0);
+    ck_assert_int_eq(run_exit_code(&dflt), 0);
+    char diff[512];
+    ck_assert_msg(strcmp(bare.out.s, all.out.s) == 0, "rate 1: %s",
+                  first_difference(bare.out.s, all.out.s, diff, sizeof diff));
+    ck_assert_msg(strcmp(bare.out.s, dflt.out.s) == 0, "defaults: %s",
+                  first_difference(bare.out.s, dflt.out.s, diff, sizeof diff));
+    ck_assert_msg(all.err.len == 0, "stderr: %.300s", all.err.s);
+    run_free(&bare);
+    run_free(&all);
+    run_free(&dflt);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("locks");
+    TCase *tc = tcase_create("locks");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, block_rate1_matches_truth);
+    tcase_add_test(tc, mutex_profile_charges_holder);
+    tcase_add_test(tc, block_sampling_is_unbiased);
+    tcase_add_test(tc, mutex_fraction_is_unbiased);
+    tcase_add_test(tc, block_and_mutex_off);
+    tcase_add_test(tc, wrappers_behave_as_without);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}
