@@ -72,14 +72,24 @@ static void array_prepare(size_t n, void *ctx)
     a->cap = a->s ? n : 0;
 }
 
-static void heap_visit(const mprof_bucket *b, const mprof_mem_cycle *active, void *ctx)
+/* The next sample of the array, with b's stack, or NULL if it is full
+ * (buckets created after the count are left for the next dump). */
+static mprof_sample *next_sample(struct sample_array *a, const mprof_bucket *b)
 {
-    struct sample_array *a = ctx;
     if (a->n == a->cap)
-        return;
+        return NULL;
     mprof_sample *s = &a->s[a->n++];
     s->pcs = b->stk;
     s->npcs = b->nstk;
+    return s;
+}
+
+static void heap_visit(const mprof_bucket *b, const mprof_mem_cycle *active, void *ctx)
+{
+    struct sample_array *a = ctx;
+    mprof_sample *s = next_sample(a, b);
+    if (!s)
+        return;
     mprof_heap_values(active, b->size, a->rate, s->value);
     s->bytes = (int64_t)b->size;
 }
@@ -154,12 +164,9 @@ static void write_profile(unsigned n, const char *kind, mprof_profile_desc *d,
 
 static void block_visit(const mprof_bucket *b, const mprof_block_record *r, void *ctx)
 {
-    struct sample_array *a = ctx;
-    if (a->n == a->cap)
+    mprof_sample *s = next_sample(ctx, b);
+    if (!s)
         return;
-    mprof_sample *s = &a->s[a->n++];
-    s->pcs = b->stk;
-    s->npcs = b->nstk;
     s->value[0] = (int64_t)(r->count + 0.5);
     s->value[1] = (int64_t)(r->delay_ns + 0.5);
     s->bytes = 0;

@@ -13,7 +13,7 @@ $(LOCKS_DIR)/%: test/locks/%.c
 $(LOCKS_TEST): test/locks/test_locks.c test/integration/harness.c test/integration/prof.c \
                $(wildcard test/integration/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -Itest/integration \
+	$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -Itest/integration -Itest/unit \
 	    -DIT_BUILD_DIR='"$(abspath $(B))"' -o $@ $(filter %.c,$^) \
 	    $$(pkg-config --cflags --libs check) -lm
 

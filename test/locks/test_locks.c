@@ -7,6 +7,7 @@
 #include "prof.h"
 
 #include <check.h>
+#include "run_suite.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,7 +249,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("locks");
     TCase *tc = tcase_create("locks");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, block_rate1_matches_truth);
@@ -257,10 +257,5 @@ int main(void)
     tcase_add_test(tc, mutex_fraction_is_unbiased);
     tcase_add_test(tc, block_and_mutex_off);
     tcase_add_test(tc, wrappers_behave_as_without);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite("locks", tc, NULL);
 }

@@ -5,6 +5,7 @@
 #include "lockwait.h"
 
 #include <check.h>
+#include "run_suite.h"
 #include <math.h>
 
 /* Waits of a fixed mix of durations, sampled at rate r: the scaled totals
@@ -139,7 +140,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("block");
     TCase *tc = tcase_create("block");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, block_sampling_unbiased);
@@ -149,10 +149,5 @@ int main(void)
     tcase_add_test(tc, lockwait_charges_sum_to_waits);
     tcase_add_test(tc, lockwait_reuse_starts_clean);
     tcase_add_test(tc, lockwait_many_locks);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite("block", tc, NULL);
 }

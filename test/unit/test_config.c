@@ -4,6 +4,7 @@
 #include "log.h"
 
 #include <check.h>
+#include "run_suite.h"
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -117,16 +118,10 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("config");
     TCase *tc = tcase_create("config");
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, valid_values);
     tcase_add_test(tc, bad_values);
     tcase_add_test(tc, signal_names);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite("config", tc, NULL);
 }

@@ -7,6 +7,7 @@
 #include "stack.h"
 
 #include <check.h>
+#include "run_suite.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,7 +261,6 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("heap");
     TCase *tc = tcase_create("heap");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, bucket_identity);
@@ -272,10 +272,5 @@ int main(void)
     tcase_add_test(tc, cycle_invariants_under_churn);
     tcase_add_test(tc, values_unsampled);
     tcase_add_test(tc, reset_forgets_everything);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite("heap", tc, NULL);
 }

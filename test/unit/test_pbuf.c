@@ -4,6 +4,7 @@
  * backpatching, and a reader that fails cleanly on every malformed input.
  */
 #include <check.h>
+#include "run_suite.h"
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -376,8 +377,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("pbuf");
-    TCase *tc = tcase_create("core");
+    TCase *tc = tcase_create("pbuf");
     tcase_add_test(tc, test_varint_sizes);
     tcase_add_test(tc, test_varint_roundtrip);
     tcase_add_test(tc, test_varint_malformed);
@@ -390,10 +390,5 @@ int main(void)
     tcase_add_test(tc, test_scratch_basics);
     tcase_add_test(tc, test_scratch_limit);
     tcase_add_test(tc, test_pbuf_oom_is_sticky);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite("pbuf", tc, NULL);
 }

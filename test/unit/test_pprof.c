@@ -6,6 +6,7 @@
  * and `go tool pprof` as the reference reader, both ways.
  */
 #include <check.h>
+#include "run_suite.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -1144,8 +1145,7 @@ END_TEST
 int main(void)
 {
     umask(022);
-    Suite *s = suite_create("pprof");
-    TCase *tc = tcase_create("core");
+    TCase *tc = tcase_create("pprof");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_write_read_roundtrip);
     tcase_add_test(tc, test_encode_decode_identity);
@@ -1162,16 +1162,10 @@ int main(void)
     tcase_add_test(tc, test_write_failures_leave_nothing);
     tcase_add_test(tc, test_write_fails_when_disk_full);
     tcase_add_test(tc, test_write_replaces_atomically);
-    suite_add_tcase(s, tc);
     TCase *go = tcase_create("go");
     tcase_set_timeout(go, 240);
     tcase_add_test(go, test_go_pprof_reads_ours);
     tcase_add_test(go, test_we_read_go_pprof_reencoded);
     tcase_add_test(go, test_we_read_go_runtime_profile);
-    suite_add_tcase(s, go);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite("pprof", tc, go, NULL);
 }

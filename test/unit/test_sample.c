@@ -3,6 +3,7 @@
 #include "sample.h"
 
 #include <check.h>
+#include "run_suite.h"
 #include <math.h>
 #include <stdlib.h>
 
@@ -99,17 +100,11 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("sample");
     TCase *tc = tcase_create("sample");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, mean_is_rate);
     tcase_add_test(tc, shape_is_exponential);
     tcase_add_test(tc, rate_one_and_zero);
     tcase_add_test(tc, countdown_estimates_are_unbiased);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite("sample", tc, NULL);
 }

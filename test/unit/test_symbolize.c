@@ -5,6 +5,7 @@
  * and addresses that belong to nothing.
  */
 #include <check.h>
+#include "run_suite.h"
 #include <elfutils/libdwfl.h>
 #include <limits.h>
 #include <stdint.h>
@@ -264,8 +265,7 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("symbolize");
-    TCase *tc = tcase_create("core");
+    TCase *tc = tcase_create("symbolize");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_mappings);
     tcase_add_test(tc, test_static_function_and_line);
@@ -274,10 +274,5 @@ int main(void)
     tcase_add_test(tc, test_unknown_addresses);
     tcase_add_test(tc, test_repeated_open_close);
     tcase_add_test(tc, test_symbols_match_libdwfl);
-    suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return run_suite("symbolize", tc, NULL);
 }
