@@ -100,10 +100,17 @@ mprof_bucket *mprof_bucket_list(mprof_btype type)
     return __atomic_load_n(&all[type], __ATOMIC_ACQUIRE);
 }
 
+unsigned mprof_bucket_stripe_index(const mprof_bucket *b)
+{
+    return (unsigned)((b->hash >> 32) % MPROF_STRIPES);
+}
+
 mprof_lock *mprof_bucket_stripe(const mprof_bucket *b)
 {
-    return &stripes[(b->hash >> 32) % MPROF_STRIPES].lock;
+    return &stripes[mprof_bucket_stripe_index(b)].lock;
 }
+
+mprof_lock *mprof_bucket_stripe_at(unsigned index) { return &stripes[index].lock; }
 
 void mprof_bucket_lock_stripes(void)
 {

@@ -30,10 +30,12 @@ typedef struct mprof_mem_cycle {
 } mprof_mem_cycle;
 
 /* active: everything published so far; future: cycles C, C+1, C+2 (see
- * heap.c for the cycle diagram). */
+ * heap.c for the cycle diagram).  dirty_next[k] links the buckets whose
+ * future[k] has events, per stripe, so a tick visits only those. */
 typedef struct mprof_mem_record {
     mprof_mem_cycle active;
     mprof_mem_cycle future[3];
+    struct mprof_bucket *dirty_next[3];
 } mprof_mem_record;
 
 /* Block and mutex events, already scaled to unbiased estimates. */
@@ -69,7 +71,9 @@ static inline mprof_bucket *mprof_bucket_next_of_type(const mprof_bucket *b)
     return __atomic_load_n(&b->allnext, __ATOMIC_ACQUIRE);
 }
 
+unsigned mprof_bucket_stripe_index(const mprof_bucket *b);
 mprof_lock *mprof_bucket_stripe(const mprof_bucket *b);
+mprof_lock *mprof_bucket_stripe_at(unsigned index);
 void mprof_bucket_lock_stripes(void);
 void mprof_bucket_unlock_stripes(void);
 

@@ -27,9 +27,14 @@
  * up to the first of those two ticks: the snapshot is exact as of the
  * moment the dump was asked for, and still an epoch boundary.
  *
- * Locking: future[] is guarded by the bucket's stripe lock; active and
- * `cycle` writes are guarded by cycle_lock (ticks and snapshots) plus, for
- * `cycle`, all stripes.  Order: cycle_lock, then stripes.
+ * A tick must not cost in proportion to every bucket ever made (a long
+ * running server has many), so each stripe keeps, per future slot, a list
+ * of its buckets with events in that slot; a tick folds only those.
+ *
+ * Locking: future[], dirty_next[] and dirty[stripe][] are guarded by the
+ * stripe lock; active and `cycle` writes are guarded by cycle_lock (ticks
+ * and snapshots) plus, for `cycle`, all stripes.  Order: cycle_lock, then
+ * stripes.
  */
 #include "heap.h"
 
@@ -44,6 +49,7 @@ static mprof_lock cycle_lock = MPROF_LOCK_INIT;
 static unsigned cycle; /* index into future[]: 0, 1, 2 */
 static uint64_t heap_rate;
 static uint64_t dropped;
+static mprof_bucket *dirty[MPROF_STRIPES][3];
 
 void mprof_heap_set_rate(uint64_t rate) { heap_rate = rate; }
 uint64_t mprof_heap_rate(void) { return heap_rate; }
@@ -57,9 +63,19 @@ static void add_cycle(mprof_mem_cycle *a, const mprof_mem_cycle *b)
     a->free_bytes += b->free_bytes;
 }
 
+static int cycle_empty(const mprof_mem_cycle *c) { return c->allocs == 0 && c->frees == 0; }
+
+/* The slot events count toward now; called with b's stripe lock held. */
 static mprof_mem_cycle *current_slot(mprof_bucket *b)
 {
-    return &b->rec.mem.future[(cycle + 2) % 3];
+    unsigned k = (cycle + 2) % 3;
+    mprof_mem_cycle *c = &b->rec.mem.future[k];
+    if (cycle_empty(c)) {
+        mprof_bucket **head = &dirty[mprof_bucket_stripe_index(b)][k];
+        b->rec.mem.dirty_next[k] = *head;
+        *head = b;
+    }
+    return c;
 }
 
 void mprof_heap_alloc(const void *p, uint64_t size, const uintptr_t *stk, int nstk)
@@ -103,13 +119,19 @@ static void tick_locked(void)
     mprof_bucket_unlock_stripes();
     /* future[cycle] was C+1 a moment ago: closed, and no longer written
      * (writers now use (cycle+2)%3), so fold it into active. */
-    for (mprof_bucket *b = mprof_bucket_list(MPROF_HEAP); b;
-         b = mprof_bucket_next_of_type(b)) {
-        mprof_lock *l = mprof_bucket_stripe(b);
+    for (unsigned s = 0; s < MPROF_STRIPES; s++) {
+        mprof_lock *l = mprof_bucket_stripe_at(s);
         mprof_lock_acquire(l);
-        mprof_mem_cycle *slot = &b->rec.mem.future[cycle];
-        add_cycle(&b->rec.mem.active, slot);
-        memset(slot, 0, sizeof *slot);
+        mprof_bucket *b = dirty[s][cycle];
+        dirty[s][cycle] = NULL;
+        while (b) {
+            mprof_mem_cycle *slot = &b->rec.mem.future[cycle];
+            add_cycle(&b->rec.mem.active, slot);
+            memset(slot, 0, sizeof *slot);
+            mprof_bucket *next = b->rec.mem.dirty_next[cycle];
+            b->rec.mem.dirty_next[cycle] = NULL;
+            b = next;
+        }
         mprof_lock_release(l);
     }
 }
@@ -178,6 +200,7 @@ void mprof_heap_reset(void)
     for (mprof_bucket *b = mprof_bucket_list(MPROF_HEAP); b;
          b = mprof_bucket_next_of_type(b))
         memset(&b->rec.mem, 0, sizeof b->rec.mem);
+    memset(dirty, 0, sizeof dirty);
     cycle = 0;
     dropped = 0;
     mprof_addrmap_reset();

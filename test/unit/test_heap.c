@@ -148,6 +148,32 @@ START_TEST(cycle_publication_delay)
 }
 END_TEST
 
+/* Thousands of buckets over every stripe, each with one event: the dirty
+ * lists publish each exactly once, however many ticks follow. */
+START_TEST(cycle_publishes_each_bucket_once)
+{
+    mprof_heap_set_rate(1);
+    enum { N = 5000 };
+    static char blocks[N];
+    for (int i = 0; i < N; i++) {
+        uintptr_t stk[1] = {0x7000 + (uintptr_t)i * 4};
+        mprof_heap_alloc(&blocks[i], 8, stk, 1);
+    }
+    for (int t = 0; t < 7; t++)
+        mprof_heap_tick();
+    int n = 0;
+    for (mprof_bucket *b = mprof_bucket_list(MPROF_HEAP); b; b = mprof_bucket_next_of_type(b), n++)
+        ck_assert_uint_eq(published(b).allocs, 1);
+    ck_assert_int_eq(n, N);
+    for (int i = 0; i < N; i += 2)
+        mprof_heap_free(&blocks[i]);
+    mprof_heap_tick();
+    mprof_heap_tick();
+    for (mprof_bucket *b = mprof_bucket_list(MPROF_HEAP); b; b = mprof_bucket_next_of_type(b))
+        ck_assert_uint_le(published(b).frees, 1);
+}
+END_TEST
+
 struct churn_arg {
     int id;
     volatile int *stop;
@@ -269,6 +295,7 @@ int main(void)
     tcase_add_test(tc, addrmap_insert_remove);
     tcase_add_test(tc, addrmap_many_shared_slots);
     tcase_add_test(tc, cycle_publication_delay);
+    tcase_add_test(tc, cycle_publishes_each_bucket_once);
     tcase_add_test(tc, cycle_invariants_under_churn);
     tcase_add_test(tc, values_unsampled);
     tcase_add_test(tc, reset_forgets_everything);
