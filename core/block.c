@@ -85,8 +85,5 @@ void mprof_block_snapshot(mprof_btype type, void (*prepare)(size_t n, void *ctx)
 
 void mprof_block_reset(void)
 {
-    for (int t = MPROF_BLOCK; t <= MPROF_MUTEX; t++)
-        for (mprof_bucket *b = mprof_bucket_list(t); b; b = mprof_bucket_next_of_type(b))
-            memset(&b->rec.blk, 0, sizeof b->rec.blk);
-    memset(dropped, 0, sizeof dropped);
+    memset(dropped, 0, sizeof dropped); /* the records went with the table */
 }

@@ -47,7 +47,7 @@ void mprof_block_snapshot(mprof_btype type, void (*prepare)(size_t n, void *ctx)
 /* Events lost because the arena was full. */
 uint64_t mprof_block_dropped_of(mprof_btype type);
 
-/* Fork child: empty profiles. */
+/* Fork child, after mprof_bucket_reset(): empty profiles. */
 void mprof_block_reset(void);
 
 #endif

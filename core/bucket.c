@@ -124,6 +124,13 @@ void mprof_bucket_unlock_stripes(void)
         mprof_lock_release(&stripes[i].lock);
 }
 
+void mprof_bucket_reset(void)
+{
+    heads = NULL; /* table() makes a new one on first use */
+    for (int t = 0; t < MPROF_NTYPES; t++)
+        all[t] = NULL;
+}
+
 void mprof_bucket_lock_all(void)
 {
     mprof_lock_acquire(&insert_lock);

@@ -77,6 +77,10 @@ mprof_lock *mprof_bucket_stripe_at(unsigned index);
 void mprof_bucket_lock_stripes(void);
 void mprof_bucket_unlock_stripes(void);
 
+/* Fork child: an empty table.  The old buckets are abandoned untouched, so
+ * a child that execs soon copies none of their pages. */
+void mprof_bucket_reset(void);
+
 /* pthread_atfork protocol: every bucket-table lock, in order. */
 void mprof_bucket_lock_all(void);
 void mprof_bucket_unlock_all(void);

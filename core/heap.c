@@ -195,11 +195,9 @@ void mprof_heap_values(const mprof_mem_cycle *a, uint64_t size, uint64_t rate,
                &out[2], &out[3]);
 }
 
+/* Called after mprof_bucket_reset(): only the cycle state is ours. */
 void mprof_heap_reset(void)
 {
-    for (mprof_bucket *b = mprof_bucket_list(MPROF_HEAP); b;
-         b = mprof_bucket_next_of_type(b))
-        memset(&b->rec.mem, 0, sizeof b->rec.mem);
     memset(dirty, 0, sizeof dirty);
     cycle = 0;
     dropped = 0;

@@ -44,7 +44,7 @@ void mprof_heap_values(const mprof_mem_cycle *a, uint64_t size, uint64_t rate,
 /* Samples lost because the arena was full. */
 uint64_t mprof_heap_dropped(void);
 
-/* Fork child: an empty profile. */
+/* Fork child, after mprof_bucket_reset(): an empty profile. */
 void mprof_heap_reset(void);
 
 void mprof_heap_lock_all(void);

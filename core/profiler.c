@@ -193,6 +193,7 @@ void mprof_profiler_fork_parent(void)
 void mprof_profiler_fork_child(void)
 {
     if (__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE)) {
+        mprof_bucket_reset();
         mprof_heap_reset();
         mprof_block_reset();
         mprof_lockwait_reset();

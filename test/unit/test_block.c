@@ -83,8 +83,12 @@ START_TEST(records_accumulate_per_stack)
     mprof_bucket *ma = mprof_bucket_get(MPROF_MUTEX, 0, a, 2);
     ck_assert_ptr_ne(ba, ma);
     ck_assert(ma->rec.blk.count == 10 && ma->rec.blk.delay_ns == 1000);
+    mprof_bucket_reset();
     mprof_block_reset();
-    ck_assert(ba->rec.blk.count == 0 && ma->rec.blk.delay_ns == 0);
+    ck_assert_ptr_null(mprof_bucket_list(MPROF_BLOCK));
+    mprof_bucket *fresh = mprof_bucket_get(MPROF_BLOCK, 0, a, 2);
+    ck_assert_ptr_ne(fresh, ba);
+    ck_assert(fresh->rec.blk.count == 0 && fresh->rec.blk.delay_ns == 0);
 }
 END_TEST
 

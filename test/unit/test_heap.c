@@ -275,7 +275,9 @@ START_TEST(reset_forgets_everything)
     mprof_heap_set_rate(1);
     char blk;
     mprof_heap_alloc(&blk, 10, stk_a, 3);
+    mprof_bucket_reset();
     mprof_heap_reset();
+    ck_assert_ptr_null(mprof_bucket_list(MPROF_HEAP));
     ck_assert(!mprof_addrmap_maybe(&blk));
     mprof_heap_free(&blk); /* the parent's block: nothing to charge */
     struct check_ctx c = {0, 0};
