@@ -22,6 +22,7 @@
 #include "stack.h"
 
 #include <string.h>
+#include <unistd.h>
 
 int mprof_ready;
 int mprof_lock_profiling;
@@ -32,9 +33,25 @@ int mprof_profiler_mutex_on(void) { return config.mutex_fraction != 0; }
 
 const mprof_config *mprof_profiler_config(void) { return &config; }
 
+/* A relative MPROF_OUT means relative to where the program started, not to
+ * wherever it has chdir'd by the time it dumps. */
+static void anchor_out(mprof_config *c)
+{
+    char cwd[MPROF_OUT_MAX];
+    if (c->out[0] == '/' || !getcwd(cwd, sizeof cwd))
+        return;
+    size_t n = strlen(cwd);
+    if (n + 1 + strlen(c->out) >= sizeof c->out)
+        return; /* too long to anchor: keep it relative */
+    memmove(c->out + n + 1, c->out, strlen(c->out) + 1);
+    memcpy(c->out, cwd, n);
+    c->out[n] = '/';
+}
+
 void mprof_profiler_start(const mprof_config *cfg)
 {
     config = *cfg;
+    anchor_out(&config);
     mprof_stack_init();
     mprof_heap_set_rate(config.mem_rate);
     mprof_dump_init(&config);

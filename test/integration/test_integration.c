@@ -361,6 +361,26 @@ START_TEST(mem_rate_zero_no_samples)
 }
 END_TEST
 
+/* The default MPROF_OUT is relative: it means the directory the program
+ * started in, even after the program changes directory. */
+START_TEST(relative_out_is_anchored_at_start)
+{
+    const char *dir = h_fresh_dir("relative_out_anchored");
+    char sub[1200];
+    snprintf(sub, sizeof sub, "%s/elsewhere", dir);
+    ck_assert_int_eq(mkdir(sub, 0755), 0);
+    run r;
+    run_spec s = {.argv = {h_prog("sites"), "--div", "10", "--chdir", "elsewhere"},
+                  .cwd = dir};
+    run_checked(&r, &s);
+    expect_done(&r);
+    heap_file f[MAX_FILES];
+    ck_assert_msg(heap_files(dir, "mprof", f, MAX_FILES) == 1, "start dir:\n%s", listing(dir));
+    ck_assert_msg(heap_files(sub, "mprof", f, MAX_FILES) == 0, "chdir'd dir:\n%s", listing(sub));
+    run_free(&r);
+}
+END_TEST
+
 /* ---- C++ and threads ---- */
 
 START_TEST(cxx_new_delete_exact)
@@ -919,6 +939,7 @@ int main(void)
 {
     Suite *s = suite_create("integration");
     add(s, "sites_exact_rate1", sites_exact_rate1, 90);
+    add(s, "relative_out_is_anchored_at_start", relative_out_is_anchored_at_start, 60);
     add(s, "sites_default_rate_stats", sites_default_rate_stats, 90);
     add(s, "stack_depth_limit", stack_depth_limit, 60);
     add(s, "mem_rate_zero_no_samples", mem_rate_zero_no_samples, 60);

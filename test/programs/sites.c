@@ -1,7 +1,7 @@
 /*
  * sites: allocation sites whose truth is known exactly.
  *
- *   sites [--stat] [--div N] [--signal SIG] [--wait-dump] [--sleep-ms N]
+ *   sites [--stat] [--div N] [--signal SIG] [--wait-dump] [--sleep-ms N] [--chdir DIR]
  *
  * Each site_* function allocates n blocks of one size through one API and
  * keeps the first `keep` of them until exit; the rest are freed before exit.
@@ -17,6 +17,7 @@
  * --wait-dump after the signal, wait up to 5 s for the seq-1 heap file and
  *             print "dump1 seen <ms>" or "dump1 missing".
  * --sleep-ms  sleep this long before exit (for interval dumps).
+ * --chdir     change directory first (relative MPROF_OUT stays where we started).
  */
 #include "common.h"
 
@@ -360,9 +361,14 @@ static struct opts parse_opts(int argc, char **argv)
             o.sig = atoi(argv[++i]);
         else if (strcmp(argv[i], "--sleep-ms") == 0 && more)
             o.sleep_ms = atol(argv[++i]);
-        else {
+        else if (strcmp(argv[i], "--chdir") == 0 && more) {
+            if (chdir(argv[++i]) != 0) {
+                dprintf(2, "sites: chdir %s failed\n", argv[i]);
+                exit(2);
+            }
+        } else {
             dprintf(2, "usage: sites [--stat] [--div N] [--signal SIG] "
-                       "[--wait-dump] [--sleep-ms N]\n");
+                       "[--wait-dump] [--sleep-ms N] [--chdir DIR]\n");
             exit(2);
         }
     }
