@@ -9,7 +9,6 @@
  */
 #include "real.h"
 
-#include "agent.h"
 #include "config.h"
 #include "log.h"
 #include "profiler.h"
@@ -17,7 +16,6 @@
 #include "tls.h"
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,34 +23,6 @@ static const char *env_lookup(const char *name, void *ctx)
 {
     (void)ctx;
     return getenv(name);
-}
-
-static void on_dump_signal(int sig)
-{
-    (void)sig;
-    mprof_agent_request_dump(); /* saves and restores errno */
-}
-
-/* Take the signal only where the program left it at its default: a
- * program's own handler (or an inherited SIG_IGN) wins. */
-static void install_dump_signal(int sig)
-{
-    struct sigaction old;
-    if (sigaction(sig, NULL, &old) != 0)
-        return;
-    if (old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO)) {
-        mprof_log("signal %d (%s) already has a disposition in this program; "
-                  "leaving it alone: no dumps on signal (exit%s dumps still happen)",
-                  sig, strsignal(sig), mprof_profiler_config()->dump_interval ?
-                  " and interval" : "");
-        return;
-    }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_dump_signal;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(sig, &sa, NULL);
 }
 
 static void on_exit_dump(void) { mprof_profiler_exit(); }
@@ -69,7 +39,6 @@ __attribute__((constructor(101))) static void mprof_init(void)
     pthread_atfork(mprof_profiler_fork_prepare, mprof_profiler_fork_parent,
                    mprof_profiler_fork_child);
     mprof_profiler_start(&cfg);
-    if (cfg.signal)
-        install_dump_signal(cfg.signal);
+    mprof_signal_install(cfg.signal);
     mprof_guard_exit();
 }

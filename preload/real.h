@@ -40,6 +40,9 @@ static inline int mprof_in_boot_pool(const void *p)
 }
 
 void *mprof_boot_alloc(size_t size, size_t align);
+
+/* signal.c: take the dump signal if the program left it alone; 0 = none. */
+void mprof_signal_install(int sig);
 size_t mprof_boot_size(const void *p);
 
 #pragma GCC visibility pop

@@ -381,6 +381,28 @@ START_TEST(relative_out_is_anchored_at_start)
 }
 END_TEST
 
+/* A program with its own handler for the dump signal: its handler runs as
+ * without mprof, mprof says once that dumps on signal are off, and the exit
+ * dump is still written. */
+START_TEST(program_owns_dump_signal)
+{
+    const char *dir = h_fresh_dir("program_owns_dump_signal");
+    run r;
+    run_spec s = {.argv = {h_prog("own_handler")}, .cwd = dir};
+    run_checked(&r, &s);
+    ck_assert_int_eq(run_exit_code(&r), 0);
+    ck_assert_msg(strstr(r.out.s, "handled 2"), "its handler did not run: %s", r.out.s);
+    strbuf lines = {0};
+    ck_assert_msg(lines_starting(r.err.s, "mprof:", &lines) == 1 &&
+                      strstr(lines.s, "signal 12") && strstr(lines.s, "no dumps on signal"),
+                  "expected one mprof: line about signal 12, got:\n%s", r.err.s);
+    sb_free(&lines);
+    heap_file f[MAX_FILES];
+    ck_assert_msg(heap_files(dir, "mprof", f, MAX_FILES) == 1, "%s", listing(dir));
+    run_free(&r);
+}
+END_TEST
+
 /* ---- C++ and threads ---- */
 
 START_TEST(cxx_new_delete_exact)
@@ -940,6 +962,7 @@ int main(void)
     Suite *s = suite_create("integration");
     add(s, "sites_exact_rate1", sites_exact_rate1, 90);
     add(s, "relative_out_is_anchored_at_start", relative_out_is_anchored_at_start, 60);
+    add(s, "program_owns_dump_signal", program_owns_dump_signal, 60);
     add(s, "sites_default_rate_stats", sites_default_rate_stats, 90);
     add(s, "stack_depth_limit", stack_depth_limit, 60);
     add(s, "mem_rate_zero_no_samples", mem_rate_zero_no_samples, 60);
