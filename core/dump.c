@@ -157,6 +157,8 @@ static void write_profile(unsigned n, const char *kind, mprof_profile_desc *d,
     char path[MPROF_OUT_MAX + 64];
     file_name(path, sizeof path, n, kind);
     int rc = mprof_profile_write_file(path, d, a->s, a->n);
+    if (lost)
+        d->comments[--d->ncomments] = NULL; /* `note` dies with this frame */
     if (rc < 0)
         note_error(err, kind, path, -rc);
     munmap(a->s, a->map_len);
