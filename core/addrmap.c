@@ -71,7 +71,7 @@ static void filter_add(uintptr_t p, int delta)
 static void grow(struct shard *s)
 {
     uint32_t n = s->nheads ? s->nheads * 2 : MIN_HEADS;
-    struct entry **h = mprof_arena_alloc((size_t)n * sizeof *h);
+    struct entry **h = mprof_arena_alloc((size_t)n * sizeof(struct entry *));
     if (!h)
         return;
     struct entry **old = s->heads;
@@ -114,7 +114,8 @@ int mprof_addrmap_insert(const void *ptr, mprof_bucket *b, uint64_t size)
         struct entry **hd = head_of(s, p);
         e->next = *hd;
         *hd = e;
-        s->count++;
+        /* Atomic store: mprof_addrmap_count() reads it without the lock. */
+        __atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
         filter_add(p, 1);
         rc = 0;
     }
@@ -138,7 +139,7 @@ int mprof_addrmap_remove(const void *ptr, mprof_bucket **b, uint64_t *size)
             *size = e->size;
             e->next = s->free_list;
             s->free_list = e;
-            s->count--;
+            __atomic_store_n(&s->count, s->count - 1, __ATOMIC_RELAXED);
             filter_add(p, -1);
             found = 1;
             break;

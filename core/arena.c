@@ -8,6 +8,7 @@
 #include "arena.h"
 
 #include "lock.h"
+#include "log.h"
 
 #include <sys/mman.h>
 
@@ -18,6 +19,7 @@ static mprof_lock arena_lock = MPROF_LOCK_INIT;
 static char *cur, *end;
 static size_t used, mapped;
 static size_t limit = (size_t)4 << 30;
+static int full_said; /* the one "arena full" line has been printed */
 
 void mprof_arena_set_limit(size_t bytes) { limit = bytes; }
 
@@ -52,7 +54,17 @@ void *mprof_arena_alloc(size_t size)
         cur += size;
         __atomic_store_n(&used, used + size, __ATOMIC_RELAXED);
     }
+    int say = !p && !full_said;
+    if (say)
+        full_said = 1;
+    size_t now = mapped;
     mprof_lock_release(&arena_lock);
+    /* Once, and outside the lock: from here on events that need new
+     * bookkeeping are dropped, and each profile's comments count them. */
+    if (say)
+        mprof_log("profiler memory full (%zu MiB in use); samples that need more are "
+                  "dropped from now on and counted in each profile's comments",
+                  now >> 20);
     return p; /* fresh mmap memory is zero and never reused */
 }
 

@@ -34,7 +34,7 @@ static mprof_bucket **table(void)
     mprof_lock_acquire(&insert_lock);
     h = heads;
     if (!h) {
-        h = mprof_arena_alloc(HASH_SIZE * sizeof *h);
+        h = mprof_arena_alloc(HASH_SIZE * sizeof(mprof_bucket *));
         __atomic_store_n(&heads, h, __ATOMIC_RELEASE);
     }
     mprof_lock_release(&insert_lock);

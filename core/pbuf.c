@@ -42,7 +42,9 @@ size_t mprof_pbuf_put_varint(uint8_t *out, uint64_t v)
 
 uint64_t mprof_pbuf_zigzag(int64_t v)
 {
-    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    /* All ones for negative v: the sign bit, spread without shifting a
+     * signed value (implementation-defined before C23). */
+    return ((uint64_t)v << 1) ^ (0 - ((uint64_t)v >> 63));
 }
 
 int64_t mprof_pbuf_unzigzag(uint64_t v)

@@ -65,15 +65,18 @@ struct message {
     { #m, num, kind, 1, offsetof(T, m) + IS_TYPE(T, m, CTYPE_##kind *),    \
       offsetof(T, n##m) + IS_TYPE(T, n##m, size_t), NULL }
 #define ONE_MSG(T, m, num, ST, desc) \
-    { #m, num, K_MESSAGE, 0, offsetof(T, m) + IS_TYPE(T, m, ST), 0, &desc }
+    { #m, num, K_MESSAGE, 0, offsetof(T, m) + IS_TYPE(T, m, ST), 0, &(desc) }
+/* ST names a type: "ST *" cannot take parentheses. */
+/* NOLINTBEGIN(bugprone-macro-parentheses) */
 #define MANY_MSG(T, m, num, ST, desc)                                      \
     { #m, num, K_MESSAGE, 1, offsetof(T, m) + IS_TYPE(T, m, ST *),         \
-      offsetof(T, n##m) + IS_TYPE(T, n##m, size_t), &desc }
+      offsetof(T, n##m) + IS_TYPE(T, n##m, size_t), &(desc) }
+/* NOLINTEND(bugprone-macro-parentheses) */
 #define MAX_FIELDS 16 /* per message; the decoder counts on the stack */
 #define MESSAGE(var, T, fieldtab)                                          \
     static const struct message var = { #T, sizeof(T), fieldtab,           \
-                                        sizeof fieldtab / sizeof fieldtab[0] }; \
-    _Static_assert(sizeof fieldtab / sizeof fieldtab[0] <= MAX_FIELDS,     \
+                                        sizeof(fieldtab) / sizeof((fieldtab)[0]) }; \
+    _Static_assert(sizeof(fieldtab) / sizeof((fieldtab)[0]) <= MAX_FIELDS,  \
                    #T " has more fields than MAX_FIELDS")
 
 static const struct field value_type_fields[] = {

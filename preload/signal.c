@@ -53,11 +53,16 @@ void mprof_signal_install(int sig)
         __atomic_store_n(&ours, 1, __ATOMIC_RELEASE);
 }
 
-/* The program is about to set `sig`'s disposition. */
-static void program_takes(int sig)
+/* The program is about to set `sig`'s disposition.  Resetting it to
+ * SIG_DFL is not taking it over: git's run_command(), and many other
+ * programs, reset every signal in a fork child right before exec, and the
+ * exec'd image (under mprof again) takes the signal anew; a line per child
+ * would change what those programs print.  Our handler is gone all the
+ * same, so `ours` is cleared either way. */
+static void program_takes(int sig, int to_default)
 {
     if (sig != dump_signal || mprof_tls.guard ||
-        !__atomic_exchange_n(&ours, 0, __ATOMIC_ACQ_REL))
+        !__atomic_exchange_n(&ours, 0, __ATOMIC_ACQ_REL) || to_default)
         return;
     mprof_log("the program installs its own disposition for signal %d (%s); it wins: "
               "no dumps on signal from now on (%s dumps still happen)",
@@ -70,7 +75,7 @@ MPROF_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigactio
     if (!real)
         real = (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(RTLD_NEXT, "sigaction");
     if (act)
-        program_takes(sig);
+        program_takes(sig, !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL);
     return real(sig, act, old);
 }
 
@@ -80,6 +85,6 @@ MPROF_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
     static __sighandler_t (*real)(int, __sighandler_t);
     if (!real)
         real = (__sighandler_t (*)(int, __sighandler_t))dlsym(RTLD_NEXT, "signal");
-    program_takes(sig);
+    program_takes(sig, handler == SIG_DFL);
     return real(sig, handler);
 }
