@@ -1,0 +1,60 @@
+/*
+ * atomic_file.c: a file that appears whole or not at all: written with raw
+ * syscalls to path.tmp, synced, renamed; on any failure the temporary is
+ * removed.  No stdio, so it is safe at exit and inside the profiler.
+ */
+#include "pprof.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ======================================================================
+ * Files
+ * ====================================================================== */
+
+static int write_all(int fd, const uint8_t *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = write(fd, p, n > ((size_t)1 << 30) ? (size_t)1 << 30 : n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -errno;
+        if (w == 0)
+            return -EIO;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int mprof_write_file_atomic(const char *path, const void *data, size_t n)
+{
+    char tmp[PATH_MAX];
+    size_t len = path ? strlen(path) : 0;
+    if (len == 0)
+        return -EINVAL;
+    if (len + sizeof ".tmp" > sizeof tmp)
+        return -ENAMETOOLONG;
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".tmp", sizeof ".tmp");
+    int fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -errno;
+    int rc = write_all(fd, data, n);
+    /* Without it a crash soon after the rename can leave an empty file
+     * under the final name; EINVAL means the file system cannot sync. */
+    if (rc == 0 && fdatasync(fd) < 0 && errno != EINVAL)
+        rc = -errno;
+    if (close(fd) < 0 && rc == 0 && errno != EINTR)
+        rc = -errno;
+    if (rc == 0 && rename(tmp, path) < 0)
+        rc = -errno;
+    if (rc < 0)
+        unlink(tmp);
+    return rc;
+}

@@ -1,0 +1,344 @@
+/*
+ * profile.c: from samples with raw addresses to a profile file.
+ *
+ * Symbolizes in-process, builds the Profile message in one scratch
+ * (strings interned, locations deduplicated by address, functions by name
+ * and file), encodes, gzips and writes it atomically.  Everything a dump
+ * allocates comes from that scratch and is released with it.
+ */
+#include "pprof.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "symbolize.h"
+#include "u64map.h"
+
+/* ======================================================================
+ * Building a profile from samples
+ * ====================================================================== */
+
+#define MAX_INLINE 32
+
+struct builder {
+    mprof_scratch *sc;
+    mprof_pprof_profile *p;
+    mprof_symbolizer *sym;
+    /* strings: open addressing over indices (+1), with their hashes */
+    size_t *str_slots;
+    size_t str_slot_cap;
+    uint64_t *str_hash; /* parallel to string_table */
+    size_t str_cap, hash_cap, loc_cap, fn_cap;
+    struct u64map locs;  /* address -> location index */
+    struct u64map funcs; /* name << 32 | file -> function index */
+    int64_t bytes_key;
+};
+
+static int grow_array(mprof_scratch *sc, void *arrp, size_t *cap, size_t need,
+                      size_t esz)
+{
+    void **arr = arrp;
+    if (need <= *cap)
+        return 0;
+    size_t nc = *cap ? *cap : 64;
+    while (nc < need)
+        nc *= 2;
+    if (nc > SIZE_MAX / esz)
+        return -1;
+    void *q = mprof_scratch_grow(sc, *arr, *cap * esz, nc * esz);
+    if (!q)
+        return -1;
+    *arr = q;
+    *cap = nc;
+    return 0;
+}
+
+static uint64_t hash_bytes(const char *s, size_t len)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+    return mprof_mix64(h);
+}
+
+static int rehash_strings(struct builder *b, size_t cap)
+{
+    size_t *slots = mprof_scratch_calloc(b->sc, cap, sizeof *slots);
+    if (!slots)
+        return -1;
+    for (size_t i = 0; i < b->p->nstring_table; i++) {
+        size_t j = b->str_hash[i] & (cap - 1);
+        while (slots[j])
+            j = (j + 1) & (cap - 1);
+        slots[j] = i + 1;
+    }
+    b->str_slots = slots;
+    b->str_slot_cap = cap;
+    return 0;
+}
+
+/* Index of s in the string table, adding it; -1 when out of memory. */
+static int64_t intern_len(struct builder *b, const char *s, size_t len)
+{
+    mprof_pprof_profile *p = b->p;
+    uint64_t h = hash_bytes(s, len);
+    if (2 * (p->nstring_table + 1) > b->str_slot_cap &&
+        rehash_strings(b, b->str_slot_cap ? 2 * b->str_slot_cap : 1024) < 0)
+        return -1;
+    size_t mask = b->str_slot_cap - 1, j = h & mask;
+    for (; b->str_slots[j]; j = (j + 1) & mask) {
+        size_t i = b->str_slots[j] - 1;
+        if (b->str_hash[i] == h && p->string_table[i].len == len &&
+            memcmp(p->string_table[i].s, s, len) == 0)
+            return (int64_t)i;
+    }
+    size_t n = p->nstring_table;
+    if (grow_array(b->sc, &p->string_table, &b->str_cap, n + 1,
+                   sizeof *p->string_table) < 0 ||
+        grow_array(b->sc, &b->str_hash, &b->hash_cap, n + 1, sizeof *b->str_hash) < 0)
+        return -1;
+    char *copy = mprof_scratch_strndup(b->sc, s, len);
+    if (!copy)
+        return -1;
+    p->string_table[n] = (mprof_pprof_str){copy, len};
+    b->str_hash[n] = h;
+    b->str_slots[j] = n + 1;
+    p->nstring_table++;
+    return (int64_t)n;
+}
+
+static int64_t intern(struct builder *b, const char *s)
+{
+    return intern_len(b, s ? s : "", s ? strlen(s) : 0);
+}
+
+static int value_type(struct builder *b, const mprof_value_type *vt,
+                      mprof_pprof_value_type *out)
+{
+    out->type = intern(b, vt->type);
+    out->unit = intern(b, vt->unit);
+    return out->type < 0 || out->unit < 0 ? -1 : 0;
+}
+
+/* The function (name, file), added on first sight; its id, or 0. */
+static uint64_t function_id(struct builder *b, const mprof_sym_frame *f)
+{
+    mprof_pprof_profile *p = b->p;
+    int64_t name = intern(b, f->name), file = intern(b, f->file);
+    if (name < 0 || file < 0 || name > UINT32_MAX || file > UINT32_MAX)
+        return 0;
+    uint64_t key = (uint64_t)name << 32 | (uint64_t)file;
+    size_t i;
+    if (mprof_u64map_get(&b->funcs, key, &i))
+        return p->function[i].id;
+    i = p->nfunction;
+    if (grow_array(b->sc, &p->function, &b->fn_cap, i + 1, sizeof *p->function) < 0 ||
+        mprof_u64map_put(b->sc, &b->funcs, key, i) < 0)
+        return 0;
+    p->function[i] = (mprof_pprof_function){.id = i + 1, .name = name,
+                                            .system_name = name,
+                                            .filename = file,
+                                            .start_line = f->start_line};
+    p->nfunction++;
+    return i + 1;
+}
+
+static int symbolize_location(struct builder *b, mprof_pprof_location *loc)
+{
+    long m = mprof_symbolizer_find_mapping(b->sym, loc->address);
+    loc->mapping_id = m < 0 ? 0 : (uint64_t)m + 1;
+    if (m < 0 || loc->address == 0)
+        return 0;
+    mprof_sym_frame fr[MAX_INLINE];
+    int nf = mprof_symbolize(b->sym, loc->address, fr, MAX_INLINE);
+    if (nf <= 0)
+        return 0;
+    loc->line = mprof_scratch_calloc(b->sc, (size_t)nf, sizeof *loc->line);
+    if (!loc->line)
+        return -1;
+    for (int i = 0; i < nf; i++) {
+        if (!fr[i].name)
+            continue;
+        uint64_t fid = function_id(b, &fr[i]);
+        if (!fid)
+            return -1;
+        loc->line[loc->nline++] = (mprof_pprof_line){fid, fr[i].line, 0};
+    }
+    return 0;
+}
+
+/* The location id for return address pc; 0 when out of memory. */
+static uint64_t location_id(struct builder *b, uintptr_t pc)
+{
+    mprof_pprof_profile *p = b->p;
+    /* A return address points after the call; pc - 1 is inside it, so it
+     * symbolizes to the calling line (DESIGN: address = return addr - 1). */
+    uint64_t addr = pc ? (uint64_t)pc - 1 : 0;
+    size_t i;
+    if (mprof_u64map_get(&b->locs, addr, &i))
+        return p->location[i].id;
+    i = p->nlocation;
+    if (grow_array(b->sc, &p->location, &b->loc_cap, i + 1, sizeof *p->location) < 0 ||
+        mprof_u64map_put(b->sc, &b->locs, addr, i) < 0)
+        return 0;
+    mprof_pprof_location *loc = &p->location[i];
+    memset(loc, 0, sizeof *loc);
+    loc->id = i + 1;
+    loc->address = addr;
+    p->nlocation++;
+    return symbolize_location(b, loc) < 0 ? 0 : loc->id;
+}
+
+static int build_sample(struct builder *b, const mprof_profile_desc *d,
+                        const mprof_sample *in, mprof_pprof_sample *out)
+{
+    uint32_t n = in->pcs ? in->npcs : 0;
+    while (n > 0 && in->pcs[n - 1] == 0)
+        n--;
+    out->location_id = mprof_scratch_calloc(b->sc, n, sizeof *out->location_id);
+    out->value = mprof_scratch_calloc(b->sc, (size_t)d->nvalues, sizeof *out->value);
+    if (!out->location_id || !out->value)
+        return -1;
+    for (uint32_t i = 0; i < n; i++)
+        if (!(out->location_id[i] = location_id(b, in->pcs[i])))
+            return -1;
+    out->nlocation_id = n;
+    memcpy(out->value, in->value, (size_t)d->nvalues * sizeof *out->value);
+    out->nvalue = (size_t)d->nvalues;
+    if (in->bytes == 0)
+        return 0;
+    /* As Go's heap profile: the object size as numeric label "bytes". */
+    if (!b->bytes_key && (b->bytes_key = intern(b, "bytes")) < 0)
+        return -1;
+    out->label = mprof_scratch_alloc(b->sc, sizeof *out->label);
+    if (!out->label)
+        return -1;
+    out->label->key = b->bytes_key;
+    out->label->num = in->bytes;
+    out->nlabel = 1;
+    return 0;
+}
+
+static int build_mappings(struct builder *b)
+{
+    mprof_pprof_profile *p = b->p;
+    size_t n = mprof_symbolizer_nmappings(b->sym);
+    p->mapping = mprof_scratch_calloc(b->sc, n, sizeof *p->mapping);
+    if (!p->mapping)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const mprof_sym_mapping *sm = mprof_symbolizer_mapping(b->sym, i);
+        mprof_pprof_mapping *m = &p->mapping[i];
+        m->id = i + 1;
+        m->memory_start = sm->start;
+        m->memory_limit = sm->limit;
+        m->file_offset = sm->offset;
+        m->filename = intern(b, sm->path);
+        m->build_id = intern(b, sm->build_id);
+        if (m->filename < 0 || m->build_id < 0)
+            return -1;
+        /* pprof re-symbolizes mappings without has_functions; it would find
+         * nothing more than libdwfl did. */
+        m->has_functions = true;
+        m->has_filenames = m->has_line_numbers = sm->has_lines != 0;
+        m->has_inline_frames = sm->has_inline != 0;
+    }
+    p->nmapping = n;
+    return 0;
+}
+
+static int check_desc(const mprof_profile_desc *d)
+{
+    if (d->nvalues < 1 || d->nvalues > MPROF_MAX_VALUES || d->ncomments < 0 ||
+        d->ncomments > MPROF_MAX_COMMENTS)
+        return -EINVAL;
+    return 0;
+}
+
+static int build_header(struct builder *b, const mprof_profile_desc *d)
+{
+    mprof_pprof_profile *p = b->p;
+    p->sample_type = mprof_scratch_calloc(b->sc, (size_t)d->nvalues,
+                                          sizeof *p->sample_type);
+    p->comment = mprof_scratch_calloc(b->sc, (size_t)d->ncomments + 1,
+                                      sizeof *p->comment);
+    if (!p->sample_type || !p->comment || intern(b, "") != 0)
+        return -1;
+    for (int i = 0; i < d->nvalues; i++)
+        if (value_type(b, &d->sample_type[i], &p->sample_type[i]) < 0)
+            return -1;
+    p->nsample_type = (size_t)d->nvalues;
+    if (value_type(b, &d->period_type, &p->period_type) < 0)
+        return -1;
+    p->period = d->period;
+    p->time_nanos = d->time_nanos;
+    p->duration_nanos = d->duration_nanos;
+    if (d->default_sample_type &&
+        (p->default_sample_type = intern(b, d->default_sample_type)) < 0)
+        return -1;
+    for (int i = 0; i < d->ncomments; i++)
+        if ((p->comment[p->ncomment++] = intern(b, d->comments[i])) < 0)
+            return -1;
+    return 0;
+}
+
+int mprof_profile_build(mprof_scratch *sc, const mprof_profile_desc *d,
+                        const mprof_sample *s, size_t n,
+                        mprof_pprof_profile *out)
+{
+    memset(out, 0, sizeof *out);
+    if (check_desc(d) < 0 || (n && !s))
+        return -EINVAL;
+    struct builder b = {.sc = sc, .p = out};
+    if (build_header(&b, d) < 0)
+        return -ENOMEM;
+    b.sym = mprof_symbolizer_open(sc);
+    out->sample = mprof_scratch_calloc(sc, n, sizeof *out->sample);
+    int rc = b.sym && out->sample ? 0 : -1;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = build_sample(&b, d, &s[i], &out->sample[i]);
+    out->nsample = rc == 0 ? n : 0;
+    if (rc == 0)
+        rc = build_mappings(&b);
+    mprof_symbolizer_close(b.sym);
+    return rc == 0 ? 0 : -ENOMEM;
+}
+
+/* A write beyond RLIMIT_FSIZE raises SIGXFSZ, which by default kills the
+ * program: refuse up front instead. */
+static int fits_file_size_limit(size_t n)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_FSIZE, &rl) < 0 || rl.rlim_cur == RLIM_INFINITY)
+        return 1;
+    return (uint64_t)n <= (uint64_t)rl.rlim_cur;
+}
+
+int mprof_profile_write_file(const char *path, const mprof_profile_desc *d,
+                             const mprof_sample *s, size_t n)
+{
+    if (!path || !d || (n && !s))
+        return -EINVAL;
+    int saved_errno = errno;
+    mprof_scratch sc;
+    mprof_scratch_init(&sc);
+    mprof_pprof_profile p;
+    int rc = mprof_profile_build(&sc, d, s, n, &p);
+    mprof_pbuf b;
+    mprof_pbuf_init(&b, &sc);
+    if (rc == 0)
+        rc = mprof_pprof_encode(&p, &b);
+    void *gz = NULL;
+    size_t gzlen = 0;
+    if (rc == 0)
+        rc = mprof_gzip(&sc, b.buf, b.len, &gz, &gzlen);
+    if (rc == 0 && !fits_file_size_limit(gzlen))
+        rc = -EFBIG;
+    if (rc == 0)
+        rc = mprof_write_file_atomic(path, gz, gzlen);
+    mprof_scratch_release(&sc);
+    errno = saved_errno;
+    return rc;
+}
