@@ -37,16 +37,17 @@ int mprof_block_sampled(int64_t d, uint64_t rate, uint64_t *rng,
     return 1;
 }
 
-int mprof_mutex_sampled(int64_t d, uint64_t fraction, uint64_t *rng,
-                        double *count, double *delay)
+int mprof_mutex_track(uint64_t fraction, uint64_t *rng)
 {
-    if (fraction == 0 || d <= 0)
-        return 0;
-    if (fraction > 1 && mprof_rng_next(rng) % fraction != 0)
-        return 0;
+    if (fraction <= 1)
+        return fraction == 1;
+    return mprof_rng_next(rng) % fraction == 0;
+}
+
+void mprof_mutex_scaled(int64_t d, uint64_t fraction, double *count, double *delay)
+{
     *count = (double)fraction;
     *delay = (double)fraction * (double)d;
-    return 1;
 }
 
 void mprof_block_add(mprof_btype type, const uintptr_t *stk, int nstk,

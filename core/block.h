@@ -10,8 +10,9 @@
  *     d <  r:  count += r / d, delay += r     (with probability d / r)
  *
  * Mutex: contention delay charged to the stack of the unlocker (the code
- * that held the lock while others waited).  One event in N is recorded,
- * scaled by N: count += N, delay += N * d.
+ * that held the lock while others waited).  One wait in N is tracked, chosen
+ * when it starts (so untracked waits cost no bookkeeping at all), and the
+ * delay tracked waits cause is scaled by N: count += N, delay += N * d.
  *
  * Records are plain sums in the bucket's mprof_block_record, guarded by the
  * bucket's stripe lock; there are no cycles, as in Go.
@@ -29,9 +30,11 @@
 int mprof_block_sampled(int64_t d, uint64_t rate, uint64_t *rng,
                         double *count, double *delay);
 
-/* Should a contention event be recorded at fraction n? */
-int mprof_mutex_sampled(int64_t d, uint64_t fraction, uint64_t *rng,
-                        double *count, double *delay);
+/* Should a wait that is starting be tracked for the mutex profile? */
+int mprof_mutex_track(uint64_t fraction, uint64_t *rng);
+
+/* The scaled values of `d` ns of delay caused to tracked waiters. */
+void mprof_mutex_scaled(int64_t d, uint64_t fraction, double *count, double *delay);
 
 /* Add to the bucket of `stk` in the block or mutex profile. */
 void mprof_block_add(mprof_btype type, const uintptr_t *stk, int nstk,

@@ -28,8 +28,18 @@ int mprof_ready;
 int mprof_lock_profiling;
 static mprof_config config;
 
+static uint64_t *thread_rng(void)
+{
+    if (!mprof_tls.rng)
+        mprof_tls.rng = mprof_rng_seed(&mprof_tls);
+    return &mprof_tls.rng;
+}
+
 int mprof_profiler_block_on(void) { return config.block_rate != 0; }
-int mprof_profiler_mutex_on(void) { return config.mutex_fraction != 0; }
+int mprof_profiler_mutex_track(void)
+{
+    return config.mutex_fraction && mprof_mutex_track(config.mutex_fraction, thread_rng());
+}
 
 const mprof_config *mprof_profiler_config(void) { return &config; }
 
@@ -129,13 +139,6 @@ void mprof_profiler_release(const mprof_taken *t)
     mprof_guard_exit();
 }
 
-static uint64_t *thread_rng(void)
-{
-    if (!mprof_tls.rng)
-        mprof_tls.rng = mprof_rng_seed(&mprof_tls);
-    return &mprof_tls.rng;
-}
-
 static void record_lock_event(mprof_btype type, double count, double delay)
 {
     uintptr_t stk[MPROF_STACK_MAX];
@@ -157,9 +160,9 @@ void mprof_profiler_on_block(int64_t delay)
 void mprof_profiler_on_contention(int64_t delay)
 {
     double count, scaled;
-    if (mprof_tls.guard ||
-        !mprof_mutex_sampled(delay, config.mutex_fraction, thread_rng(), &count, &scaled))
+    if (mprof_tls.guard || delay <= 0 || !config.mutex_fraction)
         return;
+    mprof_mutex_scaled(delay, config.mutex_fraction, &count, &scaled);
     mprof_guard_enter();
     record_lock_event(MPROF_MUTEX, count, scaled);
     mprof_guard_exit();

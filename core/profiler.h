@@ -53,12 +53,15 @@ void mprof_profiler_exit(void);
  * waiter's stack is captured here, so call it from the wrapper). */
 void mprof_profiler_on_block(int64_t delay);
 
-/* An unlock that made others wait `delay` ns in total (mutex profile; the
- * unlocker's stack). */
+/* An unlock that made tracked waiters wait `delay` ns in total (mutex
+ * profile; the unlocker's stack). */
 void mprof_profiler_on_contention(int64_t delay);
 
 int mprof_profiler_block_on(void);
-int mprof_profiler_mutex_on(void);
+
+/* Is the wait that is starting one of the 1/N tracked by the mutex
+ * profile?  (0 when the mutex profile is off.) */
+int mprof_profiler_mutex_track(void);
 
 void mprof_profiler_fork_prepare(void);
 void mprof_profiler_fork_parent(void);

@@ -5,7 +5,8 @@
  * errno, same cancellation points.  It only observes:
  *   - a lock is first tried; only when the try says "busy" is the thread
  *     about to block, and only then is the clock read and the wait timed
- *     (block profile) and registered with the lock (mutex profile);
+ *     (block profile) and, one wait in MPROF_MUTEX_FRACTION, registered
+ *     with the lock (mutex profile);
  *   - an unlock reads one filter slot; only a lock with registered waiters
  *     costs a clock read, and the unlocker is charged their delay;
  *   - calls that always block (cond waits, barriers, joins) are timed.
@@ -136,7 +137,7 @@ static void wait_begin(struct wait *w, const void *lock)
     w->saved_errno = errno;
     w->lock = NULL;
     w->start = now_ns();
-    if (lock && mprof_profiler_mutex_on()) {
+    if (lock && mprof_profiler_mutex_track()) {
         mprof_guard_enter();
         if (mprof_lockwait_begin(lock, w->start) == 0)
             w->lock = lock;

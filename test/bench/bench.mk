@@ -1,6 +1,6 @@
 # test/bench: overhead benchmarks and the demo.  Nothing here is a test.
 #
-#   make bench           churn benchmark, bare vs mprof, 1 and 2 threads
+#   make bench           churn and lock benchmarks, bare vs mprof, 1 and 2 threads
 #   make bench QUICK=1   3 runs per configuration instead of 7
 #   make demo            profile test/programs/demo and show its top sites
 
@@ -12,8 +12,12 @@ $(BENCH_DIR)/churn: test/bench/churn.c
 	@mkdir -p $(dir $@)
 	$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -o $@ $<
 
-bench: $(LIBMPROF) $(BENCH_DIR)/churn
-	QUICK=$(QUICK) RUNS=$(RUNS) OPS=$(OPS) sh test/bench/run.sh $(B)
+$(BENCH_DIR)/locks: test/bench/locks.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -o $@ $<
+
+bench: $(LIBMPROF) $(BENCH_DIR)/churn $(BENCH_DIR)/locks
+	QUICK=$(QUICK) RUNS=$(RUNS) OPS=$(OPS) LOCK_OPS=$(LOCK_OPS) sh test/bench/run.sh $(B)
 
 # The demo writes into build/demo/, then shows two views of the exit profile.
 demo: all $(B)/test/programs/demo

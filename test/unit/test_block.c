@@ -53,21 +53,19 @@ START_TEST(mutex_fraction_scales)
 {
     uint64_t rng = 7;
     const int n = 300000;
-    double count = 0, delay = 0;
-    for (int i = 0; i < n; i++) {
-        double c, d;
-        if (mprof_mutex_sampled(1000, 10, &rng, &c, &d)) {
-            ck_assert(c == 10.0 && d == 10000.0);
-            count += c;
-            delay += d;
-        }
-    }
-    /* sampled ~ Binomial(n, 0.1): sd of count = 10 * sqrt(n * .1 * .9) */
-    double sd = 10 * sqrt(n * 0.1 * 0.9);
-    ck_assert_msg(fabs(count - n) < 5 * sd, "count %.0f", count);
+    int tracked = 0;
+    for (int i = 0; i < n; i++)
+        tracked += mprof_mutex_track(10, &rng);
+    /* tracked ~ Binomial(n, 0.1): sd = sqrt(n * .1 * .9) */
+    ck_assert_msg(fabs(tracked - n * 0.1) < 5 * sqrt(n * 0.1 * 0.9), "tracked %d", tracked);
+    ck_assert(!mprof_mutex_track(0, &rng));
+    for (int i = 0; i < 100; i++)
+        ck_assert(mprof_mutex_track(1, &rng));
     double c, d;
-    ck_assert(!mprof_mutex_sampled(1000, 0, &rng, &c, &d));
-    ck_assert(mprof_mutex_sampled(1000, 1, &rng, &c, &d) && c == 1.0 && d == 1000.0);
+    mprof_mutex_scaled(1000, 10, &c, &d);
+    ck_assert(c == 10.0 && d == 10000.0);
+    mprof_mutex_scaled(1000, 1, &c, &d);
+    ck_assert(c == 1.0 && d == 1000.0);
 }
 END_TEST
 
