@@ -423,6 +423,17 @@ static void sort_symbols(struct sym_entry *e, size_t n)
     }
 }
 
+/* Dynamic symbols come back as "name@@GLIBC_2.34"; the version is noise in
+ * a profile and splits one function across libraries built apart. */
+static const char *unversioned(mprof_symbolizer *sym, const char *name)
+{
+    const char *at = strchr(name, '@');
+    if (!at || at == name)
+        return name;
+    const char *copy = mprof_scratch_strndup(sym->sc, name, (size_t)(at - name));
+    return copy ? copy : name;
+}
+
 static void build_index(mprof_symbolizer *sym, struct sym_index *ix)
 {
     int nsyms = dwfl_module_getsymtab(ix->mod);
@@ -438,7 +449,8 @@ static void build_index(mprof_symbolizer *sym, struct sym_index *ix)
         const char *name = dwfl_module_getsym_info(ix->mod, i, &s, &addr,
                                                    &shndx, NULL, NULL);
         if (is_code_symbol(&s, shndx, name))
-            ix->e[ix->n++] = (struct sym_entry){addr, s.st_size, name,
+            ix->e[ix->n++] = (struct sym_entry){addr, s.st_size,
+                                                unversioned(sym, name),
                                                 sym_rank(&s), i, shndx};
     }
     sort_symbols(ix->e, ix->n);

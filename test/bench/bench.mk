@@ -1,39 +1,53 @@
-# test/bench: overhead benchmarks and the demo.  Nothing here is a test.
+# test/bench: overhead and accuracy benchmarks against the peers, and the demo.
+# Nothing here is a test: figures are reported, never asserted.
 #
-#   make bench           churn and lock benchmarks, bare vs mprof, 1 and 2 threads
-#   make bench QUICK=1   3 runs per configuration instead of 7
+#   make bench           every peer and workload, 7 interleaved rounds, then
+#                        the accuracy runs; writes test/bench/RESULTS.md
+#   make bench QUICK=1   3 rounds, shorter runs (under 2 minutes); writes
+#                        $(B)/test/bench/RESULTS.md instead
 #   make demo            profile test/programs/demo and show its top sites
+#
+# Knobs (see run.sh): RUNS, OPS, PEERS="bare mprof ...", WORKLOADS="churn1s
+# ...", ACC_RUNS, RESULTS=<file>.
 
 BENCH_DIR := $(B)/test/bench
 DEMO_DIR  := $(B)/demo
-PPROF_TOP := go tool pprof -top -nodecount=10
+BENCH_CFLAGS := -O2 -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN)
+BENCH_BINS := $(BENCH_DIR)/churn $(BENCH_DIR)/locks $(BENCH_DIR)/measure \
+              $(BENCH_DIR)/tcsample.so
 
-$(BENCH_DIR)/churn: test/bench/churn.c
+$(BENCH_DIR)/%: test/bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -o $@ $<
+	$(CC) $(BENCH_CFLAGS) -o $@ $<
 
-$(BENCH_DIR)/locks: test/bench/locks.c
+# Loaded beside libtcmalloc.so.4 only: it dumps tcmalloc's sampled profile.
+$(BENCH_DIR)/tcsample.so: test/bench/tcsample.cc
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -o $@ $<
+	$(CXX) -O2 -std=gnu++17 -shared -fPIC $(WARN) -o $@ $< -ltcmalloc
 
-bench: $(LIBMPROF) $(BENCH_DIR)/churn $(BENCH_DIR)/locks
-	QUICK=$(QUICK) RUNS=$(RUNS) OPS=$(OPS) LOCK_OPS=$(LOCK_OPS) sh test/bench/run.sh $(B)
+bench: $(LIBMPROF) $(BENCH_BINS) $(B)/test/programs/sites
+	QUICK=$(QUICK) RUNS=$(RUNS) OPS=$(OPS) PEERS="$(PEERS)" \
+	WORKLOADS="$(WORKLOADS)" ACC_RUNS=$(ACC_RUNS) RESULTS=$(RESULTS) \
+	sh test/bench/run.sh $(B)
 
-# The demo writes into build/demo/, then shows two views of the exit profile.
+# The demo writes into build/demo/, then shows two views of the exit profile
+# with the mprof command, and draws a flame graph.
 demo: all $(B)/test/programs/demo
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
-	@echo "== running $(B)/test/programs/demo under LD_PRELOAD=$(LIBMPROF)"
-	@MPROF_OUT=$(DEMO_DIR)/demo LD_PRELOAD=$(abspath $(LIBMPROF)) $(B)/test/programs/demo
+	@echo "== $(B)/mprof run --out $(DEMO_DIR)/demo -- $(B)/test/programs/demo"
+	@$(B)/mprof run --out $(DEMO_DIR)/demo -- $(B)/test/programs/demo
 	@f=$$(ls $(DEMO_DIR)/demo.*.heap.pb.gz 2>/dev/null | head -n 1); \
 	if [ -z "$$f" ]; then echo "demo: no profile written" >&2; exit 1; fi; \
-	echo "== profile: $$f"; echo; \
+	echo; \
 	echo "== IN USE at exit (inuse_space): memory still held when the program ended."; \
 	echo "   cache_store is the cache that never evicts; parse_request is the request"; \
 	echo "   that handle_request leaks on its error path."; \
-	$(PPROF_TOP) -sample_index=inuse_space "$$f" 2>/dev/null | sed -n '/flat%/,$$p'; \
+	$(B)/mprof top -n 6 "$$f" | sed 1,2d; \
 	echo; \
 	echo "== ALLOCATED over the whole run (alloc_space): freed or not."; \
 	echo "   render_response's scratch buffers dominate but hold nothing at exit."; \
-	$(PPROF_TOP) -sample_index=alloc_space "$$f" 2>/dev/null | sed -n '/flat%/,$$p'; \
+	$(B)/mprof top -n 6 --sample-index alloc_space "$$f" | sed 1,2d; \
 	echo; \
-	echo "Explore it: go tool pprof -http=: $$f"
+	$(B)/mprof flame "$$f" -o $(DEMO_DIR)/demo.svg --sample-index alloc_space && \
+	echo "== flame graph of alloc_space: $(DEMO_DIR)/demo.svg (open it in a browser)"; \
+	echo "   more: $(B)/mprof --help; go tool pprof -http=: $$f"

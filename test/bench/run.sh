@@ -1,131 +1,332 @@
 #!/bin/sh
-# run.sh: overhead benchmarks (make bench).  Nothing here is asserted.
+# run.sh: mprof against its peers, in one run on one machine (make bench).
+# Nothing here is asserted: the figures and the targets of issue 5 are
+# reported.
 #
 #   sh test/bench/run.sh [build dir]
 #
-# Environment: QUICK=1 (3 runs instead of 7), RUNS=<n>, OPS=<churn ops per
-# thread>, LOCK_OPS=<lock pairs per thread>, THREADS="1 2".
+# Environment (all optional):
+#   QUICK=1      3 rounds, half the operations, one real program, 3 accuracy
+#                runs, no full-tracking tcmalloc on the real programs
+#   RUNS=n       rounds of the churn and lock workloads (7; QUICK 3)
+#   REAL_RUNS=n  rounds of the real programs (5; QUICK 2)
+#   ACC_RUNS=n   runs of the known-truth program per heap profiler (9; QUICK 3)
+#   OPS=n        churn operations per thread (20000000; QUICK 10000000)
+#   PEERS="..."  only these peers (bare is always run), e.g. "jemalloc jeprof mprof"
+#   WORKLOADS="..." only these workloads (names as in workloads()), e.g. "churn1s lock1"
+#   RESULTS=f    where the report goes (test/bench/RESULTS.md; QUICK, or when
+#                PEERS or WORKLOADS is set: <build dir>/test/bench/RESULTS.md)
 #
-# Runs each benchmark (churn: malloc/free; locks: 1 thread uncontended, 2
-# threads contended) under every configuration of its list, for each thread
-# count, interleaved (bare, mprof, ..., bare, mprof, ...) so that drift of
-# the machine hits every configuration alike.  Reports per configuration the
-# median wall time, the median ns per operation, the median over runs of the
-# ratio to its baseline measured in the same round, and the median ns added.
+# Method.  Overhead: every round runs every workload under every peer in a
+# fixed order (bare, jemalloc, jeprof, ...), so that drift of the machine hits
+# all alike; a figure is the median over rounds of the ratio to the bare
+# program of the same round.  The churn and lock programs time their own
+# steady state (threads start to end); a real program is timed whole, exit
+# dump included.  Peak RSS is ru_maxrss from test/bench/measure.c.
+# Accuracy: the known-truth program test/programs/sites (exact workload)
+# runs under each heap profiler; each profile is read with that peer's own
+# reader, and the in-use bytes per site are compared with the truth lines.
 set -eu
 
 B=${1:-build}
 B=$(cd "$B" && pwd)
+SRC=$(cd "$(dirname "$0")" && pwd)
 LIB=$B/libmprof.so
-CHURN=$B/test/bench/churn
-LOCKS=$B/test/bench/locks
-JEMALLOC=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+BIN=$B/test/bench
+SITES=$B/test/programs/sites
+MEASURE=$BIN/measure
+TCS=$BIN/tcsample.so
+JE=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+TC=/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4
+START=$(date +%s)
 
-if [ "${QUICK:-}" = 1 ]; then RUNS=${RUNS:-3}; else RUNS=${RUNS:-7}; fi
-OPS=${OPS:-20000000}
-LOCK_OPS=${LOCK_OPS:-20000000}
-THREADS=${THREADS:-"1 2"}
+if [ "${QUICK:-}" = 1 ]; then
+    RUNS=${RUNS:-3}; REAL_RUNS=${REAL_RUNS:-2}; ACC_RUNS=${ACC_RUNS:-3}
+    OPS=${OPS:-10000000}; LOCK1_OPS=25000000; LOCK2_OPS=1000000
+    HEAPPROF_REAL=0
+    RESULTS=${RESULTS:-$BIN/RESULTS.md}
+else
+    RUNS=${RUNS:-7}; REAL_RUNS=${REAL_RUNS:-5}; ACC_RUNS=${ACC_RUNS:-9}
+    OPS=${OPS:-20000000}; LOCK1_OPS=50000000; LOCK2_OPS=2000000
+    HEAPPROF_REAL=1
+    if [ -n "${PEERS:-}${WORKLOADS:-}" ]; then
+        RESULTS=${RESULTS:-$BIN/RESULTS.md}
+    else
+        RESULTS=${RESULTS:-$SRC/RESULTS.md}
+    fi
+fi
+MIN_INUSE=4194304 # sites with at least this many bytes in use (8 periods)
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mprof-bench.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT INT TERM
+trap 'rm -rf "$TMP"' EXIT
+trap 'exit 130' INT TERM
+OUT=$TMP/out # each run's profiles; emptied after each run
+mkdir -p "$OUT"
+NOTES=$TMP/notes
+: >"$NOTES"
+note() { echo "$*" >>"$NOTES"; echo "bench: $*" >&2; }
 
-# One configuration per line: name|baseline|ops divisor|environment|prefix
-#   environment  VAR=value words given to env(1); quote values with spaces
-#   prefix       a command put in front of the program (e.g. heaptrack -o ...)
-#   ops divisor  for slow configurations: the ratio is then computed per op
-# To compare more setups, add lines, e.g.
-#   jemalloc|jemalloc|1|LD_PRELOAD=$JEMALLOC|
-#   mprof_jemalloc|jemalloc|1|LD_PRELOAD='$LIB $JEMALLOC' MPROF_OUT=$TMP/m|
-#   heaptrack|bare|20||heaptrack -o $TMP/ht
-churn_configs() {
+# --- the peers -------------------------------------------------------------
+# One per line: name|own allocator|churn divisor|kinds|cap|environment|prefix
+#   own allocator  the bare peer of the same allocator, for the second ratio
+#   churn divisor  slow peers run OPS/divisor churn operations (ratios are
+#                  per operation, so they stay comparable)
+#   kinds          heap (churn, real programs, accuracy), lock, or all
+#   cap            at most this many rounds of the real programs (- = all)
+#   environment    VAR=value words for env(1); the profile goes under $OUT
+#   prefix         a command put in front of the program
+JEPROF_CONF=prof:true,lg_prof_sample:19,prof_final:true,prof_prefix:$OUT/je
+HT_CAP=-
+all_peers() {
     cat <<EOF
-bare|bare|1||
-mprof|bare|1|LD_PRELOAD=$LIB MPROF_OUT=$TMP/mprof|
-mprof_rate1|bare|10|LD_PRELOAD=$LIB MPROF_OUT=$TMP/mprof MPROF_MEM_RATE=1|
+bare|bare|1|all|-||
+jemalloc|jemalloc|1|heap|-|LD_PRELOAD=$JE|
+jeprof|jemalloc|1|heap|-|LD_PRELOAD=$JE MALLOC_CONF=$JEPROF_CONF|
+tcmalloc|tcmalloc|1|heap|-|LD_PRELOAD=$TC|
+tcmalloc_heapprof|tcmalloc|400|heap|$HEAPPROF_REAL|LD_PRELOAD=$TC HEAPPROFILE=$OUT/tc|
+tcmalloc_sample|tcmalloc|1|heap|-|LD_PRELOAD='$TC $TCS' TCMALLOC_SAMPLE_PARAMETER=524288 TCSAMPLE_OUT=$OUT/tcs.heap|
+heaptrack|bare|40|heap|$HT_CAP||heaptrack -o $OUT/ht
+mprof|bare|1|all|-|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m|
+mprof_rate1|bare|20|heap|-|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m MPROF_MEM_RATE=1|
+mprof_jemalloc|jemalloc|1|heap|-|LD_PRELOAD='$LIB $JE' MPROF_OUT=$OUT/m|
+mprof_locks_all|bare|1|lock|-|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m MPROF_BLOCK_RATE=1 MPROF_MUTEX_FRACTION=1|
 EOF
 }
 
-# Locks at default settings (block rate 10 us, mutex fraction 10) and with
-# every event recorded.
-locks_configs() {
-    cat <<EOF
-bare|bare|1||
-mprof|bare|1|LD_PRELOAD=$LIB MPROF_OUT=$TMP/mprof|
-mprof_all|bare|1|LD_PRELOAD=$LIB MPROF_OUT=$TMP/mprof MPROF_BLOCK_RATE=1 MPROF_MUTEX_FRACTION=1|
-EOF
+# Whether a peer can run here; says why not.
+peer_ok() { # name
+    case $1 in
+    jemalloc | jeprof | mprof_jemalloc)
+        [ -r "$JE" ] || { note "$1 skipped: no $JE (package libjemalloc2)"; return 1; } ;;
+    esac
+    case $1 in
+    jeprof)
+        # Debian's jemalloc is built with --enable-prof; a build without it
+        # says "Invalid conf pair: prof:true" on stderr.
+        if MALLOC_CONF=prof:true LD_PRELOAD=$JE /bin/true 2>&1 | grep -q .; then
+            note "jeprof skipped: this jemalloc does not support prof:true"
+            return 1
+        fi
+        command -v jeprof >/dev/null || { note "jeprof skipped: no jeprof (package libjemalloc-dev)"; return 1; } ;;
+    tcmalloc*)
+        [ -r "$TC" ] || { note "$1 skipped: no $TC (package libgoogle-perftools4)"; return 1; }
+        command -v google-pprof >/dev/null || { note "$1 skipped: no google-pprof (package google-perftools)"; return 1; } ;;
+    heaptrack)
+        command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null ||
+            { note "heaptrack skipped: not installed (package heaptrack)"; return 1; } ;;
+    esac
+    case $1 in
+    tcmalloc_sample)
+        [ -r "$TCS" ] || { note "tcmalloc_sample skipped: $TCS not built"; return 1; } ;;
+    esac
+    return 0
 }
-: "$JEMALLOC" # referenced by the examples above
 
-# One run: prints "<seconds> <ns_per_op>".
-run_one() { # program threads ops environment prefix
-    prog=$1
-    out=$(eval "env $4 $5 \"\$prog\" $2 $3") || {
-        echo "bench: $prog failed under: $4 $5" >&2
-        exit 1
-    }
-    echo "$out" | sed -n 's/.*seconds=\([0-9.]*\) ns_per_op=\([0-9.]*\).*/\1 \2/p'
+wanted() { # name list
+    [ -z "$2" ] && return 0
+    for w in $2; do [ "$w" = "$1" ] && return 0; done
+    return 1
 }
 
-# bench <program> <configs function> <ops per thread> <title>
-bench() {
-results=$TMP/results
-: >"$results"
-for t in $THREADS; do
-    r=1
-    while [ "$r" -le "$RUNS" ]; do
-        $2 | while IFS='|' read -r name base div envs prefix; do
-            m=$(run_one "$1" "$t" $(($3 / div)) "$envs" "$prefix")
-            echo "$t $r $name $base $m" >>"$results"
-        done
-        r=$((r + 1))
-    done
+all_peers | while IFS='|' read -r name own div kinds cap envs prefix; do
+    if [ "$name" != bare ] && ! wanted "$name" "${PEERS:-}"; then continue; fi
+    peer_ok "$name" || continue
+    echo "$name|$own|$div|$kinds|$cap|$envs|$prefix"
+done >"$TMP/peers"
+# A peer's own allocator must be there for its second ratio.
+for own in jemalloc tcmalloc; do
+    if ! grep -q "^$own|" "$TMP/peers" && grep -q "|$own|" "$TMP/peers"; then
+        if peer_ok "$own"; then all_peers | grep "^$own|" >>"$TMP/peers"; fi
+    fi
 done
 
-echo "$4, $RUNS runs each, interleaved"
-# The order of configurations as listed, for the report.
-$2 | awk -F'|' '{ print "order", NR, $1 }' >"$TMP/order"
-cat "$TMP/order" "$results" | awk '
-function median(list,    n, a, i, j, x) {
-    n = split(list, a, " ")
-    for (i = 2; i <= n; i++) {           # insertion sort: n is small
-        x = a[i]; j = i - 1
-        while (j > 0 && a[j] + 0 > x + 0) { a[j + 1] = a[j]; j-- }
-        a[j + 1] = x
-    }
-    if (n % 2) return a[(n + 1) / 2]
-    return (a[n / 2] + a[n / 2 + 1]) / 2
+# --- the workloads ---------------------------------------------------------
+# name|kind|rounds|label|command ({OPS} is replaced by the operations count)
+CC1PLUS=$(g++ -print-prog-name=cc1plus 2>/dev/null || true)
+all_workloads() {
+    cat <<EOF
+churn1s|heap|$RUNS|churn, 1 thread, small (16-127 B)|$BIN/churn 1 {OPS} small
+churn1m|heap|$RUNS|churn, 1 thread, mixed (16 B-4 KiB)|$BIN/churn 1 {OPS} mixed
+churn2s|heap|$RUNS|churn, 2 threads, small|$BIN/churn 2 {OPS} small
+churn2m|heap|$RUNS|churn, 2 threads, mixed|$BIN/churn 2 {OPS} mixed
+gxx|prog|$REAL_RUNS|g++ -O2 (cc1plus) of compile_me.cc|$CC1PLUS -fpreprocessed -quiet -O2 $TMP/compile_me.ii -o $OUT/compile_me.s
+perl|prog|$REAL_RUNS|perl alloc.pl|perl $SRC/alloc.pl
+lock1|lock|$RUNS|uncontended lock+unlock, 1 thread|$BIN/locks 1 $LOCK1_OPS
+lock2|lock|$RUNS|contended lock+unlock, 2 threads, 1 mutex|$BIN/locks 2 $LOCK2_OPS
+EOF
 }
-$1 == "order" { order[$2] = $3; norder = $2; next }
-{
-    t = $1; r = $2; name = $3
-    base[name] = $4; threads[t] = 1
-    secs[t, name] = secs[t, name] " " $5
-    nsop[t, name] = nsop[t, name] " " $6
-    ns[t, r, name] = $6
-    rounds[t, name] = rounds[t, name] " " r
-}
-END {
-    printf "%-8s %-16s %10s %10s %10s %10s\n", "threads", "config", "median s", "ns/op", "ratio", "+ns/op"
-    for (t = 1; t <= 64; t++) {
-        if (!(t in threads)) continue
-        for (i = 1; i <= norder; i++) {
-            name = order[i]; b = base[name]
-            if (!((t, name) in secs)) continue
-            ratios = ""; added = ""
-            n = split(rounds[t, name], rs, " ")
-            for (k = 1; k <= n; k++) {
-                ratios = ratios " " ns[t, rs[k], name] / ns[t, rs[k], b]
-                added = added " " ns[t, rs[k], name] - ns[t, rs[k], b]
-            }
-            printf "%-8s %-16s %10.4f %10.2f %10.3f %10.2f", t, name,
-                median(secs[t, name]), median(nsop[t, name]), median(ratios), median(added)
-            if (name != b) printf "  (vs %s)", b
-            printf "\n"
-        }
-    }
-}'
+all_workloads | while IFS='|' read -r name kind rounds label cmd; do
+    wanted "$name" "${WORKLOADS:-}" || continue
+    if [ "${QUICK:-}" = 1 ] && [ "$name" = perl ]; then continue; fi
+    case $name in
+    gxx)
+        case $CC1PLUS in
+        /*) ;;
+        *) note "gxx skipped: no cc1plus (package g++)"; continue ;;
+        esac
+        g++ -E "$SRC/compile_me.cc" -o "$TMP/compile_me.ii" ;;
+    perl)
+        command -v perl >/dev/null || { note "perl skipped: no perl"; continue; } ;;
+    esac
+    echo "$name|$kind|$rounds|$label|$cmd"
+done >"$TMP/workloads"
+
+# --- running ---------------------------------------------------------------
+# One run of a command under a peer.  Appends to $TMP/m1 the measure line;
+# the program's stdout goes to $TMP/stdout.  Returns non-zero on failure,
+# after keeping the end of its stderr in the notes.
+run_peer() { # peer-name environment prefix command
+    : >"$TMP/m1"
+    if eval "\"\$MEASURE\" \"\$TMP/m1\" env $2 $3 $4" </dev/null >"$TMP/stdout" 2>"$TMP/stderr"; then
+        return 0
+    fi
+    note "$1 failed on: $4"
+    tail -n 5 "$TMP/stderr" | sed 's/^/    /' >>"$NOTES"
+    return 1
 }
 
-bench "$CHURN" churn_configs "$OPS" "churn: $OPS malloc+free per thread (divided for slow configs)"
-echo
-bench "$LOCKS" locks_configs "$LOCK_OPS" "locks: $LOCK_OPS lock+unlock pairs per thread (1 thread uncontended, 2 contended)"
+field() { # name file: the value of name=value in the file
+    sed -n "s/.*$1=\([^ ]*\).*/\1/p" "$2" | head -n 1
+}
+
+max_rounds=$(awk -F'|' 'BEGIN { m = 0 } $3 > m { m = $3 } END { print m }' "$TMP/workloads")
+runs=$TMP/runs
+: >"$runs"
+echo "bench: $max_rounds rounds of $(wc -l <"$TMP/workloads") workloads x $(wc -l <"$TMP/peers") peers; report to $RESULTS" >&2
+r=1
+while [ "$r" -le "$max_rounds" ]; do
+    while IFS='|' read -r w kind rounds label cmd; do
+        [ "$r" -le "$rounds" ] || continue
+        while IFS='|' read -r p own div kinds cap envs prefix; do
+            case $kinds in all | "$kind") ;; heap) [ "$kind" = prog ] || continue ;; *) continue ;; esac
+            if [ "$kind" = prog ] && [ "$cap" != - ] && [ "$r" -gt "$cap" ]; then continue; fi
+            ops=$((OPS / div))
+            c=$(echo "$cmd" | sed "s/{OPS}/$ops/")
+            rm -rf "$OUT" && mkdir -p "$OUT"
+            if run_peer "$p" "$envs" "$prefix" "$c"; then
+                rss=$(field maxrss_kb "$TMP/m1")
+                case $kind in
+                prog) metric=$(field wall "$TMP/m1"); extra=- ;;
+                *) metric=$(field ns_per_op "$TMP/stdout")
+                   extra=$(field handoffs "$TMP/stdout"); extra=${extra:--} ;;
+                esac
+                echo "$w $r $p ${metric:-fail} $rss $extra" >>"$runs"
+            else
+                echo "$w $r $p fail - -" >>"$runs"
+            fi
+        done <"$TMP/peers"
+    done <"$TMP/workloads"
+    echo "bench: round $r done ($(($(date +%s) - START)) s)" >&2
+    r=$((r + 1))
+done
+
+# --- accuracy --------------------------------------------------------------
+# Each reader prints "<function> <in-use bytes>" for the flat (leaf) bytes.
+read_pprof_text() { # tool profile: jeprof and google-pprof (gperftools' pprof)
+    "$1" --text --inuse_space --show_bytes --nodefraction=0 --nodecount=1000000 \
+        "$SITES" "$2" 2>/dev/null |
+        awk 'NF >= 6 && $1 ~ /^[0-9]+$/ && $2 ~ /%$/ {
+            n = $6; for (i = 7; i <= NF; i++) n = n " " $i; print n, $1 }'
+}
+read_go_pprof() { # profile: mprof's, read by go tool pprof
+    go tool pprof -top -nodecount=1000000 -nodefraction=0 -symbolize=none \
+        -sample_index=inuse_space -unit=B "$1" 2>/dev/null |
+        awk 'go && NF >= 6 { v = $1; sub(/B$/, "", v)
+                 n = $6; for (i = 7; i <= NF; i++) n = n " " $i; print n, v }
+             $1 == "flat" && $2 == "flat%" { go = 1 }'
+}
+read_heaptrack() { # data file: leaked bytes by leaf frame
+    heaptrack_print -f "$1" -p 0 -a 0 -T 0 -l 0 --flamegraph-cost-type leaked \
+        -F "$TMP/stacks" >/dev/null 2>&1
+    awk '{ v = $NF; sub(/[ \t]*[0-9]+$/, ""); sub(/;$/, "")
+           n = split($0, f, ";"); leaf = f[n]; sub(/ \(.*\)$/, "", leaf)
+           if (v > 0) s[leaf] += v }
+         END { for (k in s) print k, s[k] }' "$TMP/stacks"
+}
+
+acc=$TMP/acc
+: >"$acc"
+acc_peers=$(awk -F'|' '$1 ~ /^(jeprof|tcmalloc_heapprof|tcmalloc_sample|heaptrack|mprof|mprof_rate1|mprof_jemalloc)$/ { print $1 }' "$TMP/peers")
+if [ ! -x "$SITES" ]; then
+    note "accuracy skipped: no $SITES (make programs)"
+    acc_peers=
+fi
+if [ -n "${WORKLOADS:-}" ] && ! wanted acc "$WORKLOADS"; then acc_peers=; fi
+for p in $acc_peers; do
+    line=$(grep "^$p|" "$TMP/peers")
+    envs=$(echo "$line" | cut -d'|' -f6)
+    prefix=$(echo "$line" | cut -d'|' -f7)
+    a=1
+    while [ "$a" -le "$ACC_RUNS" ]; do
+        rm -rf "$OUT" && mkdir -p "$OUT"
+        if run_peer "$p" "$envs" "$prefix" "$SITES"; then
+            case $p in
+            jeprof) f=$(ls "$OUT"/je.*.heap 2>/dev/null | tail -n 1)
+                    est() { read_pprof_text jeprof "$f"; } ;;
+            tcmalloc_heapprof) f=$(ls "$OUT"/tc.*.heap 2>/dev/null | tail -n 1)
+                    est() { read_pprof_text google-pprof "$f"; } ;;
+            tcmalloc_sample) f=$OUT/tcs.heap
+                    est() { read_pprof_text google-pprof "$f"; } ;;
+            heaptrack) f=$(ls "$OUT"/ht.* 2>/dev/null | head -n 1)
+                    est() { read_heaptrack "$f"; } ;;
+            mprof*) f=$(ls "$OUT"/m.*.heap.pb.gz 2>/dev/null | tail -n 1)
+                    est() { read_go_pprof "$f"; } ;;
+            esac
+            if [ -n "$f" ] && [ -s "$f" ]; then
+                est >"$TMP/est"
+                awk -v p="$p" -v a="$a" '
+                    FILENAME == ARGV[1] { e[$1] = $2; next }
+                    $1 == "truth" { print p, a, $3, $8, ($3 in e) ? e[$3] : 0 }
+                ' "$TMP/est" "$TMP/stdout" >>"$acc"
+            else
+                note "$p wrote no profile for $SITES"
+            fi
+        fi
+        a=$((a + 1))
+    done
+    echo "bench: accuracy $p done ($(($(date +%s) - START)) s)" >&2
+done
+
+# --- the report ------------------------------------------------------------
+cpu=$(sed -n 's/^model name[ \t]*: //p' /proc/cpuinfo | head -n 1)
+glibc=$(getconf GNU_LIBC_VERSION 2>/dev/null || echo unknown)
+pkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo "?"; }
+commit=$(cd "$SRC" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ "$commit" != unknown ] && [ -n "$(cd "$SRC" && git status --porcelain -- core preload 2>/dev/null)" ]; then
+    commit="$commit (core/ or preload/ modified)"
+fi
+elapsed=$(($(date +%s) - START))
+if [ "${QUICK:-}" = 1 ]; then mode="QUICK=1"; else mode="full"; fi
+
+cat <<EOF >"$TMP/report"
+# mprof benchmark results
+
+Written by \`make bench\` (test/bench/run.sh, $mode run). Do not edit by hand:
+run \`make bench\` again.
+
+| machine | |
+|---|---|
+| date | $(date -u '+%Y-%m-%d %H:%M UTC') |
+| CPU | $cpu, $(nproc) cores online |
+| kernel | $(uname -sr) |
+| glibc | $glibc |
+| peers | jemalloc $(pkgver libjemalloc2), gperftools $(pkgver libgoogle-perftools4), heaptrack $(pkgver heaptrack), $(g++ -dumpfullversion 2>/dev/null | sed 's/^/gcc /'), perl $(perl -e 'printf "%vd", $^V' 2>/dev/null) |
+| mprof | commit $commit |
+| settings | $RUNS rounds (real programs $REAL_RUNS), churn $OPS ops per thread, $ACC_RUNS accuracy runs; took $elapsed s |
+
+EOF
+{
+cat "$TMP/peers" | awk -F'|' '{ print "peer", NR, $1, $2, $3 }'
+cat "$TMP/workloads" | awk -F'|' '{ print "work", NR, $1, $2, $3, $4 }'
+sed 's/^/run /' "$runs"
+sed 's/^/acc /' "$acc"
+} | awk -v min_inuse="$MIN_INUSE" -f "$SRC/report.awk" >>"$TMP/report"
+
+if [ -s "$NOTES" ]; then
+    { echo "## Problems in this run"; echo; sed 's/^/    /' "$NOTES"; echo; } >>"$TMP/report"
+fi
+cat "$SRC/peers.md" >>"$TMP/report"
+cat "$TMP/report"
+mkdir -p "$(dirname "$RESULTS")"
+cp "$TMP/report" "$RESULTS"
+echo "bench: wrote $RESULTS in $(($(date +%s) - START)) s" >&2

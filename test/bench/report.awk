@@ -1,0 +1,217 @@
+# report.awk: turns the records of test/bench/run.sh into RESULTS.md.
+#
+# Input: records, one per line: "peer <n> <name> <own allocator> <divisor>",
+# "work <n> <name> <kind> <rounds> <label>", "run <workload> <round> <peer> <metric> <rss kB> <extra>",
+# "acc <peer> <run> <site> <truth bytes> <estimated bytes>". -v min_inuse: the smallest
+# truth of a "big" site.
+function median(list,    n, a, i, j, x) {
+    n = split(list, a, " ")
+    if (n == 0) return ""
+    for (i = 2; i <= n; i++) {
+        x = a[i]; j = i - 1
+        while (j > 0 && a[j] + 0 > x + 0) { a[j + 1] = a[j]; j-- }
+        a[j + 1] = x
+    }
+    if (n % 2) return a[(n + 1) / 2]
+    return (a[n / 2] + a[n / 2 + 1]) / 2
+}
+# Median over rounds of metric(p) / metric(q) in the same round; "" if none.
+function ratio(w, p, q, what,    r, l) {
+    l = ""
+    for (r = 1; r <= maxr; r++)
+        if (((w, r, p) in val) && ((w, r, q) in val) && val[w, r, p] != "fail" &&
+            val[w, r, q] != "fail" && val[w, r, q] > 0) {
+            if (what == "rss")
+                l = l " " rss[w, r, p] / rss[w, r, q]
+            else
+                l = l " " val[w, r, p] / val[w, r, q]
+        }
+    return median(l)
+}
+function med(w, p, what,    r, l) {
+    l = ""
+    for (r = 1; r <= maxr; r++)
+        if (((w, r, p) in val) && val[w, r, p] != "fail") {
+            if (what == "rss") l = l " " rss[w, r, p]
+            else if (what == "extra") l = l " " extra[w, r, p]
+            else l = l " " val[w, r, p]
+        }
+    return median(l)
+}
+function failed(w, p,    r) {
+    for (r = 1; r <= maxr; r++) if (val[w, r, p] == "fail") return 1
+    return 0
+}
+function x(v) { return v == "" ? "-" : sprintf("%.2fx", v) }
+function pct(v) { return v == "" ? "-" : sprintf("%.1f%%", 100 * v) }
+function absv(v) { return v < 0 ? -v : v }
+$1 == "peer" { np = $2; peer[np] = $3; own[$3] = $4; div[$3] = $5; next }
+$1 == "work" { nw = $2; work[nw] = $3; kind[$3] = $4
+               lab = $6; for (i = 7; i <= NF; i++) lab = lab " " $i; label[$3] = lab; next }
+$1 == "run" { w = $2; r = $3; p = $4; val[w, r, p] = $5; rss[w, r, p] = $6
+              extra[w, r, p] = $7; ran[w, p] = 1; if (r + 0 > maxr) maxr = r + 0; next }
+$1 == "acc" { p = $2; a = $3; s = $4; t = $5; e = $6
+              if (!(s in struth)) { ns++; site[ns] = s; struth[s] = t }
+              accp[p] = 1; accruns[p, a] = 1
+              if (t > 0) {
+                  err = (e - t) / t
+                  n_all[p]++; sum_all[p] += absv(err)
+                  n_site[p, s]++; sum_site[p, s] += absv(err)
+                  if (t >= min_inuse) {
+                      n_big[p]++; sum_big[p] += absv(err); bias_big[p] += err
+                      if (absv(err) > max_big[p]) max_big[p] = absv(err)
+                  }
+              } else {
+                  zero[p] += e; nzero[p]++
+              }
+              next }
+END {
+    # Overhead: time and RSS ratios, heap workloads.
+    hdr = "| peer |"; sep = "|---|"; nh = 0
+    for (i = 1; i <= nw; i++) if (kind[work[i]] != "lock") {
+        hw[++nh] = work[i]; hdr = hdr " " label[work[i]] " |"; sep = sep "---|"
+    }
+    if (nh) {
+        print "## Overhead: time ratio to the bare program (median of per-round ratios)"
+        print ""
+        print "Churn: the program times its own steady state (ns per free+malloc pair);"
+        print "real programs: whole wall time, exit dump included. In parentheses:"
+        print "the ratio to the same allocator without its profiler (jemalloc, tcmalloc)."
+        print ""
+        print hdr; print sep
+        line = "| bare (absolute) |"
+        for (j = 1; j <= nh; j++) {
+            w = hw[j]; m = med(w, "bare")
+            if (m == "") line = line " - |"
+            else if (kind[w] == "prog") line = line sprintf(" %.3f s |", m)
+            else line = line sprintf(" %.1f ns/op |", m)
+        }
+        print line
+        for (i = 2; i <= np; i++) {
+            p = peer[i]; line = "| " p (div[p] > 1 ? " (churn ops /" div[p] ")" : "") " |"; any = 0
+            for (j = 1; j <= nh; j++) {
+                w = hw[j]
+                if (!((w, p) in ran)) { line = line " - |"; continue }
+                any = 1
+                c = x(ratio(w, p, "bare"))
+                if (own[p] != "bare" && own[p] != p) c = c " (" x(ratio(w, p, own[p])) ")"
+                if (failed(w, p)) c = c " FAILED"
+                line = line " " c " |"
+            }
+            if (any) print line
+        }
+        print ""
+        print "## Peak RSS ratio to the bare program (median of per-round ratios)"
+        print ""
+        print hdr; print sep
+        line = "| bare (absolute) |"
+        for (j = 1; j <= nh; j++) {
+            m = med(hw[j], "bare", "rss")
+            line = line (m == "" ? " - |" : sprintf(" %.1f MiB |", m / 1024))
+        }
+        print line
+        for (i = 2; i <= np; i++) {
+            p = peer[i]; line = "| " p " |"; any = 0
+            for (j = 1; j <= nh; j++) {
+                w = hw[j]
+                if (!((w, p) in ran)) { line = line " - |"; continue }
+                any = 1; line = line " " x(ratio(w, p, "bare", "rss")) " |"
+            }
+            if (any) print line
+        }
+        print ""
+    }
+    # Locks.
+    nl = 0
+    for (i = 1; i <= nw; i++) if (kind[work[i]] == "lock") lw[++nl] = work[i]
+    if (nl) {
+        print "## Locks: ns per lock+unlock pair (median)"
+        print ""
+        print "| peer | workload | ns/pair | vs bare | ratio | lock handoffs |"
+        print "|---|---|---|---|---|---|"
+        for (j = 1; j <= nl; j++) {
+            w = lw[j]; b = med(w, "bare")
+            for (i = 1; i <= np; i++) {
+                p = peer[i]
+                if (!((w, p) in ran)) continue
+                m = med(w, p)
+                if (m == "") { printf "| %s | %s | FAILED | | | |\n", p, label[w]; continue }
+                printf "| %s | %s | %.2f | %s | %s | %s |\n", p, label[w], m,
+                    p == "bare" ? "" : sprintf("%+.2f ns", m - b),
+                    p == "bare" ? "" : x(ratio(w, p, "bare")),
+                    sprintf("%.1f%%", 100 * med(w, p, "extra"))
+                if (w == "lock1" && p == "mprof") lockdelta = m - b
+                if (w == "lock2" && p == "mprof") lockratio = ratio(w, p, "bare")
+            }
+        }
+        print ""
+        print "Lock handoffs: share of pairs whose lock was last held by the other thread."
+        print ""
+    }
+    # Accuracy.
+    nap = 0
+    for (i = 1; i <= np; i++) if (peer[i] in accp) ap[++nap] = peer[i]
+    if (nap) {
+        print "## Accuracy: in-use bytes per allocation site at exit (test/programs/sites)"
+        print ""
+        printf "Relative error |estimate - truth| / truth of each site, over all runs. Big sites: truth >= %.0f MiB\n", min_inuse / 1048576
+        print "(8 sampling periods at the default rate); bias: mean signed error there."
+        print "Sites with nothing in use are not in the means; their column sums what the"
+        print "profiler reported there anyway (mean per run)."
+        print ""
+        print "| peer | runs | big sites: mean err | max err | bias | all in-use sites: mean err | bytes at freed sites |"
+        print "|---|---|---|---|---|---|---|"
+        for (i = 1; i <= nap; i++) {
+            p = ap[i]; runs = 0
+            for (k in accruns) { split(k, kk, SUBSEP); if (kk[1] == p) runs++ }
+            printf "| %s | %d | %s | %s | %s | %s | %.0f |\n", p, runs,
+                n_big[p] ? pct(sum_big[p] / n_big[p]) : "-",
+                n_big[p] ? pct(max_big[p]) : "-",
+                n_big[p] ? sprintf("%+.1f%%", 100 * bias_big[p] / n_big[p]) : "-",
+                n_all[p] ? pct(sum_all[p] / n_all[p]) : "-",
+                runs ? zero[p] / runs : 0
+        }
+        print ""
+        print "Per site, mean relative error:"
+        print ""
+        line = "| site | in use |"; sep = "|---|---|"
+        for (i = 1; i <= nap; i++) { line = line " " ap[i] " |"; sep = sep "---|" }
+        print line; print sep
+        for (k = 1; k <= ns; k++) {
+            s = site[k]; if (struth[s] == 0) continue
+            line = sprintf("| %s | %.2f MB |", s, struth[s] / 1e6)
+            for (i = 1; i <= nap; i++) {
+                p = ap[i]
+                line = line " " (n_site[p, s] ? pct(sum_site[p, s] / n_site[p, s]) : "-") " |"
+            }
+            print line
+        }
+        print ""
+    }
+    # Targets of issue 5 (and issue 3 for the lock pair).
+    print "## Targets (reported, not asserted)"
+    print ""
+    for (i = 1; i <= nw; i++) {
+        w = work[i]; if (w !~ /^churn/) continue
+        m = ratio(w, "mprof", "bare")
+        if (m == "") continue
+        printf "- %s: mprof %s of bare (target <= 1.03x): %s\n", label[w], x(m),
+            m <= 1.03 ? "met" : sprintf("MISSED by %.1f points", 100 * (m - 1.03))
+        jp = ratio(w, "jeprof", "jemalloc")
+        if (jp != "")
+            printf "  - jemalloc-prof costs %s over jemalloc; mprof on glibc costs %s, mprof on jemalloc %s over jemalloc: %s\n",
+                x(jp), x(m), x(ratio(w, "mprof_jemalloc", "jemalloc")),
+                m <= jp ? "met" : sprintf("MISSED by %.1f points", 100 * (m - jp))
+    }
+    if (n_big["mprof"] && n_big["jeprof"]) {
+        me = sum_big["mprof"] / n_big["mprof"]; je = sum_big["jeprof"] / n_big["jeprof"]
+        printf "- in-use error per big site at the default rate: mprof %s, jemalloc-prof %s: %s\n",
+            pct(me), pct(je), me <= je ? "met" : sprintf("MISSED by %.1f points", 100 * (me - je))
+    }
+    if (lockdelta != "")
+        printf "- uncontended lock+unlock pair: mprof adds %.2f ns (target <= 5 ns): %s\n",
+            lockdelta, lockdelta <= 5 ? "met" : sprintf("MISSED by %.2f ns", lockdelta - 5)
+    if (lockratio != "")
+        printf "- contended pair (2 threads, 1 mutex), mprof default: %s of bare (no target)\n", x(lockratio)
+    print ""
+}

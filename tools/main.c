@@ -1,0 +1,104 @@
+/*
+ * main.c: the mprof command: dispatch to a subcommand, and the usage text.
+ *
+ * Every subcommand lives in its own file (run.c, dump.c, report.c for top,
+ * diff and collapsed, flame.c); this file only knows their names.
+ */
+#include "tool.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *usage;
+} commands[] = {
+    {"run", cmd_run,
+     "mprof run [--mem-rate N] [--block-rate NS] [--mutex-fraction N]\n"
+     "          [--out PREFIX] [--interval S] [--] PROGRAM [ARGS...]\n"
+     "    Run PROGRAM with libmprof.so preloaded and the settings passed as\n"
+     "    MPROF_* variables; exit with its status (128+N if killed by signal\n"
+     "    N); then list on stderr the profile files the run wrote.\n"},
+    {"dump", cmd_dump,
+     "mprof dump PID [--timeout S]\n"
+     "    Ask a running process (started under mprof) to dump its profiles\n"
+     "    now, wait until the files are complete (default 10 s) and print\n"
+     "    their names.\n"},
+    {"top", cmd_top,
+     "mprof top FILE [--sample-index NAME|N] [--cum] [-n N] [--raw]\n"
+     "    The functions with the largest values, like `pprof -top`: flat\n"
+     "    (in the function itself), cum (in it and what it calls), and the\n"
+     "    file:line that contributes most. Default sample index: the\n"
+     "    profile's default, else its last (inuse_space for heap profiles).\n"
+     "    -n N shows N rows (default 20, 0 = all); --raw prints exact numbers.\n"},
+    {"diff", cmd_diff,
+     "mprof diff OLD NEW [--sample-index NAME|N] [--cum] [-n N] [--raw]\n"
+     "    Growth by function from OLD to NEW (two heap dumps of one process),\n"
+     "    biggest growth first; OLD is subtracted as `pprof -diff_base` does.\n"},
+    {"collapsed", cmd_collapsed,
+     "mprof collapsed FILE [--sample-index NAME|N]\n"
+     "    Folded stacks, one line per unique stack: \"root;...;leaf value\"\n"
+     "    (for flamegraph.pl, speedscope, inferno).\n"},
+    {"flame", cmd_flame,
+     "mprof flame FILE -o OUT.svg [--sample-index NAME|N] [--title TEXT]\n"
+     "    A self-contained interactive SVG flame graph: hover shows a\n"
+     "    frame's name and value, click zooms, Esc or \"Reset zoom\" resets.\n"},
+};
+
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+int tool_usage(const char *cmd)
+{
+    fflush(stdout);
+    if (!cmd)
+        fputs("usage:\n", stderr);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!cmd || strcmp(cmd, commands[i].name) == 0)
+            fprintf(stderr, "%s%s", cmd ? "usage: " : "", commands[i].usage);
+    if (!cmd)
+        fputs("Exit status: 0 ok, 1 failure, 2 bad usage or bad input file "
+              "(run: the program's).\n", stderr);
+    return EXIT_BAD_INPUT;
+}
+
+static bool wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return false;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return true;
+    }
+    return false;
+}
+
+void tool_help(const char *cmd)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (!cmd || strcmp(cmd, commands[i].name) == 0)
+            fputs(commands[i].usage, stdout);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return tool_usage(NULL);
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        tool_help(argc > 2 ? argv[2] : NULL);
+        return 0;
+    }
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        if (strcmp(cmd, commands[i].name) != 0)
+            continue;
+        /* `run` passes --help on to the program after its operand. */
+        if (strcmp(cmd, "run") != 0 && wants_help(argc - 1, argv + 1)) {
+            tool_help(cmd);
+            return 0;
+        }
+        return commands[i].fn(argc - 1, argv + 1);
+    }
+    fprintf(stderr, "mprof: unknown command '%s'\n", cmd);
+    return tool_usage(NULL);
+}
