@@ -10,10 +10,12 @@
 #                runs, no full-tracking tcmalloc on the real programs
 #   RUNS=n       rounds of the churn and lock workloads (7; QUICK 3)
 #   REAL_RUNS=n  rounds of the real programs (5; QUICK 2)
-#   ACC_RUNS=n   runs of the known-truth program per heap profiler (9; QUICK 3)
+#   ACC_RUNS=n   runs of the known-truth program per sampling heap profiler
+#                (30; QUICK 6); the exact ones (full tracking) run 3 times
 #   OPS=n        churn operations per thread (20000000; QUICK 10000000)
 #   PEERS="..."  only these peers (bare is always run), e.g. "jemalloc jeprof mprof"
 #   WORKLOADS="..." only these workloads (names as in workloads()), e.g. "churn1s lock1"
+#   KEEP_TMP=1   keep the scratch directory (every run's records) for a look
 #   RESULTS=f    where the report goes (test/bench/RESULTS.md; QUICK, or when
 #                PEERS or WORKLOADS is set: <build dir>/test/bench/RESULTS.md)
 #
@@ -41,12 +43,12 @@ TC=/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4
 START=$(date +%s)
 
 if [ "${QUICK:-}" = 1 ]; then
-    RUNS=${RUNS:-3}; REAL_RUNS=${REAL_RUNS:-2}; ACC_RUNS=${ACC_RUNS:-3}
+    RUNS=${RUNS:-3}; REAL_RUNS=${REAL_RUNS:-2}; ACC_RUNS=${ACC_RUNS:-6}
     OPS=${OPS:-10000000}; LOCK1_OPS=25000000; LOCK2_OPS=1000000
     HEAPPROF_REAL=0
     RESULTS=${RESULTS:-$BIN/RESULTS.md}
 else
-    RUNS=${RUNS:-7}; REAL_RUNS=${REAL_RUNS:-5}; ACC_RUNS=${ACC_RUNS:-9}
+    RUNS=${RUNS:-7}; REAL_RUNS=${REAL_RUNS:-5}; ACC_RUNS=${ACC_RUNS:-30}
     OPS=${OPS:-20000000}; LOCK1_OPS=50000000; LOCK2_OPS=2000000
     HEAPPROF_REAL=1
     if [ -n "${PEERS:-}${WORKLOADS:-}" ]; then
@@ -58,7 +60,7 @@ fi
 MIN_INUSE=4194304 # sites with at least this many bytes in use (8 periods)
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mprof-bench.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+if [ -n "${KEEP_TMP:-}" ]; then trap 'echo "bench: kept $TMP" >&2' EXIT; else trap 'rm -rf "$TMP"' EXIT; fi
 trap 'exit 130' INT TERM
 OUT=$TMP/out # each run's profiles; emptied after each run
 mkdir -p "$OUT"
@@ -87,6 +89,7 @@ tcmalloc_heapprof|tcmalloc|400|heap|$HEAPPROF_REAL|LD_PRELOAD=$TC HEAPPROFILE=$O
 tcmalloc_sample|tcmalloc|1|heap|-|LD_PRELOAD='$TC $TCS' TCMALLOC_SAMPLE_PARAMETER=524288 TCSAMPLE_OUT=$OUT/tcs.heap|
 heaptrack|bare|40|heap|$HT_CAP||heaptrack -o $OUT/ht
 mprof|bare|1|all|-|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m|
+mprof_off|bare|1|all|-|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m MPROF_MEM_RATE=0 MPROF_BLOCK_RATE=0 MPROF_MUTEX_FRACTION=0|
 mprof_rate1|bare|20|heap|-|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m MPROF_MEM_RATE=1|
 mprof_jemalloc|jemalloc|1|heap|-|LD_PRELOAD='$LIB $JE' MPROF_OUT=$OUT/m|
 mprof_locks_all|bare|1|lock|-|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m MPROF_BLOCK_RATE=1 MPROF_MUTEX_FRACTION=1|
@@ -256,8 +259,12 @@ for p in $acc_peers; do
     line=$(grep "^$p|" "$TMP/peers")
     envs=$(echo "$line" | cut -d'|' -f6)
     prefix=$(echo "$line" | cut -d'|' -f7)
+    case $p in # full tracking gives the same answer every run
+    tcmalloc_heapprof | heaptrack | mprof_rate1) n=$((ACC_RUNS < 3 ? ACC_RUNS : 3)) ;;
+    *) n=$ACC_RUNS ;;
+    esac
     a=1
-    while [ "$a" -le "$ACC_RUNS" ]; do
+    while [ "$a" -le "$n" ]; do
         rm -rf "$OUT" && mkdir -p "$OUT"
         if run_peer "$p" "$envs" "$prefix" "$SITES"; then
             case $p in
@@ -312,7 +319,7 @@ run \`make bench\` again.
 | glibc | $glibc |
 | peers | jemalloc $(pkgver libjemalloc2), gperftools $(pkgver libgoogle-perftools4), heaptrack $(pkgver heaptrack), $(g++ -dumpfullversion 2>/dev/null | sed 's/^/gcc /'), perl $(perl -e 'printf "%vd", $^V' 2>/dev/null) |
 | mprof | commit $commit |
-| settings | $RUNS rounds (real programs $REAL_RUNS), churn $OPS ops per thread, $ACC_RUNS accuracy runs; took $elapsed s |
+| settings | $RUNS rounds (real programs $REAL_RUNS), churn $OPS ops per thread, $ACC_RUNS accuracy runs per sampling profiler; took $elapsed s |
 
 EOF
 {

@@ -491,3 +491,20 @@ bool wait_file(const char *path, int timeout_ms)
     }
     return true;
 }
+
+void h_add_test(Suite *s, const char *name, const TTest *t, int timeout)
+{
+    TCase *tc = tcase_create(name);
+    tcase_set_timeout(tc, timeout);
+    tcase_add_test(tc, t);
+    suite_add_tcase(s, tc);
+}
+
+int h_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? 1 : 0;
+}

@@ -9,6 +9,7 @@
 #ifndef MPROF_TEST_HARNESS_H
 #define MPROF_TEST_HARNESS_H
 
+#include <check.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
@@ -97,5 +98,11 @@ void sb_printf(strbuf *b, const char *fmt, ...)
 void sb_free(strbuf *b);
 
 void sleep_ms(long ms);
+
+/* One test per test case, so that each has its own timeout (seconds) and
+ * CK_RUN_CASE=<name> runs it alone. */
+void h_add_test(Suite *s, const char *name, const TTest *t, int timeout);
+/* Runs the suite; the exit status for main. */
+int h_run_suite(Suite *s);
 
 #endif

@@ -11,10 +11,14 @@
  * frees it: it dominates the bytes allocated but holds nothing at exit.
  * The heap profile's inuse_space view shows the cache and the leak; its
  * alloc_space view shows the scratch buffers.
+ *
+ *   demo            serve 200000 requests and exit
+ *   demo --serve    serve forever, slowly (for mprof dump and mprof diff)
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define REQUESTS 200000
 #define SCRATCH_SIZE (16 * 1024)
@@ -82,8 +86,26 @@ static int handle_request(int id)
     return 0;
 }
 
-int main(void)
+/* A server that never stops: 100 requests every 10 ms until killed, so
+ * that `mprof dump` and `mprof diff` have a process whose heap grows. */
+static void serve(void)
 {
+    const struct timespec pause = {0, 10 * 1000 * 1000};
+    for (int id = 0;; id++) {
+        handle_request(id);
+        if (id % 100 == 99)
+            nanosleep(&pause, NULL);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 2 && strcmp(argv[1], "--serve") == 0)
+        serve();
+    if (argc != 1) {
+        fprintf(stderr, "usage: demo [--serve]\n");
+        return 2;
+    }
     int errors = 0;
     for (int id = 0; id < REQUESTS; id++)
         errors += handle_request(id) != 0;

@@ -1403,14 +1403,6 @@ END_TEST
 
 /* ---- the suite ---- */
 
-static void add(Suite *s, const char *name, const TTest *t, int timeout)
-{
-    TCase *tc = tcase_create(name);
-    tcase_set_timeout(tc, timeout);
-    tcase_add_test(tc, t);
-    suite_add_tcase(s, tc);
-}
-
 static void remove_work(void)
 {
     char dir[PATH_MAX];
@@ -1424,27 +1416,23 @@ int main(void)
 {
     remove_work();
     Suite *s = suite_create("tools");
-    add(s, "units_format_cases", units_format_cases, 10);
-    add(s, "top_matches_truth", top_matches_truth, 60);
-    add(s, "top_agrees_with_pprof_heap", top_agrees_with_pprof_heap, 60);
-    add(s, "top_agrees_with_pprof_contention", top_agrees_with_pprof_contention, 60);
-    add(s, "top_options", top_options, 60);
-    add(s, "reads_go_profiles", reads_go_profiles, 120);
-    add(s, "dump_and_diff_live_process", dump_and_diff_live_process, 60);
-    add(s, "dump_errors", dump_errors, 60);
-    add(s, "collapsed_stacks", collapsed_stacks, 60);
-    add(s, "flame_graph", flame_graph, 60);
-    add(s, "hostile_names_and_shapes", hostile_names_and_shapes, 60);
-    add(s, "bad_input_files", bad_input_files, 60);
-    add(s, "corrupt_profiles_never_crash", corrupt_profiles_never_crash, 60);
-    add(s, "run_passes_status_and_arguments", run_passes_status_and_arguments, 60);
-    add(s, "run_sets_environment_and_lists_files", run_sets_environment_and_lists_files, 60);
-    add(s, "run_lists_children_files", run_lists_children_files, 60);
-    add(s, "run_finds_installed_library", run_finds_installed_library, 60);
-    add(s, "usage_errors", usage_errors, 30);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    h_add_test(s, "units_format_cases", units_format_cases, 10);
+    h_add_test(s, "top_matches_truth", top_matches_truth, 60);
+    h_add_test(s, "top_agrees_with_pprof_heap", top_agrees_with_pprof_heap, 60);
+    h_add_test(s, "top_agrees_with_pprof_contention", top_agrees_with_pprof_contention, 60);
+    h_add_test(s, "top_options", top_options, 60);
+    h_add_test(s, "reads_go_profiles", reads_go_profiles, 120);
+    h_add_test(s, "dump_and_diff_live_process", dump_and_diff_live_process, 60);
+    h_add_test(s, "dump_errors", dump_errors, 60);
+    h_add_test(s, "collapsed_stacks", collapsed_stacks, 60);
+    h_add_test(s, "flame_graph", flame_graph, 60);
+    h_add_test(s, "hostile_names_and_shapes", hostile_names_and_shapes, 60);
+    h_add_test(s, "bad_input_files", bad_input_files, 60);
+    h_add_test(s, "corrupt_profiles_never_crash", corrupt_profiles_never_crash, 60);
+    h_add_test(s, "run_passes_status_and_arguments", run_passes_status_and_arguments, 60);
+    h_add_test(s, "run_sets_environment_and_lists_files", run_sets_environment_and_lists_files, 60);
+    h_add_test(s, "run_lists_children_files", run_lists_children_files, 60);
+    h_add_test(s, "run_finds_installed_library", run_finds_installed_library, 60);
+    h_add_test(s, "usage_errors", usage_errors, 30);
+    return h_run_suite(s);
 }
