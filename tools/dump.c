@@ -9,6 +9,8 @@
  * value), whether it catches the dump signal, and its current directory
  * (to resolve a relative MPROF_OUT).
  *
+ * The pid of an `mprof run` may be given for the program it runs.
+ *
  * A dump is complete when, for one sequence number above every one the
  * process had written before we signalled, the files of all enabled
  * profiles exist and none is still a ".tmp": the library writes heap,
@@ -110,6 +112,32 @@ static int check_mprof_loaded(pid_t pid)
         tool_error("dump", "process %d is not running mprof (no libmprof.so in "
                    "/proc/%d/maps); start it with `mprof run` or LD_PRELOAD", (int)pid, (int)pid);
     return ok ? 0 : -1;
+}
+
+/* The pid of an `mprof run` (ours: the same executable) stands for the
+ * program it runs, its only child, which is the process that dumps. */
+static pid_t program_of_run(pid_t pid)
+{
+    char mine[PATH_MAX], theirs[PATH_MAX], link[64];
+    snprintf(link, sizeof link, "/proc/%d/exe", (int)pid);
+    ssize_t a = readlink("/proc/self/exe", mine, sizeof mine - 1);
+    ssize_t b = readlink(link, theirs, sizeof theirs - 1);
+    if (a <= 0 || a != b || memcmp(mine, theirs, (size_t)a) != 0)
+        return pid;
+    char what[64];
+    snprintf(what, sizeof what, "task/%d/children", (int)pid);
+    char *kids = read_proc(pid, what, NULL);
+    long child = 0;
+    int n = 0;
+    for (char *p = kids, *end; p && *p; p = end) {
+        long v = strtol(p, &end, 10);
+        if (end == p)
+            break;
+        child = v;
+        n++;
+    }
+    free(kids);
+    return n == 1 && child > 0 ? (pid_t)child : pid;
 }
 
 /* ---- the process's settings ---- */
@@ -342,7 +370,10 @@ int cmd_dump(int argc, char **argv)
     double timeout;
     if (parse_args(argc, argv, &t.pid, &timeout) < 0)
         return tool_usage("dump");
-    if (check_alive(t.pid) < 0 || check_mprof_loaded(t.pid) < 0 ||
+    if (check_alive(t.pid) < 0)
+        return EXIT_FAIL;
+    t.pid = program_of_run(t.pid);
+    if (check_mprof_loaded(t.pid) < 0 ||
         load_settings(&t) < 0 || locate_output(&t) < 0)
         return EXIT_FAIL;
     int rc = EXIT_FAIL;

@@ -24,7 +24,7 @@ static const struct {
      "mprof dump PID [--timeout S]\n"
      "    Ask a running process (started under mprof) to dump its profiles\n"
      "    now, wait until the files are complete (default 10 s) and print\n"
-     "    their names.\n"},
+     "    their names. PID may be the program's or its `mprof run`'s.\n"},
     {"top", cmd_top,
      "mprof top FILE [--sample-index NAME|N] [--cum] [-n N] [--raw]\n"
      "    The functions with the largest values, like `pprof -top`: flat\n"

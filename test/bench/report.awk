@@ -38,8 +38,10 @@ function med(w, p, what,    r, l) {
         }
     return median(l)
 }
+# "in" first: a bare val[...] would create the element, and a round that
+# never ran would then count as run with an empty value.
 function failed(w, p,    r) {
-    for (r = 1; r <= maxr; r++) if (val[w, r, p] == "fail") return 1
+    for (r = 1; r <= maxr; r++) if (((w, r, p) in val) && val[w, r, p] == "fail") return 1
     return 0
 }
 function x(v) { return v == "" ? "-" : sprintf("%.2fx", v) }

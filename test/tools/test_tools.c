@@ -781,17 +781,26 @@ START_TEST(dump_and_diff_live_process)
     ck_assert_msg(run_wait_stdout(&g, "phase 2", 10000), "no phase 2:\n%s", g.out.s);
     sleep_ms(250);
     dump_now(pid, 2, h2);
+    /* `mprof dump` given the pid of `mprof run` dumps the program it runs. */
+    char runpid[32], want[64];
+    snprintf(runpid, sizeof runpid, "%d", (int)g.pid);
+    snprintf(want, sizeof want, "/g.%ld.3.heap.pb.gz\n", pid);
+    run d;
+    MPROF(&d, "dump", runpid);
+    expect_code(&d, 0, "mprof dump <pid of mprof run>");
+    ck_assert_msg(strstr(d.out.s, want), "dump via mprof run printed:\n%s", d.out.s);
+    run_free(&d);
     /* A dump signal sent to `mprof run` reaches the program. */
     kill(g.pid, SIGUSR2);
     char h3[64];
-    snprintf(h3, sizeof h3, "g.%ld.3.heap.pb.gz", pid);
+    snprintf(h3, sizeof h3, "g.%ld.4.heap.pb.gz", pid);
     ck_assert_msg(wait_file(join(dir, h3), 10000), "SIGUSR2 to mprof run: no %s", h3);
     touch(join(dir, "go2"));
     run_finish(&g, 20000);
     expect_code(&g, 0, "mprof run grow");
     char listed[128];
-    snprintf(listed, sizeof listed, "g.%ld.4.mutex.pb.gz\n", pid);
-    ck_assert_msg(strstr(g.err.s, "12 profile files written") && strstr(g.err.s, listed),
+    snprintf(listed, sizeof listed, "g.%ld.5.mutex.pb.gz\n", pid);
+    ck_assert_msg(strstr(g.err.s, "15 profile files written") && strstr(g.err.s, listed),
                   "%s", g.err.s);
     truth t[4];
     ck_assert_int_eq(truths_parse(g.out.s, t, 4), 2);
