@@ -17,6 +17,8 @@
 #include "lock.h"
 #include "log.h"
 #include "profile.h"
+#include "scratch.h"
+#include "symbolize.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -102,21 +104,29 @@ struct dump_errors {
     char first_path[MPROF_OUT_MAX + 64];
 };
 
-static void write_profile(unsigned n, const char *kind, mprof_profile_desc *d,
-                          struct sample_array *a, uint64_t lost,
-                          struct dump_errors *err);
+/* One dump: its number, its errors, and the symbolizer its profiles share
+ * (NULL if it could not be opened: each profile then tries its own). */
+struct dump_run {
+    unsigned n;
+    struct dump_errors err;
+    mprof_symbolizer *sym;
+};
+
+static void write_profile(struct dump_run *run, const char *kind,
+                          mprof_profile_desc *d, struct sample_array *a,
+                          uint64_t lost);
 
 static void file_name(char *buf, size_t len, unsigned n, const char *kind)
 {
     snprintf(buf, len, "%s.%d.%u.%s.pb.gz", config->out, (int)pid, n, kind);
 }
 
-static void write_heap(unsigned n, struct dump_errors *err)
+static void write_heap(struct dump_run *run)
 {
     struct sample_array a = {.rate = config->mem_rate};
     mprof_heap_snapshot(array_prepare, heap_visit, &a);
     if (!a.s) {
-        mprof_log("out of memory for the heap profile of dump %u; skipped", n);
+        mprof_log("out of memory for the heap profile of dump %u; skipped", run->n);
         return;
     }
     mprof_profile_desc d = {
@@ -126,7 +136,7 @@ static void write_heap(unsigned n, struct dump_errors *err)
         .period_type = {"space", "bytes"},
         .period = (int64_t)config->mem_rate,
     };
-    write_profile(n, "heap", &d, &a, mprof_heap_dropped(), err);
+    write_profile(run, "heap", &d, &a, mprof_heap_dropped());
 }
 
 /* Fill in what every profile has, write it, report a failure, unmap. */
@@ -141,9 +151,9 @@ static void note_error(struct dump_errors *err, const char *kind,
     snprintf(err->kinds + used, sizeof err->kinds - used, "%s%s", used ? ", " : "", kind);
 }
 
-static void write_profile(unsigned n, const char *kind, mprof_profile_desc *d,
-                          struct sample_array *a, uint64_t lost,
-                          struct dump_errors *err)
+static void write_profile(struct dump_run *run, const char *kind,
+                          mprof_profile_desc *d, struct sample_array *a,
+                          uint64_t lost)
 {
     d->time_nanos = now_ns(CLOCK_REALTIME);
     d->duration_nanos = d->time_nanos - start_ns;
@@ -155,12 +165,12 @@ static void write_profile(unsigned n, const char *kind, mprof_profile_desc *d,
         d->comments[d->ncomments++] = note;
     }
     char path[MPROF_OUT_MAX + 64];
-    file_name(path, sizeof path, n, kind);
-    int rc = mprof_profile_write_file(path, d, a->s, a->n);
+    file_name(path, sizeof path, run->n, kind);
+    int rc = mprof_profile_write_file_sym(path, d, a->s, a->n, run->sym);
     if (lost)
         d->comments[--d->ncomments] = NULL; /* `note` dies with this frame */
     if (rc < 0)
-        note_error(err, kind, path, -rc);
+        note_error(&run->err, kind, path, -rc);
     munmap(a->s, a->map_len);
 }
 
@@ -175,13 +185,13 @@ static void block_visit(const mprof_bucket *b, const mprof_block_record *r, void
 }
 
 /* Block and mutex profiles as Go's runtime/pprof writes them. */
-static void write_contention(unsigned n, mprof_btype type, const char *kind,
-                             struct dump_errors *err)
+static void write_contention(struct dump_run *run, mprof_btype type,
+                             const char *kind)
 {
     struct sample_array a = {0};
     mprof_block_snapshot(type, array_prepare, block_visit, &a);
     if (!a.s) {
-        mprof_log("out of memory for the %s profile of dump %u; skipped", kind, n);
+        mprof_log("out of memory for the %s profile of dump %u; skipped", kind, run->n);
         return;
     }
     mprof_profile_desc d = {
@@ -190,7 +200,7 @@ static void write_contention(unsigned n, mprof_btype type, const char *kind,
         .period_type = {"contentions", "count"},
         .period = 1,
     };
-    write_profile(n, kind, &d, &a, mprof_block_dropped_of(type), err);
+    write_profile(run, kind, &d, &a, mprof_block_dropped_of(type));
 }
 
 unsigned mprof_dump(int final)
@@ -200,17 +210,23 @@ unsigned mprof_dump(int final)
     if (!finished) {
         n = ++seq;
         finished = final;
-        struct dump_errors err = {0};
+        struct dump_run run = {.n = n};
+        mprof_scratch sc;
+        mprof_scratch_init(&sc);
+        run.sym = mprof_symbolizer_open(&sc);
         if (config->mem_rate)
-            write_heap(n, &err);
+            write_heap(&run);
         if (config->block_rate)
-            write_contention(n, MPROF_BLOCK, "block", &err);
+            write_contention(&run, MPROF_BLOCK, "block");
         if (config->mutex_fraction)
-            write_contention(n, MPROF_MUTEX, "mutex", &err);
-        if (err.first_errno)
-            mprof_log("dump %u: cannot write the %s profile%s (%s: %s)", n, err.kinds,
-                      strchr(err.kinds, ',') ? "s" : "", err.first_path,
-                      strerror(err.first_errno));
+            write_contention(&run, MPROF_MUTEX, "mutex");
+        mprof_symbolizer_close(run.sym);
+        mprof_scratch_release(&sc);
+        struct dump_errors *err = &run.err;
+        if (err->first_errno)
+            mprof_log("dump %u: cannot write the %s profile%s (%s: %s)", n, err->kinds,
+                      strchr(err->kinds, ',') ? "s" : "", err->first_path,
+                      strerror(err->first_errno));
     }
     mprof_lock_release(&dump_lock);
     return n;

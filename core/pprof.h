@@ -163,11 +163,14 @@ int mprof_pprof_encode(const mprof_pprof_profile *p, mprof_pbuf *b);
  * Symbolize the samples' stacks in-process and build the Profile in sc:
  * locations deduplicated by address (return address - 1), functions by
  * (name, file), strings interned; the main binary's mapping is id 1.
+ * sym: an open symbolizer whose strings outlive `out`, or NULL to open one
+ * in sc for this profile alone.
  * Returns 0, -EINVAL for a bad desc, or -ENOMEM.
  */
+struct mprof_symbolizer;
 int mprof_profile_build(mprof_scratch *sc, const mprof_profile_desc *d,
                         const mprof_sample *s, size_t n,
-                        mprof_pprof_profile *out);
+                        struct mprof_symbolizer *sym, mprof_pprof_profile *out);
 
 /* ---- gzip and files ---- */
 

@@ -286,7 +286,7 @@ static int build_header(struct builder *b, const mprof_profile_desc *d)
 
 int mprof_profile_build(mprof_scratch *sc, const mprof_profile_desc *d,
                         const mprof_sample *s, size_t n,
-                        mprof_pprof_profile *out)
+                        mprof_symbolizer *sym, mprof_pprof_profile *out)
 {
     memset(out, 0, sizeof *out);
     if (check_desc(d) < 0 || (n && !s))
@@ -294,7 +294,7 @@ int mprof_profile_build(mprof_scratch *sc, const mprof_profile_desc *d,
     struct builder b = {.sc = sc, .p = out};
     if (build_header(&b, d) < 0)
         return -ENOMEM;
-    b.sym = mprof_symbolizer_open(sc);
+    b.sym = sym ? sym : mprof_symbolizer_open(sc);
     out->sample = mprof_scratch_calloc(sc, n, sizeof *out->sample);
     int rc = b.sym && out->sample ? 0 : -1;
     for (size_t i = 0; i < n && rc == 0; i++)
@@ -302,7 +302,8 @@ int mprof_profile_build(mprof_scratch *sc, const mprof_profile_desc *d,
     out->nsample = rc == 0 ? n : 0;
     if (rc == 0)
         rc = build_mappings(&b);
-    mprof_symbolizer_close(b.sym);
+    if (!sym)
+        mprof_symbolizer_close(b.sym);
     return rc == 0 ? 0 : -ENOMEM;
 }
 
@@ -319,13 +320,20 @@ static int fits_file_size_limit(size_t n)
 int mprof_profile_write_file(const char *path, const mprof_profile_desc *d,
                              const mprof_sample *s, size_t n)
 {
+    return mprof_profile_write_file_sym(path, d, s, n, NULL);
+}
+
+int mprof_profile_write_file_sym(const char *path, const mprof_profile_desc *d,
+                                 const mprof_sample *s, size_t n,
+                                 mprof_symbolizer *sym)
+{
     if (!path || !d || (n && !s))
         return -EINVAL;
     int saved_errno = errno;
     mprof_scratch sc;
     mprof_scratch_init(&sc);
     mprof_pprof_profile p;
-    int rc = mprof_profile_build(&sc, d, s, n, &p);
+    int rc = mprof_profile_build(&sc, d, s, n, sym, &p);
     mprof_pbuf b;
     mprof_pbuf_init(&b, &sc);
     if (rc == 0)

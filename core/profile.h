@@ -53,4 +53,12 @@ typedef struct mprof_profile_desc {
 int mprof_profile_write_file(const char *path, const mprof_profile_desc *d,
                              const mprof_sample *s, size_t n);
 
+/* The same with a symbolizer the caller opened (symbolize.h) and keeps open
+ * across the profiles of one dump: the process's modules, symbol tables and
+ * debug info are read once per dump instead of once per profile. */
+struct mprof_symbolizer;
+int mprof_profile_write_file_sym(const char *path, const mprof_profile_desc *d,
+                                 const mprof_sample *s, size_t n,
+                                 struct mprof_symbolizer *sym);
+
 #endif

@@ -223,31 +223,18 @@ static void main_first(mprof_symbolizer *sym)
 /* ---- elfutils ---- */
 
 /*
- * Debian enables debuginfod through DEBUGINFOD_URLS, and the standard
- * callback then downloads debug info over the network: from inside a
- * profiled program, at exit, that could stall for minutes. With the
- * variable set we look only by build ID under the local debug directories.
+ * Separate debug info is looked up by build ID under the local debug
+ * directories (/usr/lib/debug/.build-id/, where Debian's -dbg and -dbgsym
+ * packages put it), and nowhere else. elfutils' standard lookup ends in
+ * debuginfod: it dlopens libdebuginfod, and with it curl, gnutls and
+ * kerberos, into the profiled program, and when DEBUGINFOD_URLS is set (as
+ * Debian's login shells set it) downloads debug info over the network from
+ * inside the program's dump. A file found only through .gnu_debuglink, with
+ * no build ID, goes unread: its functions keep their ELF symbol names.
  */
-static int find_debuginfo_locally(Dwfl_Module *mod, void **userdata,
-                                  const char *modname, GElf_Addr base,
-                                  const char *file_name,
-                                  const char *debuglink_file,
-                                  GElf_Word debuglink_crc,
-                                  char **debuginfo_file_name)
-{
-    const char *urls = getenv("DEBUGINFOD_URLS");
-    if (urls && urls[0])
-        return dwfl_build_id_find_debuginfo(mod, userdata, modname, base,
-                                            file_name, debuglink_file,
-                                            debuglink_crc, debuginfo_file_name);
-    return dwfl_standard_find_debuginfo(mod, userdata, modname, base,
-                                        file_name, debuglink_file,
-                                        debuglink_crc, debuginfo_file_name);
-}
-
 static const Dwfl_Callbacks callbacks = {
     .find_elf = dwfl_linux_proc_find_elf,
-    .find_debuginfo = find_debuginfo_locally,
+    .find_debuginfo = dwfl_build_id_find_debuginfo,
 };
 
 static Dwfl *report_process(void)

@@ -221,13 +221,13 @@ static void print_row(const fnode *n, int64_t total, int64_t *sum,
 /* Rows with a value, sorted; *nrows of them. */
 static fnode **rows_of(const table *t, bool cum, size_t *nrows)
 {
-    fnode **rows = xcalloc(t->len, sizeof *rows);
+    fnode **rows = xcalloc(t->len, sizeof(fnode *));
     size_t n = 0;
     for (size_t i = 0; i < t->len; i++)
         if (t->n[i].flat || t->n[i].cum)
             rows[n++] = &t->n[i];
     by_cum = cum;
-    qsort(rows, n, sizeof *rows, cmp_rows);
+    qsort(rows, n, sizeof(fnode *), cmp_rows);
     *nrows = n;
     return rows;
 }
@@ -346,7 +346,7 @@ static int select_same(reader *old, reader *new, const char *spec)
 int cmd_diff(int argc, char **argv)
 {
     report_opts o;
-    const char *files[2];
+    const char *files[2] = {NULL, NULL};
     if (parse_report_args(argc, argv, &o, files, 2))
         return EXIT_BAD_INPUT;
     reader old, new;

@@ -176,7 +176,7 @@ END_TEST
 
 struct churn_arg {
     int id;
-    volatile int *stop;
+    int *stop; /* atomic */
     long live;
 };
 
@@ -189,7 +189,7 @@ static void *churn(void *p)
     int used[SLOTS] = {0};
     uint64_t x = 88172645463325252ULL + (uint64_t)c->id;
     uintptr_t stk[2] = {0x1000 + (uintptr_t)c->id, 0x2000};
-    while (!*c->stop) {
+    while (!__atomic_load_n(c->stop, __ATOMIC_RELAXED)) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         int k = (int)(x % SLOTS);
         if (used[k])
@@ -224,7 +224,7 @@ static void check_visit(const mprof_bucket *b, const mprof_mem_cycle *a, void *c
 START_TEST(cycle_invariants_under_churn)
 {
     mprof_heap_set_rate(1);
-    volatile int stop = 0;
+    int stop = 0;
     struct churn_arg args[3];
     pthread_t t[3];
     for (int i = 0; i < 3; i++) {
@@ -239,7 +239,7 @@ START_TEST(cycle_invariants_under_churn)
                           round, (unsigned long long)a.frees, (unsigned long long)a.allocs);
         }
     }
-    stop = 1;
+    __atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
     long live = 0;
     for (int i = 0; i < 3; i++) {
         pthread_join(t[i], NULL);

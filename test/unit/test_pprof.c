@@ -190,7 +190,7 @@ static void encode_fixture(mprof_scratch *sc, const uint8_t **data, size_t *len)
     make_fixture(&f);
     mprof_profile_desc d = heap_desc();
     mprof_pprof_profile p;
-    ck_assert_int_eq(mprof_profile_build(sc, &d, f.s, 5, &p), 0);
+    ck_assert_int_eq(mprof_profile_build(sc, &d, f.s, 5, NULL, &p), 0);
     mprof_pbuf b;
     mprof_pbuf_init(&b, sc);
     ck_assert_int_eq(mprof_pprof_encode(&p, &b), 0);
