@@ -11,7 +11,7 @@
 #   RUNS=n       rounds of the churn and lock workloads (7; QUICK 3)
 #   REAL_RUNS=n  rounds of the real programs (5; QUICK 2)
 #   ACC_RUNS=n   runs of the known-truth program per sampling heap profiler
-#                (30; QUICK 6); the exact ones (full tracking) run 3 times
+#                (100; QUICK 6); the exact ones (full tracking) run 3 times
 #   OPS=n        churn operations per thread (20000000; QUICK 10000000)
 #   PEERS="..."  only these peers (bare is always run), e.g. "jemalloc jeprof mprof"
 #   WORKLOADS="..." only these workloads (names as in workloads()), e.g. "churn1s lock1"
@@ -48,7 +48,7 @@ if [ "${QUICK:-}" = 1 ]; then
     HEAPPROF_REAL=0
     RESULTS=${RESULTS:-$BIN/RESULTS.md}
 else
-    RUNS=${RUNS:-7}; REAL_RUNS=${REAL_RUNS:-5}; ACC_RUNS=${ACC_RUNS:-30}
+    RUNS=${RUNS:-7}; REAL_RUNS=${REAL_RUNS:-5}; ACC_RUNS=${ACC_RUNS:-100}
     OPS=${OPS:-20000000}; LOCK1_OPS=50000000; LOCK2_OPS=2000000
     HEAPPROF_REAL=1
     if [ -n "${PEERS:-}${WORKLOADS:-}" ]; then
