@@ -26,13 +26,25 @@ static const char *mapping_file(const reader *r, const mprof_pprof_location *l)
     return m ? str(r, m->filename) : "";
 }
 
-/* A pc without a symbol: named by its address, placed in its mapping. */
+/* A pc without a symbol is named for its mapping, as pprof does at function
+ * granularity: all of libc's unnamed code is one function "[libc.so.6]". */
+static void build_mapping_names(reader *r)
+{
+    r->map_names = xcalloc(r->p.nmapping, sizeof *r->map_names);
+    for (size_t i = 0; i < r->p.nmapping; i++) {
+        const char *path = str(r, r->p.mapping[i].filename);
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        r->map_names[i] = *base ? xasprintf("[%s]", base) : NULL;
+    }
+}
+
 static void address_frame(reader *r, size_t i, frame *f)
 {
     const mprof_pprof_location *l = &r->p.location[i];
-    char *name = r->addr_names + i * 20;
-    snprintf(name, 20, "0x%" PRIx64, l->address);
-    *f = (frame){.name = name, .file = mapping_file(r, l)};
+    const mprof_pprof_mapping *m = mprof_pprof_mapping_by_id(&r->p, l->mapping_id);
+    const char *name = m ? r->map_names[m - r->p.mapping] : NULL;
+    *f = (frame){.name = name ? name : "<unknown>", .file = mapping_file(r, l)};
 }
 
 static bool line_frame(reader *r, const mprof_pprof_line *ln, frame *f)
@@ -55,7 +67,7 @@ static void build_location_frames(reader *r)
     for (size_t i = 0; i < n; i++)
         total += r->p.location[i].nline ? r->p.location[i].nline : 1;
     r->locs = xcalloc(n, sizeof *r->locs);
-    r->addr_names = xcalloc(n, 20);
+    build_mapping_names(r);
     frame *all = r->loc_mem = xcalloc(total, sizeof *all);
     for (size_t i = 0; i < n; i++) {
         const mprof_pprof_location *l = &r->p.location[i];
@@ -202,7 +214,9 @@ void reader_close(reader *r)
 {
     free(r->loc_mem);
     free(r->locs);
-    free(r->addr_names);
+    for (size_t i = 0; r->map_names && i < r->p.nmapping; i++)
+        free(r->map_names[i]);
+    free(r->map_names);
     free(r->stack);
     mprof_pprof_free(&r->p);
     memset(r, 0, sizeof *r);

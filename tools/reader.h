@@ -17,7 +17,9 @@
 #include <stdint.h>
 
 typedef struct frame {
-    const char *name; /* never NULL; "0x<address>" for an unsymbolized pc */
+    const char *name; /* never NULL; for a pc without a symbol, its mapping's
+                         base name in brackets ("[libc.so.6]") or "<unknown>",
+                         as pprof names it at function granularity */
     const char *file; /* "" when unknown; the mapping's file if no symbol */
     int64_t line;     /* 0 when unknown */
     bool inlined;     /* inlined into the next frame (its caller) */
@@ -36,7 +38,7 @@ typedef struct reader {
     const char *unit;
     loc_frames *locs; /* per entry of p.location */
     frame *loc_mem;   /* the frames that locs point into */
-    char *addr_names; /* storage of the "0x..." names */
+    char **map_names; /* "[base name]" per entry of p.mapping */
     frame *stack;     /* reader_stack's buffer */
     size_t stack_cap;
 } reader;
