@@ -973,6 +973,42 @@ START_TEST(fd_dup2_over_all)
 }
 END_TEST
 
+/* Every descriptor taken (opened until EMFILE): the dump asked for then
+ * cannot be written.  mprof says so in one line naming the reason, the
+ * program goes on unharmed, and once it has given the descriptors back
+ * the exit dump is written whole and exact. */
+START_TEST(fd_exhausted)
+{
+    const char *dir = hd_fresh("fd_exhausted");
+    run r;
+    run_spec s = {.argv = {hd_path("fd_chaos"), "--exhaust"},
+                  .env = {"MPROF_MEM_RATE=1", env_out(dir, "fd")},
+                  .cwd = dir};
+    run_checked(&r, &s);
+    expect_status(&r, 0);
+    ck_assert_msg(strstr(r.out.s, "exhausted") && strstr(r.out.s, strerror(EMFILE)),
+                  "the program did not run out of descriptors:\n%s", r.out.s);
+    strbuf l = {0};
+    int n = hd_mprof_lines(r.err.s, &l);
+    ck_assert_msg(n == 1 && strstr(l.s, "dump 1") && strstr(l.s, strerror(EMFILE)),
+                  "expected one mprof: line about dump 1 and EMFILE, got:\n%s", r.err.s);
+    sb_free(&l);
+    long pid = out_long(&r, "pid");
+    int nf = files_of(dir, "fd");
+    ck_assert_msg(hd_count(g_files, nf, pid, "") == 3, "expected the exit dump only, got %d files",
+                  nf);
+    hd_read_all(g_files, nf);
+    truth t = {.size = 777, .alloc_n = 100, .alloc_b = 100 * 777, .inuse_n = 100,
+               .inuse_b = 100 * 777};
+    snprintf(t.site, sizeof t.site, "fd_site");
+    prof p;
+    hd_go_read(hd_find(g_files, nf, pid, 2, "heap")->path, &p);
+    expect_site(&p, &t, "fd_exhausted");
+    prof_free(&p);
+    run_free(&r);
+}
+END_TEST
+
 /* malloc/free in a SIGALRM handler firing every 50 us while the main
  * thread allocates at rate 1 and locks. */
 START_TEST(malloc_in_signal_handler)
@@ -1050,6 +1086,7 @@ int main(void)
     add(s, "unwind_hostile_frames", unwind_hostile_frames, 60);
     add(s, "fd_close_all", fd_close_all, 60);
     add(s, "fd_dup2_over_all", fd_dup2_over_all, 60);
+    add(s, "fd_exhausted", fd_exhausted, 60);
     add(s, "malloc_in_signal_handler", malloc_in_signal_handler, 90);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
