@@ -1,7 +1,8 @@
 /*
  * atomic_file.c: a file that appears whole or not at all: written with raw
- * syscalls to path.tmp, synced, renamed; on any failure the temporary is
- * removed.  No stdio, so it is safe at exit and inside the profiler.
+ * syscalls to path.tmp (created new, never opened through a link), synced,
+ * renamed; on any failure the temporary is removed.  No stdio, so it is
+ * safe at exit and inside the profiler.
  */
 #include "pprof.h"
 
@@ -32,6 +33,23 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
+/*
+ * The temporary must be a file we create, never one that is there: in a
+ * shared directory (MPROF_OUT=/tmp/x) another user can guess the name from
+ * the pid and leave a symlink to one of our files, which O_TRUNC would
+ * clobber. O_EXCL | O_NOFOLLOW refuses anything present; a leftover (a
+ * crashed process with the same pid, or such a link) is unlinked, which
+ * removes the link and not its target, and the create is tried once more.
+ */
+static int open_new(const char *tmp)
+{
+    const int flags = O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC;
+    int fd = open(tmp, flags, 0644);
+    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+        fd = open(tmp, flags, 0644);
+    return fd < 0 ? -errno : fd;
+}
+
 int mprof_write_file_atomic(const char *path, const void *data, size_t n)
 {
     char tmp[PATH_MAX];
@@ -42,9 +60,9 @@ int mprof_write_file_atomic(const char *path, const void *data, size_t n)
         return -ENAMETOOLONG;
     memcpy(tmp, path, len);
     memcpy(tmp + len, ".tmp", sizeof ".tmp");
-    int fd = open(tmp, O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+    int fd = open_new(tmp);
     if (fd < 0)
-        return -errno;
+        return fd;
     int rc = write_all(fd, data, n);
     /* Without it a crash soon after the rename can leave an empty file
      * under the final name; EINVAL means the file system cannot sync. */

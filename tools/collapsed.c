@@ -47,5 +47,5 @@ int cmd_collapsed(int argc, char **argv)
                    file, t.skipped, r.type);
     stacks_free(&t);
     reader_close(&r);
-    return fflush(stdout) == 0 && !ferror(stdout) ? 0 : EXIT_FAIL;
+    return tool_stdout_status("collapsed");
 }

@@ -312,7 +312,7 @@ static int wait_for_dump(const target *t, long after, double timeout)
         if (seq) {
             print_seq(t, &l, seq);
             outfiles_free(&l);
-            return fflush(stdout) == 0 ? 0 : EXIT_FAIL;
+            return tool_stdout_status("dump");
         }
         if (!alive || now_s() >= deadline) {
             char *so_far = files_after(t, &l, after);

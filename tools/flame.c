@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define WIDTH 1200.0
@@ -307,7 +308,19 @@ static int parse_args(int argc, char **argv, struct flame_args *fa)
     return 0;
 }
 
-/* Write the SVG to path ("-" = stdout), whole or not at all. */
+static int close_checked(FILE *f)
+{
+    int bad = ferror(f);
+    return fclose(f) == 0 && !bad ? 0 : -1;
+}
+
+/*
+ * Write the SVG to path ("-" = stdout). A new or regular OUT is written to
+ * a fresh temporary beside it (mkstemp: never a file that was there, never
+ * through a planted link) and renamed over it when whole. An OUT that
+ * exists and is anything else, a device, a fifo or a symlink, is written
+ * in place: a rename would replace the node itself (as root, /dev/null).
+ */
 static int write_svg(const char *path, const stacks *t, const char *unit,
                      const char *title)
 {
@@ -315,15 +328,31 @@ static int write_svg(const char *path, const stacks *t, const char *unit,
         put_svg(stdout, t, unit, title);
         return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
     }
-    char *tmp = xasprintf("%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        FILE *f = fopen(path, "w");
+        if (!f)
+            return -1;
+        put_svg(f, t, unit, title);
+        return close_checked(f);
+    }
+    char *tmp = xasprintf("%s.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    FILE *f = NULL;
     int rc = -1;
+    if (fd >= 0) {
+        mode_t mask = umask(0);
+        umask(mask);
+        if (fchmod(fd, 0666 & ~mask) == 0)
+            f = fdopen(fd, "w");
+        if (!f)
+            close(fd);
+    }
     if (f) {
         put_svg(f, t, unit, title);
-        int bad = ferror(f);
-        rc = (fclose(f) == 0 && !bad && rename(tmp, path) == 0) ? 0 : -1;
+        rc = close_checked(f) == 0 && rename(tmp, path) == 0 ? 0 : -1;
     }
-    if (rc < 0) {
+    if (rc < 0 && fd >= 0) {
         int e = errno;
         unlink(tmp);
         errno = e;

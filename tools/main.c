@@ -62,17 +62,6 @@ int tool_usage(const char *cmd)
     return EXIT_BAD_INPUT;
 }
 
-static bool wants_help(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--") == 0)
-            return false;
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-            return true;
-    }
-    return false;
-}
-
 void tool_help(const char *cmd)
 {
     for (size_t i = 0; i < NCOMMANDS; i++)
@@ -92,11 +81,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < NCOMMANDS; i++) {
         if (strcmp(cmd, commands[i].name) != 0)
             continue;
-        /* `run` passes --help on to the program after its operand. */
-        if (strcmp(cmd, "run") != 0 && wants_help(argc - 1, argv + 1)) {
-            tool_help(cmd);
-            return 0;
-        }
         return commands[i].fn(argc - 1, argv + 1);
     }
     fprintf(stderr, "mprof: unknown command '%s'\n", cmd);

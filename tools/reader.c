@@ -117,6 +117,37 @@ static void read_error(const char *cmd, const char *path, const char *err)
         tool_error(cmd, "%s", err);
 }
 
+/*
+ * A small file can describe enormous stacks: one location with a thousand
+ * inlined frames, referenced a million times. Real profiles stay far below
+ * these bounds (mprof keeps at most 512 frames a stack); a file beyond them
+ * is refused as bad input instead of exhausting memory or time.
+ */
+#define MAX_STACK_FRAMES ((size_t)1 << 16)
+#define MAX_TOTAL_FRAMES ((size_t)1 << 27)
+
+static int check_stack_sizes(const reader *r, const char *cmd)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < r->p.nsample; i++) {
+        const mprof_pprof_sample *s = &r->p.sample[i];
+        size_t n = 0;
+        for (size_t j = 0; j < s->nlocation_id && n <= MAX_STACK_FRAMES; j++) {
+            const mprof_pprof_location *l = mprof_pprof_location_by_id(&r->p, s->location_id[j]);
+            n += l ? r->locs[l - r->p.location].n : 0;
+        }
+        total += n;
+        if (n > MAX_STACK_FRAMES || total > MAX_TOTAL_FRAMES) {
+            tool_error(cmd, "%s: stacks too large to read (sample %zu: %s%zu frames%s)",
+                       r->path, i, n > MAX_STACK_FRAMES ? "over " : "",
+                       n > MAX_STACK_FRAMES ? MAX_STACK_FRAMES : total,
+                       n > MAX_STACK_FRAMES ? "" : " in all so far");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int reader_open(reader *r, const char *cmd, const char *path)
 {
     memset(r, 0, sizeof *r);
@@ -132,7 +163,11 @@ int reader_open(reader *r, const char *cmd, const char *path)
         return -1;
     }
     build_location_frames(r);
-    return reader_select(r, cmd, NULL) == 0 ? 0 : (reader_close(r), -1);
+    if (check_stack_sizes(r, cmd) < 0 || reader_select(r, cmd, NULL) < 0) {
+        reader_close(r);
+        return -1;
+    }
+    return 0;
 }
 
 static int find_type(const reader *r, const char *name)
@@ -162,16 +197,8 @@ static int default_index(const reader *r)
     return i >= 0 ? i : (int)r->p.nsample_type - 1;
 }
 
-int reader_select(reader *r, const char *cmd, const char *spec)
+static int select_index(reader *r, const char *cmd, const char *spec, int i)
 {
-    int64_t num;
-    int i;
-    if (!spec)
-        i = default_index(r);
-    else if (parse_int64(spec, 0, (int64_t)r->p.nsample_type - 1, &num) == 0)
-        i = (int)num;
-    else
-        i = find_type(r, spec);
     if (i < 0) {
         char types[512];
         list_types(r, types, sizeof types);
@@ -182,6 +209,21 @@ int reader_select(reader *r, const char *cmd, const char *spec)
     r->type = str(r, r->p.sample_type[i].type);
     r->unit = str(r, r->p.sample_type[i].unit);
     return 0;
+}
+
+int reader_select(reader *r, const char *cmd, const char *spec)
+{
+    int64_t num;
+    if (!spec)
+        return select_index(r, cmd, spec, default_index(r));
+    if (parse_int64(spec, 0, (int64_t)r->p.nsample_type - 1, &num) == 0)
+        return select_index(r, cmd, spec, (int)num);
+    return select_index(r, cmd, spec, find_type(r, spec));
+}
+
+int reader_select_name(reader *r, const char *cmd, const char *name)
+{
+    return select_index(r, cmd, name, find_type(r, name));
 }
 
 size_t reader_stack(reader *r, size_t i, const frame **out)

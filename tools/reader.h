@@ -51,6 +51,9 @@ int reader_open(reader *r, const char *cmd, const char *path);
  * printing an error that lists the types the file has. */
 int reader_select(reader *r, const char *cmd, const char *spec);
 
+/* Choose the sample type named exactly `name` (never a number). */
+int reader_select_name(reader *r, const char *cmd, const char *name);
+
 /* The value of sample i for the chosen type. */
 static inline int64_t reader_value(const reader *r, size_t i)
 {

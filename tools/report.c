@@ -17,26 +17,48 @@
 #include "tool.h"
 #include "units.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Sums of int64 sample values, exact whatever the order of the samples
+ * (a hostile profile can hold INT64_MIN and INT64_MAX); clamped to int64
+ * only when shown. */
+typedef __int128 acc;
+
+static int64_t clamp64(acc v)
+{
+    return v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : (int64_t)v;
+}
+
+static acc mag(acc v)
+{
+    return v < 0 ? -v : v;
+}
+
+/* One line of one function: what it carries, to name the main line. */
 typedef struct fline {
-    int64_t line, flat, cum;
+    size_t node;
+    int64_t line;
+    acc flat, cum;
 } fline;
 
 typedef struct fnode {
     const char *name, *file;
-    int64_t flat, cum;
-    size_t stamp; /* the last sample that added to cum */
-    fline *lines;
-    size_t nlines, cap;
+    acc flat, cum;
+    size_t stamp;      /* the last sample that added to cum */
+    int64_t main_line; /* set by find_main_lines */
+    acc main_weight;
 } fnode;
 
 typedef struct table {
     fnode *n;
     size_t len, cap;
-    idxmap map;
+    idxmap map; /* (name, file) -> n[] */
+    fline *l;
+    size_t nl, lcap;
+    idxmap lmap; /* (node, line) -> l[] */
     size_t stamp;
 } table;
 
@@ -44,24 +66,19 @@ typedef struct key {
     const char *name, *file;
 } key;
 
-/* Profiles are untrusted: their sums must not overflow into nonsense (or
- * undefined behaviour); they saturate instead. */
-static int64_t sat_add(int64_t a, int64_t b)
-{
-    int64_t r;
-    if (!__builtin_add_overflow(a, b, &r))
-        return r;
-    return b > 0 ? INT64_MAX : INT64_MIN;
-}
-
-static int64_t sat_neg(int64_t v)
-{
-    return v == INT64_MIN ? INT64_MAX : -v;
-}
+typedef struct line_key {
+    size_t node;
+    int64_t line;
+} line_key;
 
 static uint64_t key_hash(const char *name, const char *file)
 {
     return idxmap_hash_str(idxmap_hash_str(IDXMAP_SEED, name), file);
+}
+
+static uint64_t line_hash(size_t node, int64_t line)
+{
+    return idxmap_hash_u64(idxmap_hash_u64(IDXMAP_SEED, node), (uint64_t)line);
 }
 
 static uint64_t node_hash(size_t idx, void *ctx)
@@ -78,115 +95,135 @@ static bool node_eq(size_t idx, const void *k, void *ctx)
            strcmp(t->n[idx].file, key->file) == 0;
 }
 
+static uint64_t fline_hash(size_t idx, void *ctx)
+{
+    const table *t = ctx;
+    return line_hash(t->l[idx].node, t->l[idx].line);
+}
+
+static bool fline_eq(size_t idx, const void *k, void *ctx)
+{
+    const table *t = ctx;
+    const line_key *key = k;
+    return t->l[idx].node == key->node && t->l[idx].line == key->line;
+}
+
 static void table_init(table *t)
 {
     memset(t, 0, sizeof *t);
     idxmap_init(&t->map, (idxmap_ops){node_hash, node_eq}, t);
+    idxmap_init(&t->lmap, (idxmap_ops){fline_hash, fline_eq}, t);
 }
 
 static void table_free(table *t)
 {
-    for (size_t i = 0; i < t->len; i++)
-        free(t->n[i].lines);
     free(t->n);
+    free(t->l);
     idxmap_free(&t->map);
+    idxmap_free(&t->lmap);
 }
 
-static fnode *node_of(table *t, const frame *f)
+static size_t node_of(table *t, const frame *f)
 {
     key k = {f->name, f->file};
     uint64_t h = key_hash(f->name, f->file);
     size_t i = idxmap_get(&t->map, h, &k);
     if (i != SIZE_MAX)
-        return &t->n[i];
+        return i;
     xgrow(&t->n, &t->cap, t->len + 1, sizeof *t->n);
     t->n[t->len] = (fnode){.name = f->name, .file = f->file, .stamp = SIZE_MAX};
     idxmap_put(&t->map, h, t->len);
-    return &t->n[t->len++];
+    return t->len++;
 }
 
-static fline *line_of(fnode *n, int64_t line)
+static fline *line_of(table *t, size_t node, int64_t line)
 {
-    for (size_t i = 0; i < n->nlines; i++)
-        if (n->lines[i].line == line)
-            return &n->lines[i];
-    xgrow(&n->lines, &n->cap, n->nlines + 1, sizeof *n->lines);
-    n->lines[n->nlines] = (fline){.line = line};
-    return &n->lines[n->nlines++];
+    line_key k = {node, line};
+    uint64_t h = line_hash(node, line);
+    size_t i = idxmap_get(&t->lmap, h, &k);
+    if (i != SIZE_MAX)
+        return &t->l[i];
+    xgrow(&t->l, &t->lcap, t->nl + 1, sizeof *t->l);
+    t->l[t->nl] = (fline){.node = node, .line = line};
+    idxmap_put(&t->lmap, h, t->nl);
+    return &t->l[t->nl++];
 }
 
-static void add_sample(table *t, const frame *f, size_t nf, int64_t v)
+static void add_sample(table *t, const frame *f, size_t nf, acc v)
 {
     t->stamp++;
     for (size_t j = 0; j < nf; j++) {
-        fnode *n = node_of(t, &f[j]);
+        size_t i = node_of(t, &f[j]);
+        fnode *n = &t->n[i];
         if (j == 0) {
-            n->flat = sat_add(n->flat, v);
-            fline *l = line_of(n, f[j].line);
-            l->flat = sat_add(l->flat, v);
+            n->flat += v;
+            line_of(t, i, f[j].line)->flat += v;
         }
         if (n->stamp == t->stamp)
             continue; /* recursion: once per sample */
         n->stamp = t->stamp;
-        n->cum = sat_add(n->cum, v);
-        fline *l = line_of(n, f[j].line);
-        l->cum = sat_add(l->cum, v);
+        n->cum += v;
+        line_of(t, i, f[j].line)->cum += v;
     }
 }
 
 /* Adds sign * each sample of r; returns the sum of |value|. */
-static int64_t table_add(table *t, reader *r, int sign)
+static acc table_add(table *t, reader *r, int sign)
 {
-    int64_t total = 0;
+    acc total = 0;
     for (size_t i = 0; i < r->p.nsample; i++) {
-        int64_t v = reader_value(r, i);
+        acc v = reader_value(r, i);
         if (v == 0)
             continue;
-        total = sat_add(total, v < 0 ? sat_neg(v) : v);
+        total += mag(v);
         const frame *f;
         size_t nf = reader_stack(r, i, &f);
         if (nf)
-            add_sample(t, f, nf, sign < 0 ? sat_neg(v) : v);
+            add_sample(t, f, nf, sign < 0 ? -v : v);
     }
     return total;
 }
 
-static int64_t mag(int64_t v)
+/* Each function's main line: the one that carries most of its flat value,
+ * else of its cum. */
+static void find_main_lines(table *t)
 {
-    return v < 0 ? sat_neg(v) : v;
-}
-
-/* The line that carries most of the function's flat value, else cum. */
-static int64_t main_line(const fnode *n)
-{
-    const fline *best = NULL;
-    for (size_t i = 0; i < n->nlines; i++) {
-        const fline *l = &n->lines[i];
-        int64_t w = n->flat ? mag(l->flat) : mag(l->cum);
-        int64_t bw = !best ? -1 : n->flat ? mag(best->flat) : mag(best->cum);
-        if (w > bw)
-            best = l;
+    for (size_t i = 0; i < t->len; i++)
+        t->n[i].main_weight = -1;
+    for (size_t i = 0; i < t->nl; i++) {
+        const fline *l = &t->l[i];
+        fnode *n = &t->n[l->node];
+        acc w = n->flat ? mag(l->flat) : mag(l->cum);
+        if (w > n->main_weight) {
+            n->main_weight = w;
+            n->main_line = l->line;
+        }
     }
-    return best ? best->line : 0;
 }
 
 /* ---- sorting and printing ---- */
 
-static bool by_cum;
+/* As pprof -top: by |flat| (|cum| with --cum), then name, then the other.
+ * diff ranks by the signed value instead: growth first, for leak hunting. */
+static bool by_cum, by_sign;
 
-static int cmp_i64_desc(int64_t a, int64_t b)
+static int cmp_desc(acc a, acc b)
 {
+    if (!by_sign) {
+        a = mag(a);
+        b = mag(b);
+    }
     return (a < b) - (a > b);
 }
 
 static int cmp_rows(const void *a, const void *b)
 {
     const fnode *x = *(fnode *const *)a, *y = *(fnode *const *)b;
-    int c = by_cum ? cmp_i64_desc(x->cum, y->cum) : cmp_i64_desc(x->flat, y->flat);
-    if (!c)
-        c = by_cum ? cmp_i64_desc(x->flat, y->flat) : cmp_i64_desc(x->cum, y->cum);
+    int c = by_cum ? cmp_desc(x->cum, y->cum) : cmp_desc(x->flat, y->flat);
     if (!c)
         c = strcmp(x->name, y->name);
+    if (!c)
+        c = by_cum ? cmp_desc(x->flat, y->flat) : cmp_desc(x->cum, y->cum);
     return c ? c : strcmp(x->file, y->file);
 }
 
@@ -196,60 +233,79 @@ typedef struct report_opts {
     int64_t rows; /* 0 = all */
 } report_opts;
 
-static double pct(int64_t v, int64_t total)
+static double pct(acc v, acc total)
 {
     return total ? 100.0 * (double)v / (double)total : 0.0;
 }
 
-static void print_row(const fnode *n, int64_t total, int64_t *sum,
-                      const char *unit, bool sign, bool raw)
+/* Names come from the profile: a control character (a newline faking a
+ * row, an escape sequence for the terminal) is shown as \xNN. */
+static void put_clean(const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            printf("\\x%02x", c);
+        else
+            putchar(c);
+    }
+}
+
+static void print_row(const fnode *n, acc total, acc *sum, const char *unit,
+                      bool sign, bool raw)
 {
     char flat[UNITS_BUF], cum[UNITS_BUF];
-    *sum = sat_add(*sum, n->flat);
-    printf("%10s %6.2f%% %6.2f%% %10s %6.2f%%  %s",
-           units_format(flat, sizeof flat, n->flat, unit, sign, raw), pct(n->flat, total),
-           pct(*sum, total), units_format(cum, sizeof cum, n->cum, unit, sign, raw),
-           pct(n->cum, total), n->name);
-    int64_t line = main_line(n);
-    if (*n->file && line > 0)
-        printf(" %s:%lld", n->file, (long long)line);
-    else if (*n->file)
-        printf(" %s", n->file);
+    *sum += n->flat;
+    printf("%10s %6.2f%% %6.2f%% %10s %6.2f%%  ",
+           units_format(flat, sizeof flat, clamp64(n->flat), unit, sign, raw),
+           pct(n->flat, total), pct(*sum, total),
+           units_format(cum, sizeof cum, clamp64(n->cum), unit, sign, raw),
+           pct(n->cum, total));
+    put_clean(n->name);
+    if (*n->file) {
+        putchar(' ');
+        put_clean(n->file);
+        if (n->main_line > 0)
+            printf(":%lld", (long long)n->main_line);
+    }
     putchar('\n');
 }
 
 /* Rows with a value, sorted; *nrows of them. */
-static fnode **rows_of(const table *t, bool cum, size_t *nrows)
+static fnode **rows_of(table *t, bool cum, bool sign, size_t *nrows)
 {
+    find_main_lines(t);
     fnode **rows = xcalloc(t->len, sizeof(fnode *));
     size_t n = 0;
     for (size_t i = 0; i < t->len; i++)
         if (t->n[i].flat || t->n[i].cum)
             rows[n++] = &t->n[i];
     by_cum = cum;
+    by_sign = sign;
     qsort(rows, n, sizeof(fnode *), cmp_rows);
     *nrows = n;
     return rows;
 }
 
-static void print_table(const table *t, const report_opts *o, int64_t total,
+static void print_table(table *t, const report_opts *o, acc total,
                         const char *unit, bool sign)
 {
     size_t n, shown;
-    fnode **rows = rows_of(t, o->cum, &n);
+    fnode **rows = rows_of(t, o->cum, sign, &n);
     shown = o->rows > 0 && (uint64_t)o->rows < n ? (size_t)o->rows : n;
-    int64_t flat_shown = 0;
+    acc flat_shown = 0;
     for (size_t i = 0; i < shown; i++)
-        flat_shown = sat_add(flat_shown, rows[i]->flat);
+        flat_shown += rows[i]->flat;
     char a[UNITS_BUF], b[UNITS_BUF];
     printf("Showing functions accounting for %s, %.2f%% of %s total\n",
-           units_format(a, sizeof a, flat_shown, unit, sign, o->raw),
-           pct(flat_shown, total), units_format(b, sizeof b, total, unit, false, o->raw));
+           units_format(a, sizeof a, clamp64(flat_shown), unit, sign, o->raw),
+           pct(flat_shown, total),
+           units_format(b, sizeof b, clamp64(total), unit, false, o->raw));
     if (shown < n)
         printf("Showing top %zu functions out of %zu (-n 0 shows all)\n", shown, n);
     printf("%10s %7s %7s %10s %7s  %s\n", "flat", "flat%", "sum%", "cum", "cum%",
            "function file:line");
-    int64_t sum = 0;
+    acc sum = 0;
     for (size_t i = 0; i < shown; i++)
         print_row(rows[i], total, &sum, unit, sign, o->raw);
     free(rows);
@@ -303,7 +359,7 @@ static int parse_report_args(int argc, char **argv, report_opts *o,
 int cmd_top(int argc, char **argv)
 {
     report_opts o;
-    const char *file;
+    const char *file = NULL;
     if (parse_report_args(argc, argv, &o, &file, 1))
         return EXIT_BAD_INPUT;
     reader r;
@@ -315,15 +371,20 @@ int cmd_top(int argc, char **argv)
     }
     table t;
     table_init(&t);
-    int64_t total = table_add(&t, &r, 1);
+    acc total = table_add(&t, &r, 1);
     const char *bin = reader_binary(&r);
-    if (bin)
-        printf("File: %s\n", bin);
-    printf("Type: %s\n", r.type);
+    if (bin) {
+        fputs("File: ", stdout);
+        put_clean(bin);
+        putchar('\n');
+    }
+    fputs("Type: ", stdout);
+    put_clean(r.type);
+    putchar('\n');
     print_table(&t, &o, total, r.unit, false);
     table_free(&t);
     reader_close(&r);
-    return 0;
+    return tool_stdout_status("top");
 }
 
 /* ---- diff ---- */
@@ -333,7 +394,7 @@ static int select_same(reader *old, reader *new, const char *spec)
 {
     if (spec && reader_select(old, "diff", spec) < 0)
         return -1;
-    if (reader_select(new, "diff", old->type) < 0)
+    if (reader_select_name(new, "diff", old->type) < 0)
         return -1;
     if (strcmp(old->unit, new->unit) != 0) {
         tool_error("diff", "%s measures %s in %s but %s in %s", old->path,
@@ -360,19 +421,20 @@ int cmd_diff(int argc, char **argv)
     if (select_same(&old, &new, o.sample_index) == 0) {
         table t;
         table_init(&t);
-        int64_t old_total = table_add(&t, &old, -1);
-        int64_t new_total = table_add(&t, &new, 1);
+        acc old_total = table_add(&t, &old, -1);
+        acc new_total = table_add(&t, &new, 1);
         char a[UNITS_BUF], b[UNITS_BUF], c[UNITS_BUF];
-        printf("Type: %s\n", old.type);
+        fputs("Type: ", stdout);
+        put_clean(old.type);
+        putchar('\n');
         printf("Old: %s (total %s)\nNew: %s (total %s)\nChange: %s\n", old.path,
-               units_format(a, sizeof a, old_total, old.unit, false, o.raw), new.path,
-               units_format(b, sizeof b, new_total, old.unit, false, o.raw),
-               units_format(c, sizeof c, sat_add(new_total, sat_neg(old_total)), old.unit,
-                            true, o.raw));
+               units_format(a, sizeof a, clamp64(old_total), old.unit, false, o.raw), new.path,
+               units_format(b, sizeof b, clamp64(new_total), old.unit, false, o.raw),
+               units_format(c, sizeof c, clamp64(new_total - old_total), old.unit, true, o.raw));
         /* Percentages of the base, as pprof -diff_base shows them. */
         print_table(&t, &o, old_total ? old_total : new_total, old.unit, true);
         table_free(&t);
-        rc = 0;
+        rc = tool_stdout_status("diff");
     }
     reader_close(&old);
     reader_close(&new);

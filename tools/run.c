@@ -177,12 +177,29 @@ static int prepare_env(const char *lib, const char *abs_out)
 
 /* ---- running ---- */
 
+/*
+ * The forwarded signals are blocked from before fork until `child` is set,
+ * and again before it is cleared: one that arrives in between waits, and
+ * is then delivered to the program rather than lost or sent to a pid that
+ * may have been reused. SIGCHLD is set to its default for the run: if we
+ * inherited it ignored, the kernel would reap the program itself and
+ * waitpid could not tell its status.
+ */
 static volatile sig_atomic_t child;
 static const int forwarded[] = {SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
 static const int ignored[] = {SIGINT, SIGQUIT};
 #define NFWD (sizeof forwarded / sizeof forwarded[0])
 #define NIGN (sizeof ignored / sizeof ignored[0])
-static struct sigaction saved_fwd[NFWD], saved_ign[NIGN];
+static struct sigaction saved_fwd[NFWD], saved_ign[NIGN], saved_chld;
+static sigset_t fwd_set, saved_mask;
+
+static void block_forwarded(void)
+{
+    sigemptyset(&fwd_set);
+    for (size_t i = 0; i < NFWD; i++)
+        sigaddset(&fwd_set, forwarded[i]);
+    sigprocmask(SIG_BLOCK, &fwd_set, &saved_mask);
+}
 
 static void forward(int sig)
 {
@@ -204,15 +221,20 @@ static void take_signals(void)
     sa.sa_handler = SIG_IGN;
     for (size_t i = 0; i < NIGN; i++)
         sigaction(ignored[i], &sa, &saved_ign[i]);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &sa, &saved_chld);
 }
 
-/* What we inherited, for the program: it must start as if run directly. */
+/* What we inherited, for the program: it must start as if run directly.
+ * Called with the forwarded signals blocked; unblocks them last. */
 static void restore_signals(void)
 {
     for (size_t i = 0; i < NFWD; i++)
         sigaction(forwarded[i], &saved_fwd[i], NULL);
     for (size_t i = 0; i < NIGN; i++)
         sigaction(ignored[i], &saved_ign[i], NULL);
+    sigaction(SIGCHLD, &saved_chld, NULL);
+    sigprocmask(SIG_SETMASK, &saved_mask, NULL);
 }
 
 /* In the child: exec, or report errno through the close-on-exec pipe. */
@@ -231,9 +253,12 @@ static void exec_program(char **argv, int report_fd)
 static int wait_child(pid_t pid)
 {
     int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
+    while (waitpid(pid, &st, 0) < 0) {
+        if (errno != EINTR) {
+            tool_error("run", "cannot wait for the program: %s", strerror(errno));
             return 127;
+        }
+    }
     if (WIFEXITED(st))
         return WEXITSTATUS(st);
     return WIFSIGNALED(st) ? 128 + WTERMSIG(st) : 127;
@@ -260,6 +285,7 @@ static int run_program(char **argv, bool *started)
         tool_error("run", "pipe: %s", strerror(errno));
         return 127;
     }
+    block_forwarded();
     take_signals();
     fflush(NULL);
     pid_t pid = fork();
@@ -273,9 +299,11 @@ static int run_program(char **argv, bool *started)
         return 127;
     }
     child = pid;
+    sigprocmask(SIG_UNBLOCK, &fwd_set, NULL);
     int e = exec_error(p[0]);
     close(p[0]);
     int status = wait_child(pid);
+    sigprocmask(SIG_BLOCK, &fwd_set, NULL);
     child = 0;
     restore_signals();
     if (e) {

@@ -137,11 +137,14 @@ void stacks_free(stacks *t)
 }
 
 /* A frame name as one field of a folded line: ';' separates frames and the
- * line ends at a newline, so neither may appear inside a name. */
+ * line ends at a newline, so neither may appear inside a name; no other
+ * control character reaches the terminal either. */
 static void put_name(const char *s, FILE *out)
 {
-    for (; *s; s++)
-        putc(*s == ';' ? ':' : (*s == '\n' || *s == '\r') ? ' ' : *s, out);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        putc(c == ';' ? ':' : (c < 0x20 || c == 0x7f) ? ' ' : c, out);
+    }
 }
 
 static void print_path(const stacks *t, size_t leaf, size_t **path, size_t *cap,

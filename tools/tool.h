@@ -27,6 +27,10 @@ int cmd_flame(int argc, char **argv);
 void tool_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* 0 once everything printed to stdout has been written; else EXIT_FAIL
+ * after one line saying why (a full disk, a closed pipe). */
+int tool_stdout_status(const char *cmd);
+
 /* The usage text of one subcommand (or of all, for NULL) on stderr, and
  * exit status 2. */
 int tool_usage(const char *cmd);

@@ -109,6 +109,11 @@ static int option(tool_args *a, const char *cmd, const tool_opt *opts,
     const char *eq = strncmp(arg, "--", 2) == 0 ? strchr(arg, '=') : NULL;
     size_t len = eq ? (size_t)(eq - arg) : strlen(arg);
     const tool_opt *o = find_opt(opts, arg, len);
+    if (!o && (!strcmp(arg, "--help") || !strcmp(arg, "-h"))) {
+        /* Here, not by a scan of argv in main: "-o -h" names a file. */
+        tool_help(cmd);
+        exit(0);
+    }
     if (!o) {
         tool_error(cmd, "unknown option '%.*s' (see mprof %s --help)", (int)len,
                    arg, cmd);
@@ -178,4 +183,13 @@ int parse_seconds(const char *s, double *out)
         return -1;
     *out = v;
     return 0;
+}
+
+int tool_stdout_status(const char *cmd)
+{
+    errno = 0;
+    if (fflush(stdout) == 0 && !ferror(stdout))
+        return 0;
+    tool_error(cmd, "cannot write the output: %s", strerror(errno ? errno : EIO));
+    return EXIT_FAIL;
 }

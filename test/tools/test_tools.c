@@ -1030,6 +1030,19 @@ START_TEST(flame_graph)
     MPROF(&r, "flame", file);
     expect_code(&r, 2, "flame without -o");
     run_free(&r);
+    /* An OUT that is not a regular file is written in place, not renamed
+     * over: a symlink stays a symlink (and /dev/null would stay a device). */
+    const char *real = join(dir, "real.svg"), *link = join(dir, "link.svg");
+    touch(real);
+    ck_assert_int_eq(symlink(real, link), 0);
+    MPROF(&r, "flame", file, "-o", link);
+    expect_code(&r, 0, "flame to a symlink");
+    run_free(&r);
+    struct stat st;
+    ck_assert_int_eq(lstat(link, &st), 0);
+    ck_assert_msg(S_ISLNK(st.st_mode), "-o through a symlink replaced the link");
+    ck_assert_int_eq(stat(real, &st), 0);
+    ck_assert_msg(st.st_size > 1000, "the symlink's target got no SVG");
     MPROF(&r, "flame", file, "-o", "/nonexistent-mprof-dir/x.svg");
     expect_code(&r, 1, "flame to a missing directory");
     ck_assert_msg(strstr(r.err.s, "cannot write /nonexistent-mprof-dir/x.svg"), "%s", r.err.s);
@@ -1103,9 +1116,15 @@ START_TEST(hostile_names_and_shapes)
     const row *rr = row_find(rows, n, "rec");
     ck_assert_msg(rr && rr->flat == 5000 && rr->cum == 5000, "rec: flat %lld cum %lld",
                   rr ? rr->flat : -1, rr ? rr->cum : -1);
+    /* By flat, as pprof sorts, main (flat 0) comes after the 10,000 deep
+     * frames; by cum it comes first. */
+    MPROF(&r, "top", file, "--raw", "--cum", "-n", "3", "--sample-index", "space");
+    expect_code(&r, 0, "top --cum");
+    n = mprof_rows(r.out.s, rows, MAX_ROWS);
     const row *m = row_find(rows, n, "main");
     ck_assert_msg(m && m->flat == 0 && m->cum == 5000 + weird_total, "main cum %lld",
                   m ? m->cum : -1);
+    run_free(&r);
 }
 END_TEST
 
@@ -1186,6 +1205,47 @@ END_TEST
 
 /* Truncations at many lengths and single-byte corruptions: a clean answer
  * (status 0) or a clean refusal (status 2), never a crash or a hang. */
+/* Stacks too large to be real: refused as bad input, not a memory blowup;
+ * and no control character of a name reaches the terminal. */
+START_TEST(huge_stacks_and_control_characters)
+{
+    const char *dir = fresh_dir("huge_stacks_and_control_characters");
+    /* 40 references to one location of 2000 inlined frames: a file of a
+     * few KiB that expands to 80,000 frames in one stack. */
+    synth *s = syn_new("bytes");
+    const char *again[40];
+    for (int i = 0; i < 40; i++)
+        again[i] = "again";
+    syn_sample(s, 1, again, 40);
+    static mprof_pprof_line lines[2000];
+    for (int i = 0; i < 2000; i++)
+        lines[i] = (mprof_pprof_line){.function_id = 1, .line = i + 1};
+    s->p.location[0].line = lines;
+    s->p.location[0].nline = 2000;
+    const char *huge = join(dir, "huge.pb.gz");
+    syn_write(s, huge, true);
+    all_commands_refuse(dir, huge, sites_heap(NULL, NULL));
+    run r;
+    MPROF(&r, "top", huge);
+    ck_assert_msg(strstr(r.err.s, "stacks too large"), "%s", r.err.s);
+    run_free(&r);
+
+    synth *c = syn_new("bytes");
+    const char *stack[] = {"evil\n  999GiB 100.00% fake_row\x1b[31m", "main"};
+    syn_sample(c, 10, stack, 2);
+    const char *ctl = join(dir, "ctl.pb.gz");
+    syn_write(c, ctl, true);
+    const char *cmds[] = {"top", "collapsed"};
+    for (int i = 0; i < 2; i++) {
+        MPROF(&r, cmds[i], ctl);
+        expect_code(&r, 0, cmds[i]);
+        ck_assert_msg(!strchr(r.out.s, '\x1b') && !strstr(r.out.s, "\n  999GiB"),
+                      "%s let a control character through:\n%s", cmds[i], r.out.s);
+        run_free(&r);
+    }
+}
+END_TEST
+
 START_TEST(corrupt_profiles_never_crash)
 {
     const char *dir = fresh_dir("corrupt_profiles_never_crash");
@@ -1237,6 +1297,11 @@ START_TEST(run_passes_status_and_arguments)
     run_free(&r);
     MPROF(&r, "run", "--", "sh", "-c", "kill -TERM $$");
     expect_code(&r, 128 + SIGTERM, "killed by SIGTERM");
+    run_free(&r);
+    /* SIGCHLD inherited ignored: the status must still come through. */
+    run_argv(&r, NULL, NULL,
+             ARGV("sh", "-c", "trap '' CHLD; exec \"$0\" run -- sh -c 'exit 3'", tool()));
+    expect_code(&r, 3, "exit 3 with SIGCHLD ignored");
     run_free(&r);
     MPROF(&r, "run", "--", "printf", "[%s]", "a b", " c  d ", "", "--mem-rate");
     expect_code(&r, 0, "printf");
@@ -1436,6 +1501,7 @@ int main(void)
     h_add_test(s, "collapsed_stacks", collapsed_stacks, 60);
     h_add_test(s, "flame_graph", flame_graph, 60);
     h_add_test(s, "hostile_names_and_shapes", hostile_names_and_shapes, 60);
+    h_add_test(s, "huge_stacks_and_control_characters", huge_stacks_and_control_characters, 60);
     h_add_test(s, "bad_input_files", bad_input_files, 60);
     h_add_test(s, "corrupt_profiles_never_crash", corrupt_profiles_never_crash, 60);
     h_add_test(s, "run_passes_status_and_arguments", run_passes_status_and_arguments, 60);

@@ -955,6 +955,34 @@ START_TEST(test_write_replaces_atomically)
 }
 END_TEST
 
+/* A symlink planted at the temporary name (another user guessing the pid
+ * in a shared directory) must not redirect the write to its target. */
+START_TEST(test_write_ignores_planted_tmp_link)
+{
+    make_tmpdir();
+    char victim[PATH_MAX], tmp[PATH_MAX];
+    snprintf(victim, sizeof victim, "%s", tmp_path("victim"));
+    int fd = open(victim, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ck_assert_int_eq(write(fd, "precious", 8), 8);
+    close(fd);
+    const char *path = tmp_path("p.pb.gz");
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    ck_assert_int_eq(symlink(victim, tmp), 0);
+    ck_assert_int_eq(mprof_write_file_atomic(path, "profile", 7), 0);
+    char buf[32] = {0};
+    fd = open(victim, O_RDONLY);
+    ck_assert_int_eq(read(fd, buf, sizeof buf), 8);
+    close(fd);
+    ck_assert_str_eq(buf, "precious");
+    struct stat st;
+    ck_assert_int_eq(lstat(path, &st), 0);
+    ck_assert_msg(S_ISREG(st.st_mode) && st.st_size == 7, "the profile is not a 7-byte file");
+    ck_assert_int_eq(lstat(tmp, &st), -1);
+    unlink(victim);
+    remove_tmpdir();
+}
+END_TEST
+
 /* ---- go tool pprof, the reference reader ---- */
 
 /* Run argv with stdout+stderr to outpath; exit status, or -1. */
@@ -1162,6 +1190,7 @@ int main(void)
     tcase_add_test(tc, test_write_failures_leave_nothing);
     tcase_add_test(tc, test_write_fails_when_disk_full);
     tcase_add_test(tc, test_write_replaces_atomically);
+    tcase_add_test(tc, test_write_ignores_planted_tmp_link);
     TCase *go = tcase_create("go");
     tcase_set_timeout(go, 240);
     tcase_add_test(go, test_go_pprof_reads_ours);
