@@ -301,11 +301,24 @@ static void sleep_ms(long ms)
         ;
 }
 
+/* Alive and not a zombie: kill(pid, 0) succeeds on a zombie, which will
+ * never write its files. */
+static bool is_running(pid_t pid)
+{
+    if (kill(pid, 0) < 0 && errno == ESRCH)
+        return false;
+    char *stat = read_proc(pid, "stat", NULL);
+    const char *paren = stat ? strrchr(stat, ')') : NULL;
+    bool zombie = paren && (paren[1] == ' ') && (paren[2] == 'Z' || paren[2] == 'X');
+    free(stat);
+    return !zombie;
+}
+
 static int wait_for_dump(const target *t, long after, double timeout)
 {
     double deadline = now_s() + timeout;
     for (;;) {
-        bool alive = kill(t->pid, 0) == 0 || errno != ESRCH;
+        bool alive = is_running(t->pid);
         outfiles l;
         outfiles_list(t->dir, t->base, &l);
         long seq = complete_seq(t, &l, after);
