@@ -166,6 +166,10 @@ static void print_path(const stacks *t, size_t leaf, size_t **path, size_t *cap,
 size_t stacks_print_folded(const stacks *t, FILE *out)
 {
     size_t *todo = NULL, ntodo = 0, cap = 0, *path = NULL, pcap = 0, lines = 0;
+    if (t->n[0].self) { /* samples with no stack at all: pprof's name for them */
+        fprintf(out, "<unknown> %lld\n", (long long)t->n[0].self);
+        lines++;
+    }
     xgrow(&todo, &cap, 1, sizeof *todo);
     todo[ntodo++] = 0;
     while (ntodo) {

@@ -1233,6 +1233,7 @@ START_TEST(huge_stacks_and_control_characters)
     synth *c = syn_new("bytes");
     const char *stack[] = {"evil\n  999GiB 100.00% fake_row\x1b[31m", "main"};
     syn_sample(c, 10, stack, 2);
+    syn_sample(c, 5, stack, 0); /* no stack at all */
     const char *ctl = join(dir, "ctl.pb.gz");
     syn_write(c, ctl, true);
     const char *cmds[] = {"top", "collapsed"};
@@ -1241,6 +1242,8 @@ START_TEST(huge_stacks_and_control_characters)
         expect_code(&r, 0, cmds[i]);
         ck_assert_msg(!strchr(r.out.s, '\x1b') && !strstr(r.out.s, "\n  999GiB"),
                       "%s let a control character through:\n%s", cmds[i], r.out.s);
+        if (i == 1)
+            ck_assert_msg(strstr(r.out.s, "<unknown> 5\n"), "the stackless sample:\n%s", r.out.s);
         run_free(&r);
     }
 }
