@@ -1492,6 +1492,12 @@ static void remove_work(void)
 int main(void)
 {
     remove_work();
+    /* Commands that write with a relative prefix (`mprof run` without
+     * --out) write here, not into the source tree. */
+    char work[PATH_MAX];
+    snprintf(work, sizeof work, "%s/test/tools/work", build_dir());
+    if (chdir(work) != 0)
+        return 2;
     Suite *s = suite_create("tools");
     h_add_test(s, "units_format_cases", units_format_cases, 10);
     h_add_test(s, "top_matches_truth", top_matches_truth, 60);
