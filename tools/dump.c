@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -301,6 +302,32 @@ static void sleep_ms(long ms)
         ;
 }
 
+/*
+ * The process is held by a pidfd once we know which pid to dump, and the
+ * signal goes through it: if the process ends and its pid is reused while
+ * we read /proc, pidfd_send_signal fails with ESRCH instead of signalling
+ * the newcomer. Kernels before 5.3 have no pidfds; there we use kill().
+ */
+static int pidfd = -1;
+
+static void hold_process(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+    pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    (void)pid;
+#endif
+}
+
+static int send_signal(pid_t pid, int sig)
+{
+#ifdef SYS_pidfd_send_signal
+    if (pidfd >= 0)
+        return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+#endif
+    return kill(pid, sig);
+}
+
 /* Alive and not a zombie: kill(pid, 0) succeeds on a zombie, which will
  * never write its files. */
 static bool is_running(pid_t pid)
@@ -386,6 +413,7 @@ int cmd_dump(int argc, char **argv)
     if (check_alive(t.pid) < 0)
         return EXIT_FAIL;
     t.pid = program_of_run(t.pid);
+    hold_process(t.pid);
     if (check_mprof_loaded(t.pid) < 0 ||
         load_settings(&t) < 0 || locate_output(&t) < 0)
         return EXIT_FAIL;
@@ -397,12 +425,14 @@ int cmd_dump(int argc, char **argv)
                    (int)t.pid, t.cfg.signal, strsignal(t.cfg.signal));
     } else {
         long before = highest_seq(&t);
-        if (kill(t.pid, t.cfg.signal) < 0)
+        if (send_signal(t.pid, t.cfg.signal) < 0)
             tool_error("dump", "cannot signal process %d: %s", (int)t.pid, strerror(errno));
         else
             rc = wait_for_dump(&t, before, timeout);
     }
     free(t.dir);
     free(t.base);
+    if (pidfd >= 0)
+        close(pidfd);
     return rc;
 }
