@@ -29,14 +29,38 @@ static void z_free(voidpf opaque, voidpf ptr)
 
 static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 
+static void z_init(z_stream *z, mprof_scratch *sc)
+{
+    memset(z, 0, sizeof *z);
+    z->zalloc = z_alloc;
+    z->zfree = z_free;
+    z->opaque = sc;
+}
+
+/* Once zlib has used its input, the next piece of what is left. */
+static void z_feed(z_stream *z, const uint8_t **ip, size_t *left)
+{
+    if (z->avail_in != 0 || *left == 0)
+        return;
+    size_t take = min_size(*left, Z_CHUNK);
+    z->next_in = (Bytef *)*ip;
+    z->avail_in = (uInt)take;
+    *ip += take;
+    *left -= take;
+}
+
+/* zlib writes next into buf[used, cap), a piece at a time. */
+static void z_window(z_stream *z, uint8_t *buf, size_t used, size_t cap)
+{
+    z->next_out = buf + used;
+    z->avail_out = (uInt)min_size(cap - used, Z_CHUNK);
+}
+
 int mprof_gzip(mprof_scratch *sc, const void *in, size_t n, void **out,
                size_t *outlen)
 {
     z_stream z;
-    memset(&z, 0, sizeof z);
-    z.zalloc = z_alloc;
-    z.zfree = z_free;
-    z.opaque = sc;
+    z_init(&z, sc);
     /* Level 1, as Go's runtime/pprof: at exit, speed beats the last 10%. */
     if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         return -ENOMEM;
@@ -45,13 +69,7 @@ int mprof_gzip(mprof_scratch *sc, const void *in, size_t n, void **out,
     uint8_t *buf = mprof_scratch_alloc(sc, cap);
     int rc = buf ? 0 : -ENOMEM;
     while (rc == 0) {
-        if (z.avail_in == 0 && left > 0) {
-            size_t take = min_size(left, Z_CHUNK);
-            z.next_in = (Bytef *)ip;
-            z.avail_in = (uInt)take;
-            ip += take;
-            left -= take;
-        }
+        z_feed(&z, &ip, &left);
         if (z.avail_out == 0) {
             if (used == cap) {
                 uint8_t *nb = mprof_scratch_grow(sc, buf, cap, 2 * cap);
@@ -62,8 +80,7 @@ int mprof_gzip(mprof_scratch *sc, const void *in, size_t n, void **out,
                 buf = nb;
                 cap *= 2;
             }
-            z.next_out = buf + used;
-            z.avail_out = (uInt)min_size(cap - used, Z_CHUNK);
+            z_window(&z, buf, used, cap);
         }
         uInt before = z.avail_out;
         int zrc = deflate(&z, left == 0 ? Z_FINISH : Z_NO_FLUSH);
@@ -92,10 +109,7 @@ int mprof_gunzip(mprof_scratch *sc, const void *in, size_t n, size_t max,
                  void **out, size_t *outlen, const char **err)
 {
     z_stream z;
-    memset(&z, 0, sizeof z);
-    z.zalloc = z_alloc;
-    z.zfree = z_free;
-    z.opaque = sc;
+    z_init(&z, sc);
     if (inflateInit2(&z, 15 + 16) != Z_OK) {
         *err = "out of memory";
         return -1;
@@ -107,13 +121,7 @@ int mprof_gunzip(mprof_scratch *sc, const void *in, size_t n, size_t max,
     if (!buf)
         return inflate_fail(&z, err, "out of memory");
     for (;;) {
-        if (z.avail_in == 0 && left > 0) {
-            size_t take = min_size(left, Z_CHUNK);
-            z.next_in = (Bytef *)ip;
-            z.avail_in = (uInt)take;
-            ip += take;
-            left -= take;
-        }
+        z_feed(&z, &ip, &left);
         if (z.avail_out == 0) {
             if (used == cap) {
                 if (cap >= max)
@@ -125,8 +133,7 @@ int mprof_gunzip(mprof_scratch *sc, const void *in, size_t n, size_t max,
                 buf = nb;
                 cap = ncap;
             }
-            z.next_out = buf + used;
-            z.avail_out = (uInt)min_size(cap - used, Z_CHUNK);
+            z_window(&z, buf, used, cap);
         }
         uInt before = z.avail_out;
         int zrc = inflate(&z, Z_NO_FLUSH);
