@@ -104,13 +104,25 @@ struct dump_errors {
     char first_path[MPROF_OUT_MAX + 64];
 };
 
-/* One dump: its number, its errors, and the symbolizer its profiles share
- * (NULL if it could not be opened: each profile then tries its own). */
+/* One dump: its number, its errors, and the symbolizer its profiles share,
+ * opened in sc by the first profile written (a dump with every profile off
+ * reads no module); NULL if it could not be: each profile tries its own. */
 struct dump_run {
     unsigned n;
     struct dump_errors err;
+    mprof_scratch sc;
     mprof_symbolizer *sym;
+    int sym_tried;
 };
+
+static mprof_symbolizer *shared_symbolizer(struct dump_run *run)
+{
+    if (!run->sym_tried) {
+        run->sym_tried = 1;
+        run->sym = mprof_symbolizer_open(&run->sc);
+    }
+    return run->sym;
+}
 
 static void write_profile(struct dump_run *run, const char *kind,
                           mprof_profile_desc *d, struct sample_array *a,
@@ -166,7 +178,7 @@ static void write_profile(struct dump_run *run, const char *kind,
     }
     char path[MPROF_OUT_MAX + 64];
     file_name(path, sizeof path, run->n, kind);
-    int rc = mprof_profile_write_file_sym(path, d, a->s, a->n, run->sym);
+    int rc = mprof_profile_write_file_sym(path, d, a->s, a->n, shared_symbolizer(run));
     if (lost)
         d->comments[--d->ncomments] = NULL; /* `note` dies with this frame */
     if (rc < 0)
@@ -211,9 +223,7 @@ unsigned mprof_dump(int final)
         n = ++seq;
         finished = final;
         struct dump_run run = {.n = n};
-        mprof_scratch sc;
-        mprof_scratch_init(&sc);
-        run.sym = mprof_symbolizer_open(&sc);
+        mprof_scratch_init(&run.sc);
         if (config->mem_rate)
             write_heap(&run);
         if (config->block_rate)
@@ -221,7 +231,7 @@ unsigned mprof_dump(int final)
         if (config->mutex_fraction)
             write_contention(&run, MPROF_MUTEX, "mutex");
         mprof_symbolizer_close(run.sym);
-        mprof_scratch_release(&sc);
+        mprof_scratch_release(&run.sc);
         struct dump_errors *err = &run.err;
         if (err->first_errno)
             mprof_log("dump %u: cannot write the %s profile%s (%s: %s)", n, err->kinds,
