@@ -36,6 +36,7 @@
 
 typedef struct target {
     pid_t pid;
+    int pidfd; /* -1 where the kernel has no pidfds */
     mprof_config cfg;
     bool enabled[NKINDS];
     char *dir, *base; /* where its files go */
@@ -308,24 +309,21 @@ static void sleep_ms(long ms)
  * we read /proc, pidfd_send_signal fails with ESRCH instead of signalling
  * the newcomer. Kernels before 5.3 have no pidfds; there we use kill().
  */
-static int pidfd = -1;
-
-static void hold_process(pid_t pid)
+static void hold_process(target *t)
 {
+    t->pidfd = -1;
 #ifdef SYS_pidfd_open
-    pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-#else
-    (void)pid;
+    t->pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
 #endif
 }
 
-static int send_signal(pid_t pid, int sig)
+static int send_signal(const target *t, int sig)
 {
 #ifdef SYS_pidfd_send_signal
-    if (pidfd >= 0)
-        return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0);
+    if (t->pidfd >= 0)
+        return (int)syscall(SYS_pidfd_send_signal, t->pidfd, sig, NULL, 0);
 #endif
-    return kill(pid, sig);
+    return kill(t->pid, sig);
 }
 
 /* Alive and not a zombie: kill(pid, 0) succeeds on a zombie, which will
@@ -413,7 +411,7 @@ int cmd_dump(int argc, char **argv)
     if (check_alive(t.pid) < 0)
         return EXIT_FAIL;
     t.pid = program_of_run(t.pid);
-    hold_process(t.pid);
+    hold_process(&t);
     if (check_mprof_loaded(t.pid) < 0 ||
         load_settings(&t) < 0 || locate_output(&t) < 0)
         return EXIT_FAIL;
@@ -425,14 +423,14 @@ int cmd_dump(int argc, char **argv)
                    (int)t.pid, t.cfg.signal, strsignal(t.cfg.signal));
     } else {
         long before = highest_seq(&t);
-        if (send_signal(t.pid, t.cfg.signal) < 0)
+        if (send_signal(&t, t.cfg.signal) < 0)
             tool_error("dump", "cannot signal process %d: %s", (int)t.pid, strerror(errno));
         else
             rc = wait_for_dump(&t, before, timeout);
     }
     free(t.dir);
     free(t.base);
-    if (pidfd >= 0)
-        close(pidfd);
+    if (t.pidfd >= 0)
+        close(t.pidfd);
     return rc;
 }
