@@ -16,7 +16,7 @@ BENCH_CFLAGS := -O2 -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN)
 BENCH_BINS := $(BENCH_DIR)/churn $(BENCH_DIR)/locks $(BENCH_DIR)/measure \
               $(BENCH_DIR)/tcsample.so
 
-$(BENCH_DIR)/%: test/bench/%.c
+$(BENCH_DIR)/%: test/bench/%.c test/bench/bench.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -o $@ $<
 

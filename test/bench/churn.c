@@ -19,12 +19,13 @@
  *
  * Output: threads=<n> ops=<per thread> seconds=<wall> ns_per_op=<wall/ops>
  */
+#include "bench.h"
+
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define RING 4096
 
@@ -70,13 +71,6 @@ static void *worker(void *arg)
     return NULL;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int main(int argc, char **argv)
 {
     if (argc != 3 && argc != 4) {
@@ -89,18 +83,11 @@ int main(int argc, char **argv)
         g_small = 1;
     else if (argc == 4 && strcmp(argv[3], "mixed") != 0)
         n = 0;
-    if (n < 1 || n > 64 || g_ops < 1) {
+    if (n < 1 || n > BENCH_MAX_THREADS || g_ops < 1) {
         fprintf(stderr, "churn: bad arguments\n");
         return 2;
     }
-    pthread_t th[64];
-    double t0 = now();
-    for (int i = 0; i < n; i++)
-        if (pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)i))
-            abort();
-    for (int i = 0; i < n; i++)
-        pthread_join(th[i], NULL);
-    double secs = now() - t0;
+    double secs = bench_run(n, worker);
     printf("threads=%d ops=%ld seconds=%.6f ns_per_op=%.3f\n", n, g_ops, secs,
            secs * 1e9 / (double)g_ops);
     return 0;

@@ -16,11 +16,12 @@
  *         ns_per_op=<wall / all pairs> handoffs=<share of pairs where the
  *         lock came from another thread>
  */
+#include "bench.h"
+
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static long g_pairs, g_work;
@@ -49,13 +50,6 @@ static void *worker(void *arg)
     return (void *)(uintptr_t)(x & 1);
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int main(int argc, char **argv)
 {
     if (argc != 3 && argc != 4) {
@@ -65,18 +59,11 @@ int main(int argc, char **argv)
     int n = atoi(argv[1]);
     g_pairs = atol(argv[2]);
     g_work = argc == 4 ? atol(argv[3]) : (n > 1 ? 20 : 0);
-    if (n < 1 || n > 64 || g_pairs < 1 || g_work < 0) {
+    if (n < 1 || n > BENCH_MAX_THREADS || g_pairs < 1 || g_work < 0) {
         fprintf(stderr, "locks: bad arguments\n");
         return 2;
     }
-    pthread_t th[64];
-    double t0 = now();
-    for (int i = 0; i < n; i++)
-        if (pthread_create(&th[i], NULL, worker, (void *)(uintptr_t)i))
-            abort();
-    for (int i = 0; i < n; i++)
-        pthread_join(th[i], NULL);
-    double secs = now() - t0;
+    double secs = bench_run(n, worker);
     long total = g_pairs * n;
     if (g_counter != total) {
         fprintf(stderr, "locks: counter %ld, expected %ld\n", g_counter, total);
