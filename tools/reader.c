@@ -123,6 +123,14 @@ static void read_error(const char *cmd, const char *path, const char *err)
  * these bounds (mprof keeps at most 512 frames a stack); a file beyond them
  * is refused as bad input instead of exhausting memory or time.
  */
+/* The frames of location `id`; NULL for an id the profile lacks (the
+ * decoder rejects those; never trust, never crash). */
+static const loc_frames *frames_of(const reader *r, uint64_t id)
+{
+    const mprof_pprof_location *l = mprof_pprof_location_by_id(&r->p, id);
+    return l ? &r->locs[l - r->p.location] : NULL;
+}
+
 #define MAX_STACK_FRAMES ((size_t)1 << 16)
 #define MAX_TOTAL_FRAMES ((size_t)1 << 27)
 
@@ -133,8 +141,8 @@ static int check_stack_sizes(const reader *r, const char *cmd)
         const mprof_pprof_sample *s = &r->p.sample[i];
         size_t n = 0;
         for (size_t j = 0; j < s->nlocation_id && n <= MAX_STACK_FRAMES; j++) {
-            const mprof_pprof_location *l = mprof_pprof_location_by_id(&r->p, s->location_id[j]);
-            n += l ? r->locs[l - r->p.location].n : 0;
+            const loc_frames *lf = frames_of(r, s->location_id[j]);
+            n += lf ? lf->n : 0;
         }
         total += n;
         if (n > MAX_STACK_FRAMES || total > MAX_TOTAL_FRAMES) {
@@ -231,10 +239,9 @@ size_t reader_stack(reader *r, size_t i, const frame **out)
     const mprof_pprof_sample *s = &r->p.sample[i];
     size_t n = 0;
     for (size_t j = 0; j < s->nlocation_id; j++) {
-        const mprof_pprof_location *l = mprof_pprof_location_by_id(&r->p, s->location_id[j]);
-        if (!l) /* the decoder guarantees it; never trust, never crash */
+        const loc_frames *lf = frames_of(r, s->location_id[j]);
+        if (!lf)
             continue;
-        const loc_frames *lf = &r->locs[l - r->p.location];
         xgrow(&r->stack, &r->stack_cap, n + lf->n, sizeof *r->stack);
         memcpy(r->stack + n, lf->f, lf->n * sizeof *lf->f);
         n += lf->n;
