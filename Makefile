@@ -15,7 +15,7 @@ WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -D_GNU_SOURCE -fPIC -pthread $(WARN)
 LIB_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec
-LIBS    := -lunwind -ldw -lelf -lz -ldl -lm -pthread
+LIBS    := -lgcc_s -ldw -lelf -lz -ldl -lm -pthread
 
 CORE_SRC    := $(wildcard core/*.c)
 PRELOAD_SRC := $(wildcard preload/*.c)
@@ -65,7 +65,7 @@ check: deps
 	$(MAKE) all
 	@set -e; for t in $(CHECKS); do echo "== make $$t"; $(MAKE) $$t; done
 
-DEPS_PKGS := libunwind-dev libdw-dev libelf-dev zlib1g-dev check pkg-config \
+DEPS_PKGS := libdw-dev libelf-dev zlib1g-dev check pkg-config \
              libjemalloc-dev libjemalloc2 google-perftools libgoogle-perftools-dev \
              golang-go heaptrack g++ make \
              clang libclang-rt-14-dev cppcheck clang-tidy python3 perl git xz-utils \

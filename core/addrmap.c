@@ -39,6 +39,17 @@ _Atomic uint64_t mprof_addrmap_filter[(1 << MPROF_FILTER_BITS) / 64];
 static uint32_t slot_count[1 << MPROF_FILTER_BITS]; /* under the slot's shard lock */
 static struct shard shards[SHARDS];
 
+/* Set once this module's state is first written: a fork child resets
+ * only what its parent used (reading pages the parent never touched would
+ * fault them in, one by one). */
+static int used;
+
+static void mark_used(void)
+{
+    if (!__atomic_load_n(&used, __ATOMIC_RELAXED))
+        __atomic_store_n(&used, 1, __ATOMIC_RELAXED);
+}
+
 static uint64_t hash_ptr(uintptr_t p)
 {
     uint64_t h = (uint64_t)p * 0xff51afd7ed558ccdULL;
@@ -103,6 +114,7 @@ int mprof_addrmap_insert(const void *ptr, mprof_bucket *b, uint64_t size)
     uintptr_t p = (uintptr_t)ptr;
     struct shard *s = shard_of(p);
     int rc = -1;
+    mark_used();
     mprof_lock_acquire(&s->lock);
     if (s->count >= s->nheads)
         grow(s);
@@ -157,27 +169,14 @@ uint64_t mprof_addrmap_count(void)
     return n;
 }
 
+/* Entries are abandoned with their table; see mprof_clear for why only
+ * what is not zero is written. */
 void mprof_addrmap_reset(void)
 {
-    for (int i = 0; i < SHARDS; i++) {
-        struct shard *s = &shards[i];
-        s->nheads = 0;
-        s->count = 0;
-        s->heads = NULL;
-        s->free_list = NULL; /* entries are abandoned with their table */
-    }
-    memset((void *)mprof_addrmap_filter, 0, sizeof mprof_addrmap_filter);
-    memset(slot_count, 0, sizeof slot_count);
-}
-
-void mprof_addrmap_lock_all(void)
-{
-    for (int i = 0; i < SHARDS; i++)
-        mprof_lock_acquire(&shards[i].lock);
-}
-
-void mprof_addrmap_unlock_all(void)
-{
-    for (int i = SHARDS - 1; i >= 0; i--)
-        mprof_lock_release(&shards[i].lock);
+    if (!used)
+        return;
+    used = 0;
+    mprof_clear(shards, sizeof shards);
+    mprof_clear((void *)mprof_addrmap_filter, sizeof mprof_addrmap_filter);
+    mprof_clear(slot_count, sizeof slot_count);
 }

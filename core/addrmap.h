@@ -56,9 +56,6 @@ uint64_t mprof_addrmap_count(void);
 /* In a fork child: forget every entry (the parent's samples are not ours). */
 void mprof_addrmap_reset(void);
 
-void mprof_addrmap_lock_all(void);
-void mprof_addrmap_unlock_all(void);
-
 #pragma GCC visibility pop
 
 #endif

@@ -9,6 +9,8 @@
 
 #include "dump.h"
 #include "heap.h"
+#include "lock.h"
+#include "log.h"
 #include "tls.h"
 
 #include <errno.h>
@@ -16,14 +18,20 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 static atomic_uint wake_word;
 static atomic_int dump_requested;
-static atomic_int stopped;
+static atomic_int stopped;   /* the exit dump is written */
+static atomic_int leave;     /* the thread is asked to return */
 static const mprof_config *config;
+
+static mprof_lock agent_lock = MPROF_LOCK_INIT;
+static pthread_t thread;
+static int running, pause_depth, wanted, retired, create_failed_said;
 
 static int64_t mono_ns(void)
 {
@@ -32,12 +40,17 @@ static int64_t mono_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static void wake(void)
+{
+    atomic_fetch_add(&wake_word, 1);
+    syscall(SYS_futex, &wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
 void mprof_agent_request_dump(void)
 {
     int saved = errno;
     atomic_store(&dump_requested, 1);
-    atomic_fetch_add(&wake_word, 1);
-    syscall(SYS_futex, &wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    wake();
     errno = saved;
 }
 
@@ -60,10 +73,10 @@ static void *agent_main(void *arg)
     const int64_t interval = (int64_t)config->dump_interval * 1000000000;
     int64_t next_tick = mono_ns() + epoch;
     int64_t next_dump = interval ? mono_ns() + interval : INT64_MAX;
-    for (;;) {
+    while (!atomic_load(&leave)) {
         unsigned seen = atomic_load(&wake_word);
         int64_t deadline = next_tick < next_dump ? next_tick : next_dump;
-        if (!atomic_load(&dump_requested))
+        if (!atomic_load(&dump_requested) && !atomic_load(&leave))
             sleep_until(deadline, seen);
         int64_t now = mono_ns();
         int want_dump = atomic_exchange(&dump_requested, 0) || now >= next_dump;
@@ -77,25 +90,99 @@ static void *agent_main(void *arg)
             next_tick = now + epoch;
         }
     }
+    mprof_guard_exit();
     return NULL;
 }
 
-int mprof_agent_start(const mprof_config *cfg)
+void mprof_agent_init(const mprof_config *cfg) { config = cfg; }
+
+/* With agent_lock held.  The thread inherits a mask of every signal, so
+ * no signal meant for the program is ever delivered to it. */
+static int start_locked(void)
 {
-    config = cfg;
-    atomic_store(&dump_requested, 0);
+    atomic_store(&leave, 0);
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, 1024 * 1024);
-    pthread_t t;
-    int rc = pthread_create(&t, &attr, agent_main, NULL);
+    int rc = pthread_create(&thread, &attr, agent_main, NULL);
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc == 0)
-        pthread_setname_np(t, "mprof");
+    if (rc == 0) {
+        running = 1;
+        pthread_setname_np(thread, "mprof");
+    } else if (!create_failed_said) {
+        create_failed_said = 1;
+        mprof_log("cannot start the mprof thread (%s); profiles will be "
+                  "written at exit only", strerror(rc));
+    }
     return rc;
+}
+
+static void stop_locked(void)
+{
+    if (!running)
+        return;
+    atomic_store(&leave, 1);
+    wake();
+    pthread_join(thread, NULL);
+    running = 0;
+}
+
+int mprof_agent_want(void)
+{
+    int saved = errno, rc = 0;
+    mprof_lock_acquire(&agent_lock);
+    wanted = 1;
+    if (!running && !pause_depth && !retired && !create_failed_said)
+        rc = start_locked();
+    mprof_lock_release(&agent_lock);
+    errno = saved;
+    return rc;
+}
+
+void mprof_agent_pause(void)
+{
+    int saved = errno;
+    mprof_guard_enter();
+    mprof_lock_acquire(&agent_lock);
+    pause_depth++;
+    stop_locked();
+    mprof_lock_release(&agent_lock);
+    mprof_guard_exit();
+    errno = saved;
+}
+
+void mprof_agent_resume(void)
+{
+    int saved = errno;
+    mprof_guard_enter();
+    mprof_lock_acquire(&agent_lock);
+    if (pause_depth > 0 && --pause_depth == 0 && wanted && !retired && !running)
+        start_locked();
+    mprof_lock_release(&agent_lock);
+    mprof_guard_exit();
+    errno = saved;
+}
+
+void mprof_agent_retire(void)
+{
+    int saved = errno;
+    mprof_guard_enter();
+    mprof_lock_acquire(&agent_lock);
+    retired = 1;
+    stop_locked();
+    mprof_lock_release(&agent_lock);
+    mprof_guard_exit();
+    errno = saved;
+}
+
+void mprof_agent_reset_after_fork(void)
+{
+    mprof_lock_reset(&agent_lock);
+    running = pause_depth = wanted = retired = 0;
+    atomic_store(&dump_requested, 0);
+    atomic_store(&leave, 0);
 }

@@ -2,20 +2,51 @@
  * agent.h: the mprof thread.  It ends an epoch every MPROF_EPOCH_MS, writes
  * a dump when asked (signal) and every MPROF_DUMP_INTERVAL seconds.  It
  * blocks every signal and runs with its reentrancy guard set for life, so
- * everything it does (elfutils, zlib, stdio) is invisible to the profiler.
+ * everything it does (elfutils, zlib, libc) is invisible to the profiler
+ * and served by mprof's own heap.
+ *
+ * It exists only while there is something to tick: it is started by the
+ * first recorded event (mprof_agent_want), not at start-up, so a process
+ * that records nothing (a shell's command substitution, /bin/true) never
+ * has a second thread.  It steps aside (stopped and joined, then started
+ * again) around calls that need the process to have one thread or the same
+ * credentials on every thread (unshare, setns, set*id), and retires for
+ * good when the program's last thread ends, so it never keeps a process
+ * alive.  In a fork child it does not exist until the child records.
+ *
+ * Locking: agent_lock guards the thread's existence (running, the pause
+ * depth, retired); it is held across pthread_create and pthread_join, never
+ * by the thread itself, and taken by no other mprof lock holder.
  */
 #ifndef MPROF_AGENT_H
 #define MPROF_AGENT_H
 
 #include "config.h"
 
-/* 0, or an errno from pthread_create (the caller reports it). */
-int mprof_agent_start(const mprof_config *cfg);
+/* Settings the thread will use; no thread is started. */
+void mprof_agent_init(const mprof_config *cfg);
 
-/* Async-signal-safe: an atomic store and a futex wake, errno preserved. */
+/* Something was recorded: start the thread unless it runs, is paused or
+ * retired.  Call with the guard set, holding no mprof lock.  0, or an
+ * errno from pthread_create (said once on stderr by the agent itself). */
+int mprof_agent_want(void);
+
+/* Stop and join the thread if it runs (nests); resume starts it again if
+ * it ran or was wanted meanwhile.  For calls that need a single thread. */
+void mprof_agent_pause(void);
+void mprof_agent_resume(void);
+
+/* The program's last thread is ending: stop the thread for good. */
+void mprof_agent_retire(void);
+
+/* Async-signal-safe: an atomic store and a futex wake, errno preserved.
+ * Without a thread there is nothing recorded, hence nothing to dump. */
 void mprof_agent_request_dump(void);
 
 /* The exit dump has been written: dump no more. */
 void mprof_agent_stop_dumping(void);
+
+/* Fork child: no thread, nothing wanted; the next record starts one. */
+void mprof_agent_reset_after_fork(void);
 
 #endif

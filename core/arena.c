@@ -10,6 +10,7 @@
 #include "lock.h"
 #include "log.h"
 
+#include <string.h>
 #include <sys/mman.h>
 
 #define CHUNK_SIZE ((size_t)4 << 20)
@@ -66,6 +67,21 @@ void *mprof_arena_alloc(size_t size)
                   "dropped from now on and counted in each profile's comments",
                   now >> 20);
     return p; /* fresh mmap memory is zero and never reused */
+}
+
+void mprof_clear(void *p, size_t n)
+{
+    unsigned char *c = p;
+    while (n > 0) {
+        size_t len = n < 64 ? n : 64;
+        for (size_t i = 0; i < len; i++)
+            if (c[i]) {
+                memset(c, 0, len);
+                break;
+            }
+        c += len;
+        n -= len;
+    }
 }
 
 void mprof_arena_lock_all(void) { mprof_lock_acquire(&arena_lock); }

@@ -1,11 +1,17 @@
 /* block.c: block and mutex records (see block.h for the sampling math). */
 #include "block.h"
 
+#include "arena.h"
 #include "sample.h"
 
 #include <string.h>
 
 static uint64_t dropped[MPROF_NTYPES];
+
+void mprof_block_count_dropped(mprof_btype type)
+{
+    __atomic_add_fetch(&dropped[type], 1, __ATOMIC_RELAXED);
+}
 
 uint64_t mprof_block_dropped_of(mprof_btype type)
 {
@@ -86,5 +92,7 @@ void mprof_block_snapshot(mprof_btype type, void (*prepare)(size_t n, void *ctx)
 
 void mprof_block_reset(void)
 {
-    memset(dropped, 0, sizeof dropped); /* the records went with the table */
+    /* the records went with the table; dropped is read first so that a
+     * page the parent never wrote is not faulted in by a write */
+    mprof_clear(dropped, sizeof dropped);
 }

@@ -47,8 +47,10 @@ void mprof_block_snapshot(mprof_btype type, void (*prepare)(size_t n, void *ctx)
                                         const mprof_block_record *r, void *ctx),
                           void *ctx);
 
-/* Events lost because the arena was full. */
+/* Events lost because the arena was full (or no sample stack could be
+ * mapped: mprof_block_count_dropped). */
 uint64_t mprof_block_dropped_of(mprof_btype type);
+void mprof_block_count_dropped(mprof_btype type);
 
 /* Fork child, after mprof_bucket_reset(): empty profiles. */
 void mprof_block_reset(void);

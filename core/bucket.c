@@ -126,19 +126,12 @@ void mprof_bucket_unlock_stripes(void)
 
 void mprof_bucket_reset(void)
 {
-    heads = NULL; /* table() makes a new one on first use */
-    for (int t = 0; t < MPROF_NTYPES; t++)
-        all[t] = NULL;
-}
-
-void mprof_bucket_lock_all(void)
-{
-    mprof_lock_acquire(&insert_lock);
-    mprof_bucket_lock_stripes();
-}
-
-void mprof_bucket_unlock_all(void)
-{
-    mprof_bucket_unlock_stripes();
-    mprof_lock_release(&insert_lock);
+    if (!__atomic_load_n(&heads, __ATOMIC_RELAXED))
+        return; /* never used: nothing to reset, and no page to fault in */
+    /* table() makes a new one on first use; locks held by threads that
+     * did not follow the fork guarded only what is abandoned here. */
+    mprof_clear(&heads, sizeof heads);
+    mprof_clear(all, sizeof all);
+    mprof_clear(&insert_lock, sizeof insert_lock);
+    mprof_clear(stripes, sizeof stripes);
 }

@@ -77,12 +77,10 @@ mprof_lock *mprof_bucket_stripe_at(unsigned index);
 void mprof_bucket_lock_stripes(void);
 void mprof_bucket_unlock_stripes(void);
 
-/* Fork child: an empty table.  The old buckets are abandoned untouched, so
- * a child that execs soon copies none of their pages. */
+/* Fork child: an empty table, every lock free.  The old buckets are
+ * abandoned untouched, so a child that execs soon copies none of their
+ * pages.  Needs no lock taken before the fork: nothing of the old table
+ * is read again. */
 void mprof_bucket_reset(void);
-
-/* pthread_atfork protocol: every bucket-table lock, in order. */
-void mprof_bucket_lock_all(void);
-void mprof_bucket_unlock_all(void);
 
 #endif

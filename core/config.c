@@ -131,6 +131,7 @@ void mprof_config_load(mprof_config *c, mprof_env_lookup get, void *ctx)
     load_u64(get, ctx, "MPROF_EPOCH_MS", &c->epoch_ms, 1, 3600 * 1000);
     load_u64(get, ctx, "MPROF_DUMP_INTERVAL", &c->dump_interval, 0, 365 * 86400);
     load_u64(get, ctx, "MPROF_STACK_DEPTH", &depth, 1, MPROF_STACK_MAX);
+    load_u64(get, ctx, "MPROF_WRITE_EMPTY", &c->write_empty, 0, 1);
     c->stack_depth = (int)depth;
     load_signal(get, ctx, c);
     load_out(get, ctx, c);

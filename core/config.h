@@ -20,6 +20,7 @@ typedef struct mprof_config {
     uint64_t dump_interval;  /* seconds; 0 off */
     int signal;              /* 0 = none */
     int stack_depth;
+    uint64_t write_empty;    /* 1: write profiles with no samples too */
     char out[MPROF_OUT_MAX];
 } mprof_config;
 

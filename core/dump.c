@@ -167,6 +167,12 @@ static void write_profile(struct dump_run *run, const char *kind,
                           mprof_profile_desc *d, struct sample_array *a,
                           uint64_t lost)
 {
+    /* A profile with nothing in it is not worth a file (short-lived
+     * processes would leave three each); MPROF_WRITE_EMPTY=1 asks for it. */
+    if (a->n == 0 && !lost && !config->write_empty) {
+        munmap(a->s, a->map_len);
+        return;
+    }
     d->time_nanos = now_ns(CLOCK_REALTIME);
     d->duration_nanos = d->time_nanos - start_ns;
     char note[112];

@@ -39,6 +39,7 @@
 #include "heap.h"
 
 #include "addrmap.h"
+#include "arena.h"
 #include "lock.h"
 
 #include "sample.h"
@@ -51,8 +52,21 @@ static uint64_t heap_rate;
 static uint64_t dropped;
 static mprof_bucket *dirty[MPROF_STRIPES][3];
 
+/* Set once this module's state is first written: a fork child resets
+ * only what its parent used (reading pages the parent never touched would
+ * fault them in, one by one). */
+static int used;
+
+static void mark_used(void)
+{
+    if (!__atomic_load_n(&used, __ATOMIC_RELAXED))
+        __atomic_store_n(&used, 1, __ATOMIC_RELAXED);
+}
+
 void mprof_heap_set_rate(uint64_t rate) { heap_rate = rate; }
 uint64_t mprof_heap_rate(void) { return heap_rate; }
+void mprof_heap_count_dropped(void) { __atomic_add_fetch(&dropped, 1, __ATOMIC_RELAXED); }
+
 uint64_t mprof_heap_dropped(void) { return __atomic_load_n(&dropped, __ATOMIC_RELAXED); }
 
 static void add_cycle(mprof_mem_cycle *a, const mprof_mem_cycle *b)
@@ -80,6 +94,7 @@ static mprof_mem_cycle *current_slot(mprof_bucket *b)
 
 void mprof_heap_alloc(const void *p, uint64_t size, const uintptr_t *stk, int nstk)
 {
+    mark_used();
     mprof_bucket *b = mprof_bucket_get(MPROF_HEAP, size, stk, nstk);
     if (!b || mprof_addrmap_insert(p, b, size) != 0) {
         __atomic_add_fetch(&dropped, 1, __ATOMIC_RELAXED);
@@ -114,6 +129,7 @@ void mprof_heap_record_free(mprof_bucket *b, uint64_t size)
 /* Called with cycle_lock held. */
 static void tick_locked(void)
 {
+    mark_used();
     mprof_bucket_lock_stripes();
     cycle = (cycle + 1) % 3;
     mprof_bucket_unlock_stripes();
@@ -198,11 +214,12 @@ void mprof_heap_values(const mprof_mem_cycle *a, uint64_t size, uint64_t rate,
 /* Called after mprof_bucket_reset(): only the cycle state is ours. */
 void mprof_heap_reset(void)
 {
-    memset(dirty, 0, sizeof dirty);
-    cycle = 0;
-    dropped = 0;
     mprof_addrmap_reset();
+    if (!used)
+        return;
+    used = 0;
+    mprof_clear(&cycle_lock, sizeof cycle_lock);
+    mprof_clear(dirty, sizeof dirty);
+    mprof_clear(&cycle, sizeof cycle);
+    mprof_clear(&dropped, sizeof dropped);
 }
-
-void mprof_heap_lock_all(void) { mprof_lock_acquire(&cycle_lock); }
-void mprof_heap_unlock_all(void) { mprof_lock_release(&cycle_lock); }

@@ -41,13 +41,12 @@ void mprof_heap_snapshot(void (*prepare)(size_t n, void *ctx),
 void mprof_heap_values(const mprof_mem_cycle *a, uint64_t size, uint64_t rate,
                        int64_t out[4]);
 
-/* Samples lost because the arena was full. */
+/* Samples lost because the arena was full (or no sample stack could be
+ * mapped: mprof_heap_count_dropped). */
 uint64_t mprof_heap_dropped(void);
+void mprof_heap_count_dropped(void);
 
 /* Fork child, after mprof_bucket_reset(): an empty profile. */
 void mprof_heap_reset(void);
-
-void mprof_heap_lock_all(void);
-void mprof_heap_unlock_all(void);
 
 #endif

@@ -43,7 +43,9 @@ static inline void mprof_lock_release(mprof_lock *l)
 /* After fork, in the child: the only thread left owns nothing. */
 static inline void mprof_lock_reset(mprof_lock *l)
 {
-    atomic_store_explicit(&l->state, 0, memory_order_relaxed);
+    /* Only if held: a write would copy the page shared with the parent. */
+    if (atomic_load_explicit(&l->state, memory_order_relaxed))
+        atomic_store_explicit(&l->state, 0, memory_order_relaxed);
 }
 
 #endif

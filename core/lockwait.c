@@ -30,6 +30,17 @@ _Atomic uint16_t mprof_lockwait_filter[1 << MPROF_LOCKWAIT_FILTER_BITS];
 static struct record *heads[HEADS];
 static struct stripe stripes[STRIPES];
 
+/* Set once this module's state is first written: a fork child resets
+ * only what its parent used (reading pages the parent never touched would
+ * fault them in, one by one). */
+static int used;
+
+static void mark_used(void)
+{
+    if (!__atomic_load_n(&used, __ATOMIC_RELAXED))
+        __atomic_store_n(&used, 1, __ATOMIC_RELAXED);
+}
+
 static unsigned head_index(const void *lock)
 {
     uint64_t h = (uint64_t)(uintptr_t)lock * 0xff51afd7ed558ccdULL;
@@ -64,6 +75,7 @@ int mprof_lockwait_begin(const void *lock, int64_t t)
     unsigned h = head_index(lock);
     struct stripe *s = stripe_of(h);
     int rc = 0;
+    mark_used();
     mprof_lock_acquire(&s->lock);
     struct record **p = find(h, lock), *r = *p;
     if (!r) {
@@ -125,22 +137,13 @@ int64_t mprof_lockwait_charge(const void *lock, int64_t u)
     return charge > 0 ? charge : 0;
 }
 
+/* Records are abandoned with their table, locks and all (mprof_clear). */
 void mprof_lockwait_reset(void)
 {
-    memset(heads, 0, sizeof heads);
-    for (int i = 0; i < STRIPES; i++)
-        stripes[i].free_list = NULL;
-    memset((void *)mprof_lockwait_filter, 0, sizeof mprof_lockwait_filter);
-}
-
-void mprof_lockwait_lock_all(void)
-{
-    for (int i = 0; i < STRIPES; i++)
-        mprof_lock_acquire(&stripes[i].lock);
-}
-
-void mprof_lockwait_unlock_all(void)
-{
-    for (int i = STRIPES - 1; i >= 0; i--)
-        mprof_lock_release(&stripes[i].lock);
+    if (!used)
+        return;
+    used = 0;
+    mprof_clear(heads, sizeof heads);
+    mprof_clear(stripes, sizeof stripes);
+    mprof_clear((void *)mprof_lockwait_filter, sizeof mprof_lockwait_filter);
 }

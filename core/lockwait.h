@@ -56,8 +56,6 @@ void mprof_lockwait_end(const void *lock, int64_t t);
 int64_t mprof_lockwait_charge(const void *lock, int64_t u);
 
 void mprof_lockwait_reset(void);
-void mprof_lockwait_lock_all(void);
-void mprof_lockwait_unlock_all(void);
 
 #pragma GCC visibility pop
 

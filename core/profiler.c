@@ -1,11 +1,20 @@
 /*
  * profiler.c: the life cycle behind profiler.h.
  *
- * fork: prepare takes every mprof lock in one fixed order (cycle lock,
- * bucket table, address map, lock waiters, arena), so the child's copy of our state is
- * never caught half-updated; parent and child release them.  The child then
+ * Sampled events run on a sample stack (onstack.h): the caller's stack
+ * pays only for the shim's frames and the switch.  The first event recorded
+ * starts the mprof thread; a process that records nothing has none.
+ *
+ * fork: prepare first waits until no thread is inside a sampled event (so
+ * no lock of the unwinder or the loader is held mid-capture), then takes
+ * the locks of the two allocators (arena, own heap), the only state the
+ * child goes on using as it was; parent and child release them.  The child
  * starts an empty profile of its own (its own pid, seq from 1, no samples
- * of the parent's) and its own mprof thread.
+ * of the parent's, no thread until it records): every table is abandoned
+ * and reset, locks included, writing only what is not already zero so
+ * that the child copies no page it does not need.  A fork from a signal
+ * handler that interrupted mprof on the forking thread cannot wait for
+ * itself: the child is then left unprofiled.
  */
 #include "profiler.h"
 
@@ -18,6 +27,8 @@
 #include "heap.h"
 #include "lockwait.h"
 #include "log.h"
+#include "onstack.h"
+#include "ownheap.h"
 #include "sample.h"
 #include "stack.h"
 
@@ -27,6 +38,8 @@
 int mprof_ready;
 int mprof_lock_profiling;
 static mprof_config config;
+static int recorded;            /* this process has recorded an event */
+static __thread int fork_nested; /* fork entered with the guard already set */
 
 static uint64_t *thread_rng(void)
 {
@@ -62,22 +75,35 @@ void mprof_profiler_start(const mprof_config *cfg)
 {
     config = *cfg;
     anchor_out(&config);
-    mprof_stack_init();
     mprof_heap_set_rate(config.mem_rate);
     mprof_dump_init(&config);
-    int rc = mprof_agent_start(&config);
-    if (rc)
-        mprof_log("cannot start the mprof thread (%s); profiles will be "
-                  "written at exit only", strerror(rc));
+    mprof_agent_init(&config);
     __atomic_store_n(&mprof_ready, 1, __ATOMIC_RELEASE);
     mprof_lock_profiling = config.block_rate || config.mutex_fraction;
 }
 
-static void sample_alloc(const void *p, size_t size)
+/* On a sample stack: the first event of the process starts the thread
+ * that ticks its epochs (pthread_create needs more stack than a caller's
+ * budget allows, so it happens here too). */
+static void note_recorded(void)
 {
+    if (!__atomic_load_n(&recorded, __ATOMIC_RELAXED) &&
+        !__atomic_exchange_n(&recorded, 1, __ATOMIC_ACQ_REL))
+        mprof_agent_want();
+}
+
+struct alloc_event {
+    const void *p;
+    size_t size;
+};
+
+static void sample_alloc(void *arg)
+{
+    const struct alloc_event *e = arg;
     uintptr_t stk[MPROF_STACK_MAX];
     int n = mprof_stack_capture(stk, config.stack_depth);
-    mprof_heap_alloc(p, size, stk, n);
+    mprof_heap_alloc(e->p, e->size, stk, n);
+    note_recorded();
 }
 
 void mprof_profiler_on_alloc(const void *p, size_t size)
@@ -99,10 +125,14 @@ void mprof_profiler_on_alloc(const void *p, size_t size)
         }
     }
     mprof_guard_enter();
-    if (p)
-        sample_alloc(p, size);
-    t->bytes_until_sample = mprof_sample_interval(&t->rng, config.mem_rate);
+    if (p) {
+        struct alloc_event e = {p, size};
+        if (mprof_onstack_sample(sample_alloc, &e) != 0)
+            mprof_heap_count_dropped();
+    }
     mprof_guard_exit();
+    /* After the guard, which restores the countdown it zeroed. */
+    t->bytes_until_sample = mprof_sample_interval(&t->rng, config.mem_rate);
 }
 
 void mprof_profiler_on_free(const void *p)
@@ -139,11 +169,25 @@ void mprof_profiler_release(const mprof_taken *t)
     mprof_guard_exit();
 }
 
-static void record_lock_event(mprof_btype type, double count, double delay)
+struct lock_event {
+    mprof_btype type;
+    double count, delay;
+};
+
+static void sample_lock_event(void *arg)
 {
+    const struct lock_event *e = arg;
     uintptr_t stk[MPROF_STACK_MAX];
     int n = mprof_stack_capture(stk, config.stack_depth);
-    mprof_block_add(type, stk, n, count, delay);
+    mprof_block_add(e->type, stk, n, e->count, e->delay);
+    note_recorded();
+}
+
+static void record_lock_event(mprof_btype type, double count, double delay)
+{
+    struct lock_event e = {type, count, delay};
+    if (mprof_onstack_sample(sample_lock_event, &e) != 0)
+        mprof_block_count_dropped(type);
 }
 
 void mprof_profiler_on_block(int64_t delay)
@@ -168,6 +212,12 @@ void mprof_profiler_on_contention(int64_t delay)
     mprof_guard_exit();
 }
 
+static void exit_dump(void *arg)
+{
+    (void)arg;
+    mprof_dump(1);
+}
+
 void mprof_profiler_exit(void)
 {
     if (!__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE))
@@ -181,37 +231,62 @@ void mprof_profiler_exit(void)
     }
     mprof_guard_enter();
     mprof_agent_stop_dumping();
-    mprof_dump(1);
+    /* Nothing recorded: nothing to write, and nothing to load for it. */
+    if (__atomic_load_n(&recorded, __ATOMIC_ACQUIRE) || config.write_empty)
+        mprof_onstack_dump(exit_dump, NULL);
     mprof_guard_exit();
 }
 
-void mprof_profiler_fork_prepare(void)
+/* The memory allocators are the only state a child goes on using as it
+ * was; every table is abandoned and reset in the child, locks and all. */
+static void lock_all(void)
 {
-    mprof_guard_enter();
-    mprof_heap_lock_all();
-    mprof_bucket_lock_all();
-    mprof_addrmap_lock_all();
-    mprof_lockwait_lock_all();
     mprof_arena_lock_all();
+    mprof_ownheap_lock_all();
 }
 
 static void release_all(void)
 {
+    mprof_ownheap_unlock_all();
     mprof_arena_unlock_all();
-    mprof_lockwait_unlock_all();
-    mprof_addrmap_unlock_all();
-    mprof_bucket_unlock_all();
-    mprof_heap_unlock_all();
+}
+
+void mprof_profiler_fork_prepare(void)
+{
+    fork_nested = mprof_tls.guard != 0;
+    mprof_guard_enter();
+    if (fork_nested)
+        return;
+    mprof_onstack_fork_prepare();
+    lock_all();
 }
 
 void mprof_profiler_fork_parent(void)
 {
-    release_all();
+    if (!fork_nested) {
+        release_all();
+        mprof_onstack_fork_parent();
+    }
     mprof_guard_exit();
+}
+
+/* The child of a fork made from inside mprof on this thread: our locks,
+ * or the unwinder's, may be held by the frame the handler interrupted.
+ * Stop profiling in it; it keeps running, unprofiled. */
+static void child_unprofiled(void)
+{
+    __atomic_store_n(&mprof_ready, 0, __ATOMIC_RELEASE);
+    mprof_lock_profiling = 0;
 }
 
 void mprof_profiler_fork_child(void)
 {
+    mprof_agent_reset_after_fork();
+    if (fork_nested) {
+        child_unprofiled();
+        mprof_guard_exit();
+        return;
+    }
     if (__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE)) {
         mprof_bucket_reset();
         mprof_heap_reset();
@@ -219,12 +294,8 @@ void mprof_profiler_fork_child(void)
         mprof_lockwait_reset();
         mprof_dump_reset_after_fork();
     }
+    __atomic_store_n(&recorded, 0, __ATOMIC_RELEASE);
     release_all();
-    if (__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE)) {
-        int rc = mprof_agent_start(&config);
-        if (rc)
-            mprof_log("cannot start the mprof thread in the child (%s)",
-                      strerror(rc));
-    }
+    mprof_onstack_fork_child();
     mprof_guard_exit();
 }

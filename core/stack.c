@@ -1,25 +1,18 @@
 /*
  * stack.c: stack capture (see stack.h).
  *
- * unw_backtrace walks with libunwind's cached fast tracer (about 8 ns a
- * frame once warm); the unw_step loop would be ~250 times slower and glibc's
- * backtrace() dlopens libgcc_s and allocates on first use.
+ * _Unwind_Backtrace calls back once per frame, the capture's own first;
+ * frames in mprof's object are skipped until the first one outside it.
  */
 #include "stack.h"
 
 #include "config.h"
 
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 #include <link.h>
 #include <string.h>
+#include <unwind.h>
 
 static uintptr_t skip_lo, skip_hi;
-
-void mprof_stack_init(void)
-{
-    unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-}
 
 struct find_ctx {
     uintptr_t addr, lo, hi;
@@ -52,22 +45,34 @@ void mprof_stack_skip_object_of(const void *addr)
     skip_hi = f.hi;
 }
 
+struct trace {
+    uintptr_t *pcs;
+    int n, max;
+    int leading; /* still in mprof's own frames */
+};
+
+static _Unwind_Reason_Code on_frame(struct _Unwind_Context *ctx, void *arg)
+{
+    struct trace *t = arg;
+    uintptr_t ip = (uintptr_t)_Unwind_GetIP(ctx);
+    if (ip == 0)
+        return _URC_END_OF_STACK;
+    if (t->leading && ip >= skip_lo && ip < skip_hi)
+        return _URC_NO_REASON;
+    t->leading = 0;
+    t->pcs[t->n++] = ip;
+    return t->n < t->max ? _URC_NO_REASON : _URC_END_OF_STACK;
+}
+
 int mprof_stack_capture(uintptr_t *pcs, int max)
 {
-    enum { SLACK = 16 };
-    void *buf[MPROF_STACK_MAX + SLACK];
     if (max > MPROF_STACK_MAX)
         max = MPROF_STACK_MAX;
-    int n = unw_backtrace(buf, max + SLACK);
-    int first = 0;
-    while (first < n && (uintptr_t)buf[first] >= skip_lo &&
-           (uintptr_t)buf[first] < skip_hi)
-        first++;
-    int kept = n - first < max ? n - first : max;
-    while (kept > 0 && buf[first + kept - 1] == NULL)
-        kept--;
-    memcpy(pcs, buf + first, (size_t)kept * sizeof *pcs);
-    return kept;
+    if (max <= 0)
+        return 0;
+    struct trace t = {pcs, 0, max, 1};
+    _Unwind_Backtrace(on_frame, &t);
+    return t.n;
 }
 
 uint64_t mprof_stack_hash(const uintptr_t *pcs, int n, uint64_t extra)

@@ -19,15 +19,22 @@ struct mprof_tls {
     uint64_t rng;   /* xorshift state; 0 = unseeded */
     int armed;      /* the heap countdown has been drawn */
     /* Nonzero while mprof itself runs on this thread: allocations and lock
-     * calls it makes (libunwind, elfutils, zlib, libc) pass straight through.
+     * calls it makes (libgcc, elfutils, zlib, libc) are not profiled and are
+     * served by mprof's own heap.
      * volatile: glibc declares malloc/free/dlsym __leaf__, so GCC may assume
      * they never re-enter us and move plain stores to this across them. */
     volatile int guard;
+    /* The countdown while the guard is set: the guard zeroes it, so that
+     * every allocation mprof makes takes the slow path to mprof's own heap,
+     * and puts it back when the outermost guard is left. */
+    uint64_t saved_countdown;
+    int in_ownheap; /* inside ownheap.c's lock (see mprof_ownheap_busy) */
 };
 
 extern __thread struct mprof_tls mprof_tls __attribute__((tls_model("initial-exec")));
 
-/* Out of line on purpose, so that the stores stay where they are written. */
+/* Out of line on purpose, so that the stores stay where they are written.
+ * Guards nest; while one is set, mprof_tls.bytes_until_sample is 0. */
 void mprof_guard_enter(void);
 void mprof_guard_exit(void);
 

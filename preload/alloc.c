@@ -6,15 +6,24 @@
  *   - allocation: subtract the size from the thread's countdown; only when
  *     it would reach zero does the call leave the fast path (core samples it
  *     or, for an unseeded thread, seeds the countdown);
- *   - free: one read of the address filter; only a possibly sampled block
- *     goes to core, and it is removed from the map before the real free, so
- *     that another thread cannot get the address back (and sample it)
- *     before we forget it.
+ *   - free: one range test (mprof's own heap) and one read of the address
+ *     filter; only a possibly sampled block goes to core, and it is removed
+ *     from the map before the real free, so that another thread cannot get
+ *     the address back (and sample it) before we forget it.
  * The fast path takes no lock, makes no system call and allocates nothing.
+ *
+ * Who serves what: while this thread's reentrancy guard is set (mprof's own
+ * code, the libraries it calls) and before the real allocator is found
+ * (the loader's early allocations, dlsym's), memory comes from mprof's own
+ * heap (core/ownheap.h), never from the program's allocator; the guard
+ * zeroes the countdown, so those calls leave the fast path by themselves.
+ * A block is freed, resized and measured by the heap it came from, whoever
+ * frees it and when.
  */
 #include "real.h"
 
 #include "addrmap.h"
+#include "ownheap.h"
 #include "profiler.h"
 #include "tls.h"
 
@@ -33,6 +42,17 @@ static inline int real_ready(void)
            mprof_real_resolve() == 0;
 }
 
+/* Should this call be served by mprof's own heap?  While the guard is set,
+ * yes, unless a signal handler interrupted the own heap itself on this
+ * thread: then it is the program's handler allocating, and the program's
+ * allocator (whose locks mprof does not hold here) serves it. */
+static inline int own_heap_serves(void)
+{
+    if (mprof_guarded())
+        return !mprof_ownheap_busy() || !real_ready();
+    return !real_ready();
+}
+
 /* The countdown: Go's nextSample, see core/sample.h.  Applied after the
  * real call for the slower entry points. */
 static inline void *account_alloc(void *p, size_t size)
@@ -46,24 +66,18 @@ static inline void *account_alloc(void *p, size_t size)
     return p;
 }
 
-static inline void account_free(void *p)
-{
-    if (unlikely(mprof_addrmap_maybe(p)))
-        mprof_profiler_on_free(p);
-}
-
 static __attribute__((noinline)) void *malloc_slow(size_t size)
 {
-    if (unlikely(!real_ready()))
-        return mprof_boot_alloc(size, 16);
+    if (own_heap_serves())
+        return mprof_ownheap_alloc(size, 0);
     return account_alloc(mprof_real.malloc(size), size);
 }
 
 /* The hottest entry point takes the countdown first, so that the call to
  * the real malloc is a tail call.  A thread's countdown is nonzero only
- * once the profiler is up, which implies the real allocator was found; a
- * failed allocation then counts toward the countdown, which only shifts
- * where the next sample falls. */
+ * once the profiler is up and outside mprof's guard, which implies the
+ * real allocator was found; a failed allocation then counts toward the
+ * countdown, which only shifts where the next sample falls. */
 MPROF_EXPORT void *malloc(size_t size)
 {
     struct mprof_tls *t = &mprof_tls;
@@ -76,18 +90,23 @@ MPROF_EXPORT void *malloc(size_t size)
 
 static __attribute__((noinline)) void free_slow(void *p)
 {
-    if (mprof_in_boot_pool(p) || !real_ready())
-        return; /* pool blocks are never freed; nothing else exists yet */
-    account_free(p);
+    if (mprof_ownheap_owns(p)) {
+        mprof_ownheap_free(p);
+        return;
+    }
+    if (!p || !real_ready())
+        return; /* nothing but our own heap exists yet */
+    if (mprof_addrmap_maybe(p))
+        mprof_profiler_on_free(p);
     mprof_real.free(p);
 }
 
-/* Fast path: not a pool block, filter slot empty: straight to the real
- * free as a tail call. */
+/* Fast path: not ours, filter slot empty: straight to the real free as a
+ * tail call. */
 MPROF_EXPORT void free(void *p)
 {
     void (*real_free)(void *) = mprof_real.free;
-    if (likely(!mprof_in_boot_pool(p)) && likely(!mprof_addrmap_maybe(p)) &&
+    if (likely(!mprof_ownheap_owns(p)) && likely(!mprof_addrmap_maybe(p)) &&
         likely(real_free != NULL))
         return real_free(p);
     free_slow(p);
@@ -100,19 +119,19 @@ MPROF_EXPORT void *calloc(size_t n, size_t size)
         errno = ENOMEM;
         return NULL;
     }
-    if (unlikely(!real_ready()))
-        return mprof_boot_alloc(total, 16); /* the pool is zero */
+    if (unlikely(own_heap_serves()))
+        return mprof_ownheap_calloc(n, size);
     return account_alloc(mprof_real.calloc(n, size), total);
 }
 
-static void *realloc_from_pool(void *old, size_t size)
+/* A block of mprof's own heap stays there, whoever resizes it. */
+static void *realloc_own(void *old, size_t size)
 {
-    void *p = malloc(size);
-    if (p) {
-        size_t old_size = mprof_boot_size(old);
-        memcpy(p, old, old_size < size ? old_size : size);
+    if (size == 0) {
+        mprof_ownheap_free(old);
+        return NULL; /* as glibc: realloc(p, 0) frees and returns NULL */
     }
-    return p;
+    return mprof_ownheap_realloc(old, size);
 }
 
 /*
@@ -123,10 +142,10 @@ static void *realloc_from_pool(void *old, size_t size)
  */
 MPROF_EXPORT void *realloc(void *old, size_t size)
 {
-    if (unlikely(mprof_in_boot_pool(old)))
-        return realloc_from_pool(old, size);
-    if (unlikely(!real_ready()))
-        return old ? NULL : mprof_boot_alloc(size, 16);
+    if (unlikely(mprof_ownheap_owns(old)))
+        return realloc_own(old, size);
+    if (unlikely(own_heap_serves()))
+        return old ? mprof_real.realloc(old, size) : mprof_ownheap_alloc(size, 0);
     if (!old)
         return account_alloc(mprof_real.malloc(size), size);
     if (likely(!mprof_addrmap_maybe(old))) {
@@ -179,11 +198,28 @@ static void *aligned_from_posix(size_t align, size_t size)
     return p;
 }
 
+static void *own_aligned(size_t align, size_t size)
+{
+    align = round_pow2(align);
+    if (!align) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return mprof_ownheap_alloc(size, align);
+}
+
 MPROF_EXPORT int posix_memalign(void **out, size_t align, size_t size)
 {
-    if (unlikely(!real_ready())) {
-        *out = mprof_boot_alloc(size, align);
-        return *out ? 0 : ENOMEM;
+    if (unlikely(own_heap_serves())) {
+        if (align < sizeof(void *) || (align & (align - 1)))
+            return EINVAL;
+        int saved = errno;
+        void *p = mprof_ownheap_alloc(size, align);
+        errno = saved;
+        if (!p)
+            return ENOMEM;
+        *out = p;
+        return 0;
     }
     int rc = mprof_real.posix_memalign(out, align, size);
     if (rc == 0)
@@ -193,8 +229,8 @@ MPROF_EXPORT int posix_memalign(void **out, size_t align, size_t size)
 
 MPROF_EXPORT void *memalign(size_t align, size_t size)
 {
-    if (unlikely(!real_ready()))
-        return mprof_boot_alloc(size, round_pow2(align));
+    if (unlikely(own_heap_serves()))
+        return own_aligned(align, size);
     void *p = mprof_real.memalign ? mprof_real.memalign(align, size)
                                   : aligned_from_posix(align, size);
     return account_alloc(p, size);
@@ -202,8 +238,8 @@ MPROF_EXPORT void *memalign(size_t align, size_t size)
 
 MPROF_EXPORT void *aligned_alloc(size_t align, size_t size)
 {
-    if (unlikely(!real_ready()))
-        return mprof_boot_alloc(size, round_pow2(align));
+    if (unlikely(own_heap_serves()))
+        return own_aligned(align, size);
     void *p = mprof_real.aligned_alloc ? mprof_real.aligned_alloc(align, size)
                                        : aligned_from_posix(align, size);
     return account_alloc(p, size);
@@ -212,8 +248,8 @@ MPROF_EXPORT void *aligned_alloc(size_t align, size_t size)
 MPROF_EXPORT void *valloc(size_t size)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
-    if (unlikely(!real_ready()))
-        return mprof_boot_alloc(size, page);
+    if (unlikely(own_heap_serves()))
+        return mprof_ownheap_alloc(size, page);
     void *p = mprof_real.valloc ? mprof_real.valloc(size)
                                 : aligned_from_posix(page, size);
     return account_alloc(p, size);
@@ -229,8 +265,8 @@ MPROF_EXPORT void *pvalloc(size_t size)
     }
     if (rounded == 0)
         rounded = page;
-    if (unlikely(!real_ready()))
-        return mprof_boot_alloc(rounded, page);
+    if (unlikely(own_heap_serves()))
+        return mprof_ownheap_alloc(rounded, page);
     return account_alloc(aligned_from_posix(page, rounded), rounded);
 }
 
@@ -238,8 +274,8 @@ MPROF_EXPORT size_t malloc_usable_size(void *p)
 {
     if (!p)
         return 0;
-    if (unlikely(mprof_in_boot_pool(p)))
-        return mprof_boot_size(p);
+    if (unlikely(mprof_ownheap_owns(p)))
+        return mprof_ownheap_usable(p);
     if (unlikely(!real_ready()) || !mprof_real.malloc_usable_size)
         return 0;
     return mprof_real.malloc_usable_size(p);

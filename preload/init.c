@@ -27,6 +27,12 @@ static const char *env_lookup(const char *name, void *ctx)
 
 static void on_exit_dump(void) { mprof_profiler_exit(); }
 
+static void fork_child(void)
+{
+    mprof_profiler_fork_child();
+    mprof_threads_after_fork();
+}
+
 __attribute__((constructor(101))) static void mprof_init(void)
 {
     mprof_guard_enter();
@@ -36,8 +42,7 @@ __attribute__((constructor(101))) static void mprof_init(void)
     mprof_config_load(&cfg, env_lookup, NULL);
     mprof_stack_skip_object_of((const void *)mprof_init);
     atexit(on_exit_dump);
-    pthread_atfork(mprof_profiler_fork_prepare, mprof_profiler_fork_parent,
-                   mprof_profiler_fork_child);
+    pthread_atfork(mprof_profiler_fork_prepare, mprof_profiler_fork_parent, fork_child);
     mprof_profiler_start(&cfg);
     mprof_signal_install(cfg.signal);
     mprof_guard_exit();

@@ -1,5 +1,5 @@
 /*
- * real.c: finding the next allocator, and the bootstrap pool (see real.h).
+ * real.c: finding the next allocator (see real.h).
  *
  * Every function is taken from the object that provides malloc, or derived
  * from that object's posix_memalign: taking memalign from glibc while malloc
@@ -15,34 +15,6 @@
 #include <string.h>
 
 struct mprof_real mprof_real;
-
-char mprof_boot_pool[MPROF_BOOT_POOL_SIZE] __attribute__((aligned(64)));
-static size_t boot_used;
-
-/* Each block is preceded by its size, so realloc can copy it out. */
-void *mprof_boot_alloc(size_t size, size_t align)
-{
-    if (align < 16)
-        align = 16;
-    size_t start, end;
-    size_t used = __atomic_load_n(&boot_used, __ATOMIC_RELAXED);
-    do {
-        start = (used + sizeof(size_t) + align - 1) & ~(align - 1);
-        end = start + size;
-        if (size > MPROF_BOOT_POOL_SIZE || end > MPROF_BOOT_POOL_SIZE)
-            return NULL;
-    } while (!__atomic_compare_exchange_n(&boot_used, &used, end, 1,
-                                          __ATOMIC_RELAXED, __ATOMIC_RELAXED));
-    memcpy(mprof_boot_pool + start - sizeof(size_t), &size, sizeof size);
-    return mprof_boot_pool + start;
-}
-
-size_t mprof_boot_size(const void *p)
-{
-    size_t size;
-    memcpy(&size, (const char *)p - sizeof size, sizeof size);
-    return size;
-}
 
 static void *next_sym(const char *name, const void *malloc_fn)
 {

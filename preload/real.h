@@ -2,9 +2,9 @@
  * real.h: the allocator underneath us, found with dlsym(RTLD_NEXT), so
  * LD_PRELOAD="libmprof.so libjemalloc.so.2" profiles a program on jemalloc.
  *
- * Until the lookup is done (dlsym itself allocates) memory comes from a
- * small static bootstrap pool; its blocks are never freed, and free,
- * realloc and malloc_usable_size recognise them by address.
+ * Until the lookup is done (dlsym itself allocates) memory comes from
+ * mprof's own heap (core/ownheap.h), which free, realloc and
+ * malloc_usable_size recognise by address.
  */
 #ifndef MPROF_REAL_H
 #define MPROF_REAL_H
@@ -31,19 +31,11 @@ extern struct mprof_real mprof_real;
 /* Resolve the table if not yet done; 0 if usable. */
 int mprof_real_resolve(void);
 
-#define MPROF_BOOT_POOL_SIZE (256 * 1024)
-extern char mprof_boot_pool[MPROF_BOOT_POOL_SIZE];
-
-static inline int mprof_in_boot_pool(const void *p)
-{
-    return (uintptr_t)p - (uintptr_t)mprof_boot_pool < MPROF_BOOT_POOL_SIZE;
-}
-
-void *mprof_boot_alloc(size_t size, size_t align);
-
 /* signal.c: take the dump signal if the program left it alone; 0 = none. */
 void mprof_signal_install(int sig);
-size_t mprof_boot_size(const void *p);
+
+/* threads.c: a fork child has one thread of the program's. */
+void mprof_threads_after_fork(void);
 
 #pragma GCC visibility pop
 

@@ -6,7 +6,7 @@
  * fork storms, posix_spawn/vfork, C++ exceptions, a program's own use of
  * the dump signal) and faults (full, read-only and missing output
  * directories, failing fdatasync/rename, the profiler's arena full, frames
- * libunwind cannot unwind, every descriptor closed or replaced, malloc in
+ * without unwind info, every descriptor closed or replaced, malloc in
  * a signal handler).  Each test checks that the program behaves as
  * without mprof (status, output, its own data checks), that every profile
  * it left reads back (mprof's reader for all, `go tool pprof -raw` for
@@ -891,9 +891,10 @@ START_TEST(fault_arena_full_said)
 }
 END_TEST
 
-/* Frames libunwind cannot (fully) unwind: coroutine stacks, JIT code with
- * and without a frame pointer, garbage stacks with and without CFI.  The
- * program completes, and every allocation is counted under its size. */
+/* Frames an unwinder cannot (fully) unwind: coroutine stacks, JIT code
+ * with and without a frame pointer, a frame without CFI on a garbage
+ * stack.  The program completes, and every allocation is counted under its
+ * size.  (Wrong CFI is out of reach: see unwind_torture.c.) */
 START_TEST(unwind_hostile_frames)
 {
     const char *dir = hd_fresh("unwind_hostile_frames");
@@ -909,7 +910,7 @@ START_TEST(unwind_hostile_frames)
     hd_read_all(g_files, n);
     prof p;
     hd_go_read(hd_find(g_files, n, pid, 1, "heap")->path, &p);
-    static const char *modes[] = {"ucontext", "jit_fp", "jit_nofp", "garbage", "garbage_cfi"};
+    static const char *modes[] = {"ucontext", "jit_fp", "jit_nofp", "garbage"};
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
         char key[64];
         snprintf(key, sizeof key, "mode %s", modes[i]);
@@ -1063,6 +1064,10 @@ static void add(Suite *s, const char *name, const TTest *t, int timeout)
 
 int main(void)
 {
+    /* These tests count one file per profile per dump, and wait for a
+     * dump's mutex file, empty or not; that empty profiles are left out
+     * by default is tested in test_integration and test_host. */
+    run_default_env("MPROF_WRITE_EMPTY=1");
     Suite *s = suite_create("hardening");
     add(s, "stress_32_threads_exact", stress_32_threads_exact, 90);
     add(s, "stress_64_threads_fast_epochs", stress_64_threads_fast_epochs, 90);

@@ -182,6 +182,10 @@ static bool spec_sets(const run_spec *s, const char *prefix)
     return false;
 }
 
+static const char *default_env;
+
+void run_default_env(const char *entry) { default_env = entry; }
+
 static char **child_env(const run_spec *s)
 {
     size_t n = 0;
@@ -194,6 +198,12 @@ static char **child_env(const run_spec *s)
             env[k++] = environ[i];
     for (int i = 0; i < RUN_MAX_ENV && s->env[i]; i++)
         env[k++] = (char *)s->env[i];
+    if (default_env) {
+        char name[64];
+        snprintf(name, sizeof name, "%.*s=", (int)strcspn(default_env, "="), default_env);
+        if (!spec_sets(s, name))
+            env[k++] = (char *)default_env;
+    }
     if (!s->no_preload && !spec_sets(s, "LD_PRELOAD=")) {
         static char pre[1100];
         snprintf(pre, sizeof pre, "LD_PRELOAD=%s", h_lib());

@@ -46,6 +46,10 @@ const char *h_work(void);
 /* A fresh, empty directory for one test: <work>/<name>. */
 const char *h_fresh_dir(const char *name);
 
+/* "NAME=value" added to every run whose spec does not set NAME itself
+ * (a suite-wide default, e.g. MPROF_WRITE_EMPTY=1); NULL clears it. */
+void run_default_env(const char *entry);
+
 void run_start(run *r, const run_spec *s);
 /* Read output until stdout contains `needle` (true) or the timeout. */
 bool run_wait_stdout(run *r, const char *needle, int timeout_ms);

@@ -388,7 +388,8 @@ START_TEST(program_owns_dump_signal)
 {
     const char *dir = h_fresh_dir("program_owns_dump_signal");
     run r;
-    run_spec s = {.argv = {h_prog("own_handler")}, .cwd = dir};
+    /* own_handler may record nothing at the default rate */
+    run_spec s = {.argv = {h_prog("own_handler")}, .env = {"MPROF_WRITE_EMPTY=1"}, .cwd = dir};
     run_checked(&r, &s);
     ck_assert_int_eq(run_exit_code(&r), 0);
     ck_assert_msg(strstr(r.out.s, "handled 2"), "its handler did not run: %s", r.out.s);
@@ -748,6 +749,7 @@ static const struct bad_setting bad_settings[] = {
     {"MPROF_SIGNAL", "FOO", {"12", "USR2", "SIGUSR2"}},
     {"MPROF_DUMP_INTERVAL", "soon", {"0"}},
     {"MPROF_STACK_DEPTH", "deep", {"64"}},
+    {"MPROF_WRITE_EMPTY", "yes", {"0"}},
 };
 
 /* The mprof: line that names this variable; exactly one. */
@@ -776,11 +778,21 @@ static void check_bad_line(const char *err, const struct bad_setting *b)
     sb_free(&lines);
 }
 
+/* exit_status records nothing at the default rate, so the check that a
+ * profile is still written asks for empty profiles too (unless the bad
+ * setting is that one). */
 static void run_bad(const char *dir, const char **env, int nenv, run *r)
 {
     run_spec s = {.argv = {h_prog("exit_status")}, .cwd = dir};
-    for (int i = 0; i < nenv; i++)
+    int i;
+    for (i = 0; i < nenv; i++)
         s.env[i] = env[i];
+    /* When the bad setting is that one, the heap profile is off so that
+     * nothing but an empty block or mutex profile could be written. */
+    if (nenv != 1 || strncmp(env[0], "MPROF_WRITE_EMPTY=", 18))
+        s.env[i] = "MPROF_WRITE_EMPTY=1";
+    else
+        s.env[i] = "MPROF_MEM_RATE=0";
     run_checked(r, &s);
 }
 
@@ -807,6 +819,13 @@ START_TEST(bad_settings_one_line_each)
         sb_free(&lines);
         check_bad_line(r.err.s, bs);
         /* The default was used: the profile is still written. */
+        if (!strcmp(bs->var, "MPROF_WRITE_EMPTY")) {
+            ck_assert_msg(!strstr(listing(dir), ".pb.gz"),
+                          "empty profiles written with MPROF_WRITE_EMPTY=%s:\n%s",
+                          bs->value, listing(dir));
+            run_free(&r);
+            continue;
+        }
         prof p;
         load(heap_path(dir, "mprof", (long)r.pid, 1), &p);
         if (!strcmp(bs->var, "MPROF_MEM_RATE"))
@@ -853,7 +872,7 @@ static void check_unwritable(const char *name, const char *out_prefix,
     snprintf(env, sizeof env, "MPROF_OUT=%s", out_prefix);
     run r;
     run_spec s = {.argv = {h_prog("exit_status")},
-                  .env = {env},
+                  .env = {env, "MPROF_MEM_RATE=1"}, /* something to write */
                   .cwd = dir,
                   .fsize_limit = fsize_limit};
     run_checked(&r, &s);

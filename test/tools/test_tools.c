@@ -770,7 +770,9 @@ START_TEST(dump_and_diff_live_process)
     snprintf(out, sizeof out, "--out=%s/g", dir);
     run g;
     run_spec s = {.argv = {tool(), "run", "--mem-rate", "1", out, "--", bpath("test/tools/grow"), dir},
-                  .env = {"MPROF_EPOCH_MS=10"}, .no_preload = true};
+                  /* grow never blocks: its (empty) block and mutex
+                   * profiles are asked for, three files a dump */
+                  .env = {"MPROF_EPOCH_MS=10", "MPROF_WRITE_EMPTY=1"}, .no_preload = true};
     run_start(&g, &s);
     ck_assert_msg(run_wait_stdout(&g, "phase 1", 10000), "no phase 1:\n%s", g.out.s);
     long pid = out_long(&g, "phase 1");
@@ -1348,7 +1350,9 @@ START_TEST(run_sets_environment_and_lists_files)
         other = NULL;
     char pre[PATH_MAX + 16];
     snprintf(pre, sizeof pre, "LD_PRELOAD=%s", other ? other : "");
-    const char *env[] = {other ? pre : NULL, NULL};
+    /* env never blocks: its empty block and mutex profiles are asked for,
+     * so that one file of each kind is there to be listed. */
+    const char *env[] = {"MPROF_WRITE_EMPTY=1", other ? pre : NULL, NULL};
     run r;
     run_argv(&r, dir, env, ARGV(tool(), "run", "--mem-rate", "1", "--block-rate", "5",
                                 "--mutex-fraction", "3", "--interval", "7", "--out", "sub/p",
@@ -1379,8 +1383,8 @@ START_TEST(run_sets_environment_and_lists_files)
     ck_assert_msg(listed == 3 && strstr(r.err.s, "3 profile files written"), "%s", r.err.s);
     run_free(&r);
     /* A second run lists only its own files. */
-    run_argv(&r, dir, NULL, ARGV(tool(), "run", "--out", "sub/p", "--mem-rate", "0",
-                                 "--block-rate", "0", "--", "true"));
+    run_argv(&r, dir, env, ARGV(tool(), "run", "--out", "sub/p", "--mem-rate", "0",
+                                "--block-rate", "0", "--", "true"));
     expect_code(&r, 0, "second run");
     ck_assert_msg(strstr(r.err.s, "1 profile file written") && strstr(r.err.s, ".mutex.pb.gz") &&
                       !strstr(r.err.s, ".heap.pb.gz"), "%s", r.err.s);

@@ -1,0 +1,55 @@
+/*
+ * onstack.h: running mprof's work on stacks that mprof owns.
+ *
+ * The program's stacks are not ours to spend: signal handlers run on 8 KiB
+ * alternate stacks, threads on 16 KiB ones.  So a sampled event costs the
+ * caller's stack only the shim's frames and a switch (MPROF_CALLER_STACK_BUDGET,
+ * measured by test/hardening's stack-budget test), and everything else
+ * (the unwinder, the bucket table, the address map) runs on a sample stack
+ * taken from a pool; the exit dump runs on a large stack of its own.
+ *
+ * The switch (mprof_call_on_stack) describes itself to the unwinder with
+ * ordinary frame-pointer CFI, so a stack captured on a sample stack walks
+ * on into the caller's frames.  The idea is Linux's call_on_stack() for
+ * IRQ stacks and Go's systemstack().
+ *
+ * The fork gate: libraries mprof calls on a sample stack (libgcc's
+ * unwinder, the loader's _dl_find_object) may take locks of their own; a
+ * fork child must never inherit one held.  Every sampled event runs inside
+ * the gate, and fork waits, in its prepare handler, until none is inside;
+ * new ones wait until fork is done.
+ */
+#ifndef MPROF_ONSTACK_H
+#define MPROF_ONSTACK_H
+
+#include <stddef.h>
+
+/* Bytes of the caller's stack that a sampled event may use, from the
+ * exported function's entry to the switch (measured: well under this). */
+#define MPROF_CALLER_STACK_BUDGET 2048
+
+/* Size of each sample stack and of the exit dump's stack. */
+#define MPROF_SAMPLE_STACK_SIZE ((size_t)256 << 10)
+#define MPROF_DUMP_STACK_SIZE ((size_t)16 << 20)
+
+/* Call fn(arg) with the stack pointer at `top` (16-byte aligned by the
+ * callee), and return when it returns.  x86-64; elsewhere it simply calls. */
+void mprof_call_on_stack(void (*fn)(void *), void *arg, void *top);
+
+/* Run fn(arg) on a sample stack, inside the fork gate.  Call with the
+ * guard set and no mprof lock held.  0, or -1 when no stack can be mapped
+ * (fn did not run: the caller drops the event). */
+int mprof_onstack_sample(void (*fn)(void *), void *arg);
+
+/* Run fn(arg) on a fresh MPROF_DUMP_STACK_SIZE stack, unmapped afterwards;
+ * when none can be mapped, run it on the caller's stack. */
+void mprof_onstack_dump(void (*fn)(void *), void *arg);
+
+/* pthread_atfork protocol.  prepare waits for sampled events in flight
+ * and holds new ones back; parent lets them go; child starts afresh (the
+ * stacks other threads were using are lost to it, nothing else). */
+void mprof_onstack_fork_prepare(void);
+void mprof_onstack_fork_parent(void);
+void mprof_onstack_fork_child(void);
+
+#endif

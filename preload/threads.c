@@ -1,0 +1,136 @@
+/*
+ * threads.c: the program's threads, and the calls that need them alone.
+ *
+ * The mprof thread must never be what keeps a process alive.  glibc ends a
+ * process when its last thread ends (the main thread may leave early with
+ * pthread_exit), and it counts the mprof thread too.  So the shim counts
+ * the program's own threads: the main thread, plus every thread started
+ * through pthread_create, each until its start routine returns, it calls
+ * pthread_exit or it is cancelled (a cleanup handler around the start
+ * routine sees all three).  When the count falls to zero, the last thread
+ * retires the mprof thread before it ends itself, and glibc then exits the
+ * process from that thread, status 0, exit dump included, as bare.
+ *
+ * Some calls need the process to have a single thread (unshare with
+ * CLONE_NEWUSER, setns into a mount or user namespace) or every thread to
+ * agree (glibc runs set*id on each thread and aborts if one fails, as the
+ * mprof thread would without the capabilities the program kept on its main
+ * thread only).  Around those the mprof thread steps aside: stopped and
+ * joined, then started again (agent.h).
+ */
+#include "agent.h"
+#include "ownheap.h"
+#include "tls.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <grp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define MPROF_EXPORT __attribute__((visibility("default")))
+
+static int live = 1; /* the program's threads: main + started, not ended */
+
+/* The calling thread was started through our pthread_create (so its end
+ * is counted by the cleanup handler, not by pthread_exit). */
+static __thread int started_by_us __attribute__((tls_model("initial-exec")));
+
+static void *next(const char *name)
+{
+    mprof_guard_enter(); /* dlsym may allocate: that is mprof's, not the program's */
+    void *f = dlsym(RTLD_NEXT, name);
+    mprof_guard_exit();
+    return f;
+}
+
+/* The next definition of `name`, typed as the header declares it. */
+#define REAL(name)                         \
+    static __typeof__(&(name)) real_##name; \
+    if (!real_##name)                      \
+    real_##name = (__typeof__(&(name)))next(#name)
+
+static void thread_ends(void *unused)
+{
+    (void)unused;
+    if (__atomic_sub_fetch(&live, 1, __ATOMIC_ACQ_REL) == 0)
+        mprof_agent_retire();
+}
+
+struct start {
+    void *(*fn)(void *);
+    void *arg;
+};
+
+static void *start_counted(void *p)
+{
+    struct start s = *(struct start *)p;
+    mprof_ownheap_free(p);
+    started_by_us = 1;
+    void *ret;
+    pthread_cleanup_push(thread_ends, NULL);
+    ret = s.fn(s.arg);
+    pthread_cleanup_pop(1);
+    return ret;
+}
+
+MPROF_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
+                                void *(*fn)(void *), void *arg)
+{
+    REAL(pthread_create);
+    /* mprof's own thread is not the program's. */
+    if (mprof_guarded())
+        return real_pthread_create(t, attr, fn, arg);
+    struct start *s = mprof_ownheap_alloc(sizeof *s, 0);
+    if (!s)
+        return real_pthread_create(t, attr, fn, arg); /* uncounted, as glibc's own */
+    s->fn = fn;
+    s->arg = arg;
+    __atomic_add_fetch(&live, 1, __ATOMIC_ACQ_REL);
+    int rc = real_pthread_create(t, attr, start_counted, s);
+    if (rc != 0) {
+        mprof_ownheap_free(s);
+        __atomic_sub_fetch(&live, 1, __ATOMIC_ACQ_REL); /* the caller lives on */
+    }
+    return rc;
+}
+
+/* Only the main thread's end is counted here; a started thread's is
+ * counted by its cleanup handler, which pthread_exit runs. */
+MPROF_EXPORT void pthread_exit(void *ret)
+{
+    REAL(pthread_exit);
+    if (!started_by_us && !mprof_guarded() && syscall(SYS_gettid) == getpid())
+        thread_ends(NULL);
+    real_pthread_exit(ret);
+}
+
+/* A fork child has one thread, the one that forked. */
+void mprof_threads_after_fork(void) { live = 1; }
+
+/* ---- calls around which the mprof thread steps aside ---- */
+
+#define SOLO(name, params, args)                       \
+    MPROF_EXPORT int name params                       \
+    {                                                  \
+        REAL(name);                     \
+        mprof_agent_pause();                           \
+        int rc = real_##name args;                     \
+        mprof_agent_resume(); /* keeps errno */        \
+        return rc;                                     \
+    }
+
+SOLO(unshare, (int flags), (flags))
+SOLO(setns, (int fd, int nstype), (fd, nstype))
+SOLO(setuid, (uid_t u), (u))
+SOLO(setgid, (gid_t g), (g))
+SOLO(seteuid, (uid_t u), (u))
+SOLO(setegid, (gid_t g), (g))
+SOLO(setreuid, (uid_t r, uid_t e), (r, e))
+SOLO(setregid, (gid_t r, gid_t e), (r, e))
+SOLO(setresuid, (uid_t r, uid_t e, uid_t s), (r, e, s))
+SOLO(setresgid, (gid_t r, gid_t e, gid_t s), (r, e, s))
+SOLO(setgroups, (size_t n, const gid_t *list), (n, list))
+SOLO(initgroups, (const char *user, gid_t g), (user, g))
