@@ -6,7 +6,7 @@
 
 #include <errno.h>
 #include <string.h>
-#include <zlib.h>
+#include "dumplibs.h"
 
 /* ======================================================================
  * gzip
@@ -59,12 +59,15 @@ static void z_window(z_stream *z, uint8_t *buf, size_t used, size_t cap)
 int mprof_gzip(mprof_scratch *sc, const void *in, size_t n, void **out,
                size_t *outlen)
 {
+    if (!mprof_libz())
+        return -ELIBACC;
     z_stream z;
     z_init(&z, sc);
     /* Level 1, as Go's runtime/pprof: at exit, speed beats the last 10%. */
-    if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (Z(deflateInit2_)(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY, ZLIB_VERSION,
+                        (int)sizeof z) != Z_OK)
         return -ENOMEM;
-    size_t cap = deflateBound(&z, n), used = 0, left = n;
+    size_t cap = Z(deflateBound)(&z, n), used = 0, left = n;
     const uint8_t *ip = in;
     uint8_t *buf = mprof_scratch_alloc(sc, cap);
     int rc = buf ? 0 : -ENOMEM;
@@ -83,14 +86,14 @@ int mprof_gzip(mprof_scratch *sc, const void *in, size_t n, void **out,
             z_window(&z, buf, used, cap);
         }
         uInt before = z.avail_out;
-        int zrc = deflate(&z, left == 0 ? Z_FINISH : Z_NO_FLUSH);
+        int zrc = Z(deflate)(&z, left == 0 ? Z_FINISH : Z_NO_FLUSH);
         used += before - z.avail_out;
         if (zrc == Z_STREAM_END)
             break;
         if (zrc != Z_OK && zrc != Z_BUF_ERROR)
             rc = -EIO;
     }
-    deflateEnd(&z);
+    Z(deflateEnd)(&z);
     if (rc == 0) {
         *out = buf;
         *outlen = used;
@@ -101,16 +104,20 @@ int mprof_gzip(mprof_scratch *sc, const void *in, size_t n, void **out,
 static int inflate_fail(z_stream *z, const char **err, const char *why)
 {
     *err = why ? why : (z->msg ? z->msg : "corrupt gzip data");
-    inflateEnd(z);
+    Z(inflateEnd)(z);
     return -1;
 }
 
 int mprof_gunzip(mprof_scratch *sc, const void *in, size_t n, size_t max,
                  void **out, size_t *outlen, const char **err)
 {
+    if (!mprof_libz()) {
+        *err = "zlib (libz.so.1) cannot be loaded";
+        return -1;
+    }
     z_stream z;
     z_init(&z, sc);
-    if (inflateInit2(&z, 15 + 16) != Z_OK) {
+    if (Z(inflateInit2_)(&z, 15 + 16, ZLIB_VERSION, (int)sizeof z) != Z_OK) {
         *err = "out of memory";
         return -1;
     }
@@ -136,13 +143,13 @@ int mprof_gunzip(mprof_scratch *sc, const void *in, size_t n, size_t max,
             z_window(&z, buf, used, cap);
         }
         uInt before = z.avail_out;
-        int zrc = inflate(&z, Z_NO_FLUSH);
+        int zrc = Z(inflate)(&z, Z_NO_FLUSH);
         used += before - z.avail_out;
         if (zrc == Z_STREAM_END) {
             if (z.avail_in == 0 && left == 0)
                 break;
             /* Another gzip member follows (concatenated files). */
-            if (inflateReset(&z) != Z_OK)
+            if (Z(inflateReset)(&z) != Z_OK)
                 return inflate_fail(&z, err, NULL);
             continue;
         }
@@ -151,7 +158,7 @@ int mprof_gunzip(mprof_scratch *sc, const void *in, size_t n, size_t max,
         if (zrc != Z_OK && zrc != Z_BUF_ERROR)
             return inflate_fail(&z, err, NULL);
     }
-    inflateEnd(&z);
+    Z(inflateEnd)(&z);
     *out = buf;
     *outlen = used;
     return 0;

@@ -26,7 +26,7 @@
 
 /* Bytes of the caller's stack that a sampled event may use, from the
  * exported function's entry to the switch (measured: well under this). */
-#define MPROF_CALLER_STACK_BUDGET 2048
+#define MPROF_CALLER_STACK_BUDGET 1024
 
 /* Size of each sample stack and of the exit dump's stack. */
 #define MPROF_SAMPLE_STACK_SIZE ((size_t)256 << 10)

@@ -7,8 +7,8 @@
  *
  * fork: prepare first waits until no thread is inside a sampled event (so
  * no lock of the unwinder or the loader is held mid-capture), then takes
- * the locks of the two allocators (arena, own heap), the only state the
- * child goes on using as it was; parent and child release them.  The child
+ * the locks of what the child goes on using as it was (the lazily loaded
+ * libraries, the arena, the own heap); parent and child release them.  The child
  * starts an empty profile of its own (its own pid, seq from 1, no samples
  * of the parent's, no thread until it records): every table is abandoned
  * and reset, locks included, writing only what is not already zero so
@@ -24,6 +24,7 @@
 #include "block.h"
 #include "bucket.h"
 #include "dump.h"
+#include "dumplibs.h"
 #include "heap.h"
 #include "lockwait.h"
 #include "log.h"
@@ -237,10 +238,13 @@ void mprof_profiler_exit(void)
     mprof_guard_exit();
 }
 
-/* The memory allocators are the only state a child goes on using as it
- * was; every table is abandoned and reset in the child, locks and all. */
+/* The memory allocators and the table of lazily loaded libraries are the
+ * only state a child goes on using as it was; every profile table is
+ * abandoned and reset in the child, locks and all.  Order: the load lock
+ * first, since a dlopen under it allocates from the own heap. */
 static void lock_all(void)
 {
+    mprof_dumplibs_lock();
     mprof_arena_lock_all();
     mprof_ownheap_lock_all();
 }
@@ -249,6 +253,7 @@ static void release_all(void)
 {
     mprof_ownheap_unlock_all();
     mprof_arena_unlock_all();
+    mprof_dumplibs_unlock();
 }
 
 void mprof_profiler_fork_prepare(void)

@@ -10,9 +10,8 @@
  */
 #include "symbolize.h"
 
-#include <dwarf.h>
-#include <elfutils/libdw.h>
-#include <elfutils/libdwfl.h>
+#include "dumplibs.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -232,24 +231,27 @@ static void main_first(mprof_symbolizer *sym)
  * inside the program's dump. A file found only through .gnu_debuglink, with
  * no build ID, goes unread: its functions keep their ELF symbol names.
  */
-static const Dwfl_Callbacks callbacks = {
-    .find_elf = dwfl_linux_proc_find_elf,
-    .find_debuginfo = dwfl_build_id_find_debuginfo,
-};
-
 static Dwfl *report_process(void)
 {
-    Dwfl *dwfl = dwfl_begin(&callbacks);
+    /* The session keeps a pointer to its callbacks: static storage, the
+     * same two values written by every dump. */
+    static Dwfl_Callbacks callbacks;
+    const struct mprof_libdw *dw = mprof_libdw();
+    if (!dw)
+        return NULL;
+    callbacks.find_elf = dw->dwfl_linux_proc_find_elf;
+    callbacks.find_debuginfo = dw->dwfl_build_id_find_debuginfo;
+    Dwfl *dwfl = DW(dwfl_begin)(&callbacks);
     if (!dwfl)
         return NULL;
-    dwfl_report_begin(dwfl);
+    DW(dwfl_report_begin)(dwfl);
     char where[64];
     FILE *maps = fopen(proc_file(where, sizeof where, "maps"), "re");
-    int rc = maps ? dwfl_linux_proc_maps_report(dwfl, maps) : -1;
+    int rc = maps ? DW(dwfl_linux_proc_maps_report)(dwfl, maps) : -1;
     if (maps)
         fclose(maps);
-    if (dwfl_report_end(dwfl, NULL, NULL) != 0 || rc != 0) {
-        dwfl_end(dwfl);
+    if (DW(dwfl_report_end)(dwfl, NULL, NULL) != 0 || rc != 0) {
+        DW(dwfl_end)(dwfl);
         return NULL;
     }
     return dwfl;
@@ -260,8 +262,8 @@ static const char *hex_build_id(mprof_scratch *sc, Dwfl_Module *mod)
     static const char digits[] = "0123456789abcdef";
     const unsigned char *bits;
     GElf_Addr vaddr, bias;
-    dwfl_module_getelf(mod, &bias); /* the build ID is read with the ELF */
-    int n = dwfl_module_build_id(mod, &bits, &vaddr);
+    DW(dwfl_module_getelf)(mod, &bias); /* the build ID is read with the ELF */
+    int n = DW(dwfl_module_build_id)(mod, &bits, &vaddr);
     if (n <= 0)
         return "";
     char *hex = mprof_scratch_alloc(sc, 2 * (size_t)n + 1);
@@ -277,7 +279,7 @@ static const char *hex_build_id(mprof_scratch *sc, Dwfl_Module *mod)
 static void add_build_ids(mprof_symbolizer *sym)
 {
     for (size_t i = 0; i < sym->nmaps; i++) {
-        Dwfl_Module *mod = dwfl_addrmodule(sym->dwfl, sym->maps[i].start);
+        Dwfl_Module *mod = DW(dwfl_addrmodule)(sym->dwfl, sym->maps[i].start);
         if (mod)
             sym->maps[i].build_id = hex_build_id(sym->sc, mod);
     }
@@ -301,7 +303,7 @@ mprof_symbolizer *mprof_symbolizer_open(mprof_scratch *sc)
 void mprof_symbolizer_close(mprof_symbolizer *sym)
 {
     if (sym && sym->dwfl) {
-        dwfl_end(sym->dwfl);
+        DW(dwfl_end)(sym->dwfl);
         sym->dwfl = NULL;
     }
 }
@@ -423,7 +425,7 @@ static const char *unversioned(mprof_symbolizer *sym, const char *name)
 
 static void build_index(mprof_symbolizer *sym, struct sym_index *ix)
 {
-    int nsyms = dwfl_module_getsymtab(ix->mod);
+    int nsyms = DW(dwfl_module_getsymtab)(ix->mod);
     if (nsyms <= 1)
         return;
     ix->e = mprof_scratch_calloc(sym->sc, (size_t)nsyms, sizeof *ix->e);
@@ -433,7 +435,7 @@ static void build_index(mprof_symbolizer *sym, struct sym_index *ix)
         GElf_Sym s;
         GElf_Addr addr;
         GElf_Word shndx;
-        const char *name = dwfl_module_getsym_info(ix->mod, i, &s, &addr,
+        const char *name = DW(dwfl_module_getsym_info)(ix->mod, i, &s, &addr,
                                                    &shndx, NULL, NULL);
         if (is_code_symbol(&s, shndx, name))
             ix->e[ix->n++] = (struct sym_entry){addr, s.st_size,
@@ -475,8 +477,8 @@ static int same_section(Dwfl_Module *mod, const struct sym_entry *e,
                         uint64_t addr)
 {
     Dwarf_Addr rel = addr, bias;
-    Elf_Scn *scn = dwfl_module_address_section(mod, &rel, &bias);
-    return scn && elf_ndxscn(scn) == e->shndx;
+    Elf_Scn *scn = DW(dwfl_module_address_section)(mod, &rel, &bias);
+    return scn && DW(elf_ndxscn)(scn) == e->shndx;
 }
 
 /*
@@ -512,7 +514,7 @@ static const char *symbol_name(mprof_symbolizer *sym, Dwfl_Module *mod,
 static const char *attr_string(Dwarf_Die *die, unsigned int name)
 {
     Dwarf_Attribute a;
-    return dwarf_attr_integrate(die, name, &a) ? dwarf_formstring(&a) : NULL;
+    return DW(dwarf_attr_integrate)(die, name, &a) ? DW(dwarf_formstring)(&a) : NULL;
 }
 
 /* The linkage (mangled) name where there is one: pprof demangles names
@@ -547,7 +549,7 @@ static const char *function_name(const char *symname, Dwarf_Die *subprogram)
 static int64_t decl_line(Dwarf_Die *die)
 {
     int line;
-    return dwarf_decl_line(die, &line) == 0 ? line : 0;
+    return DW(dwarf_decl_line)(die, &line) == 0 ? line : 0;
 }
 
 /* Where an inlined call sits in its caller. */
@@ -557,21 +559,21 @@ static void call_site(Dwarf_Die *cu, Dwarf_Die *inl, const char **file,
     Dwarf_Attribute a;
     Dwarf_Word v;
     *line = 0;
-    if (dwarf_attr(inl, DW_AT_call_line, &a) && dwarf_formudata(&a, &v) == 0)
+    if (DW(dwarf_attr)(inl, DW_AT_call_line, &a) && DW(dwarf_formudata)(&a, &v) == 0)
         *line = (int64_t)v;
     *file = NULL;
     Dwarf_Files *files;
     size_t nfiles;
-    if (dwarf_attr(inl, DW_AT_call_file, &a) && dwarf_formudata(&a, &v) == 0 &&
-        dwarf_getsrcfiles(cu, &files, &nfiles) == 0 && v < nfiles)
-        *file = dwarf_filesrc(files, v, NULL, NULL);
+    if (DW(dwarf_attr)(inl, DW_AT_call_file, &a) && DW(dwarf_formudata)(&a, &v) == 0 &&
+        DW(dwarf_getsrcfiles)(cu, &files, &nfiles) == 0 && v < nfiles)
+        *file = DW(dwarf_filesrc)(files, v, NULL, NULL);
 }
 
 static void set_frame(mprof_sym_frame *f, const char *name, const char *file,
                       int64_t line, Dwarf_Die *die)
 {
     f->name = name;
-    f->file = file ? file : (die ? dwarf_decl_file(die) : NULL);
+    f->file = file ? file : (die ? DW(dwarf_decl_file)(die) : NULL);
     f->line = line;
     f->start_line = die ? decl_line(die) : 0;
 }
@@ -586,14 +588,14 @@ static int dwarf_frames(Dwfl_Module *mod, Dwarf_Addr addr, const char *symname,
                         int max)
 {
     Dwarf_Addr bias;
-    Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
+    Dwarf_Die *cu = DW(dwfl_module_addrdie)(mod, addr, &bias);
     if (!cu)
         return 0;
     Dwarf_Die *scopes = NULL;
-    int n = dwarf_getscopes(cu, addr - bias, &scopes);
+    int n = DW(dwarf_getscopes)(cu, addr - bias, &scopes);
     int nf = 0, done = 0;
     for (int i = 0; i < n && nf < max && !done; i++) {
-        int tag = dwarf_tag(&scopes[i]);
+        int tag = DW(dwarf_tag)(&scopes[i]);
         if (tag == DW_TAG_inlined_subroutine) {
             set_frame(&out[nf++], die_name(&scopes[i]), file, line, &scopes[i]);
             call_site(cu, &scopes[i], &file, &line);
@@ -624,16 +626,16 @@ int mprof_symbolize(mprof_symbolizer *sym, uint64_t addr,
 {
     if (!sym->dwfl || max <= 0)
         return 0;
-    Dwfl_Module *mod = dwfl_addrmodule(sym->dwfl, addr);
+    Dwfl_Module *mod = DW(dwfl_addrmodule)(sym->dwfl, addr);
     if (!mod)
         return 0;
     const char *symname = symbol_name(sym, mod, addr);
 
     const char *file = NULL;
     int line = 0;
-    Dwfl_Line *dl = dwfl_module_getsrc(mod, addr);
+    Dwfl_Line *dl = DW(dwfl_module_getsrc)(mod, addr);
     if (dl)
-        file = dwfl_lineinfo(dl, NULL, &line, NULL, NULL, NULL);
+        file = DW(dwfl_lineinfo)(dl, NULL, &line, NULL, NULL, NULL);
 
     int nf = dwarf_frames(mod, addr, symname, file, line, out, max);
     if (nf > 0) {

@@ -1,0 +1,92 @@
+/*
+ * dumplibs.c: loading libdw and zlib on first use (see dumplibs.h).
+ *
+ * Invariant: a table pointer is NULL until every field of its table is
+ * filled, and then never changes (release store, acquire load).  A failure
+ * is tried again at the next call (it may have been passing: no descriptor
+ * left to open the file with) but said only once.  load_lock serializes
+ * the loading only.
+ */
+#include "dumplibs.h"
+
+#include "lock.h"
+#include "log.h"
+
+#include <dlfcn.h>
+
+static mprof_lock load_lock = MPROF_LOCK_INIT;
+
+static struct mprof_libdw dw_table;
+static struct mprof_libz z_table;
+
+/* dlsym into the library and what it depends on (libdw -> libelf). */
+static int resolve(void *h, const char *lib, const char *name, void **slot)
+{
+    *slot = dlsym(h, name);
+    if (*slot)
+        return 0;
+    mprof_log("%s has no %s; profiles are written without it", lib, name);
+    return -1;
+}
+
+#define RESOLVE(f) \
+    if (resolve(h, lib, #f, (void **)&table->f) != 0) \
+        return -1;
+
+static int fill_dw(void *h, const char *lib, void *arg)
+{
+    struct mprof_libdw *table = arg;
+    MPROF_LIBDW_FUNCS(RESOLVE)
+    return 0;
+}
+
+static int fill_z(void *h, const char *lib, void *arg)
+{
+    struct mprof_libz *table = arg;
+    MPROF_LIBZ_FUNCS(RESOLVE)
+    return 0;
+}
+
+struct lazylib {
+    const char *soname, *without; /* what a missing library costs */
+    int (*fill)(void *h, const char *lib, void *table);
+    void *table;
+    const void *loaded; /* the table once full; atomic */
+    int said;           /* a failure was reported */
+};
+
+static struct lazylib libdw = {"libdw.so.1", "profiles name no functions (install libdw1)",
+                               fill_dw, &dw_table, NULL, 0};
+static struct lazylib libz = {"libz.so.1", "no profile can be written (install zlib1g)",
+                              fill_z, &z_table, NULL, 0};
+
+static const void *load(struct lazylib *l)
+{
+    const void *t = __atomic_load_n(&l->loaded, __ATOMIC_ACQUIRE);
+    if (t)
+        return t;
+    mprof_lock_acquire(&load_lock);
+    if (!l->loaded) {
+        void *h = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL);
+        if (h && l->fill(h, l->soname, l->table) == 0)
+            __atomic_store_n(&l->loaded, l->table, __ATOMIC_RELEASE);
+        else if (!h && !l->said) {
+            l->said = 1;
+            mprof_log("cannot load %s (%s); %s", l->soname, dlerror(), l->without);
+        }
+    }
+    mprof_lock_release(&load_lock);
+    return __atomic_load_n(&l->loaded, __ATOMIC_ACQUIRE);
+}
+
+const struct mprof_libdw *mprof_libdw(void) { return load(&libdw); }
+const struct mprof_libz *mprof_libz(void) { return load(&libz); }
+
+void mprof_dumplibs_lock(void) { mprof_lock_acquire(&load_lock); }
+void mprof_dumplibs_unlock(void) { mprof_lock_release(&load_lock); }
+
+void mprof_dumplibs_preload(void)
+{
+    load(&libz);
+    load(&libdw);
+}

@@ -1,0 +1,72 @@
+/*
+ * dumplibs.h: the libraries only a dump needs (elfutils' libdw for symbols,
+ * zlib for gzip), loaded with dlopen the first time a dump or a read needs
+ * them, not by the loader at start.
+ *
+ * Why: every process the library is preloaded into (a build's hundreds of
+ * compiler runs, a shell's command substitutions, fork children) would
+ * otherwise map, relocate and finalize six more libraries (libdw, libelf,
+ * libz, liblzma, libbz2, libzstd) whether or not it ever writes a profile;
+ * most of them never do.
+ *
+ * The call sites name each function through the table: DW(dwfl_begin)(...)
+ * and Z(deflate)(...), with the types of the libraries' own headers.  The
+ * tables are filled once, under a lock, and never change afterwards; a
+ * library that cannot be loaded (not installed: a container that copied
+ * only libmprof.so; or no descriptor left) makes its getter return NULL,
+ * said once on stderr, and is tried again at the next call.
+ */
+#ifndef MPROF_DUMPLIBS_H
+#define MPROF_DUMPLIBS_H
+
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <zlib.h>
+
+#define MPROF_LIBDW_FUNCS(X)                                                   \
+    X(dwarf_attr) X(dwarf_attr_integrate) X(dwarf_decl_file) X(dwarf_decl_line) \
+    X(dwarf_filesrc) X(dwarf_formstring) X(dwarf_formudata) X(dwarf_getscopes) \
+    X(dwarf_getsrcfiles) X(dwarf_tag) X(dwfl_addrmodule) X(dwfl_begin)          \
+    X(dwfl_build_id_find_debuginfo) X(dwfl_end) X(dwfl_lineinfo)                \
+    X(dwfl_linux_proc_find_elf) X(dwfl_linux_proc_maps_report)                  \
+    X(dwfl_module_addrdie) X(dwfl_module_address_section)                       \
+    X(dwfl_module_build_id) X(dwfl_module_getelf) X(dwfl_module_getsrc)         \
+    X(dwfl_module_getsym_info) X(dwfl_module_getsymtab) X(dwfl_report_begin)    \
+    X(dwfl_report_end) X(elf_ndxscn)
+
+#define MPROF_LIBZ_FUNCS(X)                                                    \
+    X(deflate) X(deflateBound) X(deflateEnd) X(deflateInit2_) X(inflate)        \
+    X(inflateEnd) X(inflateInit2_) X(inflateReset)
+
+#define MPROF_DUMPLIBS_FIELD(f) __typeof__(&(f)) f;
+
+struct mprof_libdw {
+    MPROF_LIBDW_FUNCS(MPROF_DUMPLIBS_FIELD)
+};
+
+struct mprof_libz {
+    MPROF_LIBZ_FUNCS(MPROF_DUMPLIBS_FIELD)
+};
+
+/* The tables, loaded on first call; NULL when the library or one of its
+ * functions cannot be found.  Thread-safe; allocations dlopen makes are
+ * mprof's (call with the guard set inside the library). */
+const struct mprof_libdw *mprof_libdw(void);
+const struct mprof_libz *mprof_libz(void);
+
+/* Load both now: the mprof thread does it when it starts (a process that
+ * records something will dump), so that a dump rarely needs to open a
+ * file the program may have left it no descriptor for. */
+void mprof_dumplibs_preload(void);
+
+/* pthread_atfork protocol: no dlopen of ours is under way across fork
+ * (a child must not inherit the load lock held, or a half-loaded table). */
+void mprof_dumplibs_lock(void);
+void mprof_dumplibs_unlock(void);
+
+/* Call sites: the table is known to be loaded there. */
+#define DW(f) (mprof_libdw()->f)
+#define Z(f) (mprof_libz()->f)
+
+#endif
