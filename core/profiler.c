@@ -18,6 +18,7 @@
 #include "heap.h"
 #include "lockwait.h"
 #include "log.h"
+#include "publish.h"
 #include "sample.h"
 #include "stack.h"
 
@@ -62,6 +63,7 @@ void mprof_profiler_start(const mprof_config *cfg)
 {
     config = *cfg;
     anchor_out(&config);
+    mprof_publish_init(&config);
     mprof_stack_init();
     mprof_heap_set_rate(config.mem_rate);
     mprof_dump_init(&config);
@@ -69,6 +71,7 @@ void mprof_profiler_start(const mprof_config *cfg)
     if (rc)
         mprof_log("cannot start the mprof thread (%s); profiles will be "
                   "written at exit only", strerror(rc));
+    mprof_publish_recording(); /* moves to the first recorded event */
     __atomic_store_n(&mprof_ready, 1, __ATOMIC_RELEASE);
     mprof_lock_profiling = config.block_rate || config.mutex_fraction;
 }
@@ -225,6 +228,7 @@ void mprof_profiler_fork_child(void)
         if (rc)
             mprof_log("cannot start the mprof thread in the child (%s)",
                       strerror(rc));
+        mprof_publish_recording();
     }
     mprof_guard_exit();
 }
