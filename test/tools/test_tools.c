@@ -893,23 +893,40 @@ START_TEST(dump_errors)
     ck_assert_msg(strstr(r.err.s, "MPROF_SIGNAL=none"), "%s", r.err.s);
     run_free(&r);
 
-    /* Output that can never appear: a timeout, on time. */
+    /* Output that can never appear: the dump says it wrote nothing, and
+     * this is known as soon as the dump is done, not after a timeout. */
     run lost;
     run_spec sl = {.argv = {bpath("test/tools/grow"), dir},
-                   .env = {"MPROF_OUT=/nonexistent-mprof-dir/x"}};
+                   .env = {"MPROF_OUT=/nonexistent-mprof-dir/x", "MPROF_MEM_RATE=1"}};
     run_start(&lost, &sl);
     ck_assert(run_wait_stdout(&lost, "phase 1", 10000));
     snprintf(p, sizeof p, "%d", (int)lost.pid);
+    MPROF(&r, "dump", p, "--timeout", "30");
+    expect_code(&r, 1, "dump that writes nothing");
+    ck_assert_msg(strstr(r.err.s, "wrote no profile file") &&
+                      strstr(r.err.s, "/nonexistent-mprof-dir/x") && count_lines(r.err.s) == 1,
+                  "%s", r.err.s);
+    run_free(&r);
+
+    /* A stopped process cannot dump: a timeout, on time. */
+    run stopped;
+    snprintf(out, sizeof out, "MPROF_OUT=%s/s", dir);
+    run_spec ss = {.argv = {bpath("test/tools/grow"), dir}, .env = {out, "MPROF_MEM_RATE=1"}};
+    run_start(&stopped, &ss);
+    ck_assert(run_wait_stdout(&stopped, "phase 1", 10000));
+    snprintf(p, sizeof p, "%d", (int)stopped.pid);
+    kill(stopped.pid, SIGSTOP);
     MPROF(&r, "dump", p, "--timeout", "0.5");
+    kill(stopped.pid, SIGCONT);
     expect_code(&r, 1, "dump that times out");
-    ck_assert_msg(strstr(r.err.s, "timed out after 0.5 s") &&
-                      strstr(r.err.s, "/nonexistent-mprof-dir/x"), "%s", r.err.s);
+    ck_assert_msg(strstr(r.err.s, "timed out after 0.5 s") && strstr(r.err.s, out + 10),
+                  "%s", r.err.s);
     run_free(&r);
 
     touch(join(dir, "go1"));
     touch(join(dir, "go2"));
-    run *all[] = {&bare, &none, &lost};
-    for (int i = 0; i < 3; i++) {
+    run *all[] = {&bare, &none, &lost, &stopped};
+    for (int i = 0; i < 4; i++) {
         run_finish(all[i], 10000);
         expect_code(all[i], 0, "grow");
         run_free(all[i]);
