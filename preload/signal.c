@@ -43,12 +43,25 @@
 
 #define MPROF_EXPORT __attribute__((visibility("default")))
 
+#ifndef SA_UNSUPPORTED
+#define SA_UNSUPPORTED 0x00000400
+#endif
+#ifndef SA_EXPOSE_TAGBITS
+#define SA_EXPOSE_TAGBITS 0x00000800
+#endif
+/* The flags a 5.11+ kernel stores (UAPI_SA_FLAGS, kernel/signal.c), but
+ * for the architecture's own (SA_RESTORER), which libc adds. */
+#define KERNEL_FLAGS (SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | \
+                      SA_NODEFER | SA_RESETHAND | SA_EXPOSE_TAGBITS)
+
 typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 typedef __sighandler_t (*signal_fn)(int, __sighandler_t);
 
 static int dump_signal;              /* 0 = none */
 static atomic_int ours;              /* mprof's handler is installed */
 static struct sigaction installed;   /* the kernel's view of it */
+static int libc_adds;                /* flags libc adds to every sigaction */
+static int kernel_keeps = ~0;        /* flags the kernel stores */
 static struct sigaction program_view; /* what the program set, while `ours` */
 static int interrupting;             /* siginterrupt(dump_signal, 1) */
 static mprof_lock state_lock = MPROF_LOCK_INIT;
@@ -99,12 +112,15 @@ void mprof_signal_install(int sig)
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_dump_signal;
-    sa.sa_flags = SA_RESTART;
+    sa.sa_flags = SA_RESTART | SA_UNSUPPORTED; /* the probe: see as_kernel_shows */
     sigemptyset(&sa.sa_mask);
     if (real_sigaction(sig, &sa, NULL) != 0 || real_sigaction(sig, NULL, &installed) != 0) {
         mprof_publish_signal(sig, 0);
         return;
     }
+    libc_adds = installed.sa_flags & ~(SA_RESTART | SA_UNSUPPORTED);
+    if (!(installed.sa_flags & SA_UNSUPPORTED))
+        kernel_keeps = KERNEL_FLAGS | libc_adds;
     program_view = found;
     pthread_atfork(NULL, NULL, reset_after_fork);
     atomic_store(&ours, 1);
@@ -114,9 +130,12 @@ void mprof_signal_install(int sig)
 /* ---- the virtual disposition ---- */
 
 /* SIG_DFL set by the program as the kernel would report it: its mask
- * without the two signals that cannot be blocked, its flags with those
- * libc adds (SA_RESTORER on x86) and libc's restorer, taken from what the
- * kernel reports for mprof's own handler. */
+ * without the two signals that cannot be blocked; its flags with those
+ * libc adds (SA_RESTORER on x86) and, on kernels that clear the flags they
+ * do not know (5.11 and later: SA_INTERRUPT from sysv_signal, say), without
+ * those; and libc's restorer.  What libc adds and whether the kernel
+ * clears come from mprof's own handler, installed with SA_UNSUPPORTED, the
+ * bit the kernel provides for that probe (sigaction(2)). */
 static struct sigaction as_kernel_shows(const struct sigaction *act)
 {
     struct sigaction k = installed;
@@ -124,7 +143,7 @@ static struct sigaction as_kernel_shows(const struct sigaction *act)
     k.sa_mask = act->sa_mask;
     sigdelset(&k.sa_mask, SIGKILL);
     sigdelset(&k.sa_mask, SIGSTOP);
-    k.sa_flags = act->sa_flags | (installed.sa_flags & ~SA_RESTART);
+    k.sa_flags = (act->sa_flags | libc_adds) & kernel_keeps;
     return k;
 }
 
