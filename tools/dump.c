@@ -198,8 +198,29 @@ static bool mask_has(const char *status, const char *key, int sig)
     return mask >> (sig - 1) & 1;
 }
 
-/* Does thread `tid` of pid block sig?  Threads named "mprof" (mprof's own,
- * which blocks everything) count as not there: -1. */
+/* Is thread `tid` of pid inside sigwait, sigwaitinfo or sigtimedwait?
+ * While it waits, the kernel unblocks the signals it waits for, so its
+ * SigBlk no longer shows them.  Its wait set is in its memory, out of
+ * reach: such a thread counts as taking every signal it leaves unblocked
+ * (a wrong guess refuses a dump; it never sends a signal to a consumer).
+ * The kernel function it sleeps in, or failing that (no kallsyms) the
+ * system call it is in, which needs more privilege to read. */
+static bool in_sigwait(pid_t pid, long tid)
+{
+    char what[64];
+    snprintf(what, sizeof what, "task/%ld/wchan", tid);
+    char *wchan = read_proc(pid, what, NULL);
+    bool yes = wchan && strncmp(wchan, "do_sigtimedwait", 15) == 0;
+    free(wchan);
+    snprintf(what, sizeof what, "task/%ld/syscall", tid);
+    char *call = yes ? NULL : read_proc(pid, what, NULL);
+    yes = yes || (call && strtol(call, NULL, 10) == SYS_rt_sigtimedwait);
+    free(call);
+    return yes;
+}
+
+/* Does thread `tid` of pid keep sig from its handler?  Threads named
+ * "mprof" (mprof's own, which blocks everything) count as not there: -1. */
 static int thread_blocks(pid_t pid, long tid, int sig)
 {
     char what[64];
@@ -211,7 +232,8 @@ static int thread_blocks(pid_t pid, long tid, int sig)
         return -1;
     snprintf(what, sizeof what, "task/%ld/status", tid);
     char *st = read_proc(pid, what, NULL);
-    int blocks = st ? mask_has(st, "\nSigBlk:", sig) : -1; /* gone meanwhile */
+    int blocks = st ? mask_has(st, "\nSigBlk:", sig) || in_sigwait(pid, tid)
+                    : -1; /* gone meanwhile */
     free(st);
     return blocks;
 }
