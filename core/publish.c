@@ -31,7 +31,6 @@
 
 #define NAME_MAX_LEN 249 /* memfd_create: NAME_MAX minus "memfd:" */
 #define MAX_PIECES 64    /* enough for MPROF_OUT_MAX bytes, all encoded */
-#define PAGE 4096
 /* What a piece's name has room for after "mprof:1c:<i>:". */
 #define PIECE_ROOM (NAME_MAX_LEN - (sizeof "mprof:1c:64:" - 1))
 
@@ -58,6 +57,7 @@ static uint64_t shown;          /* under `writer` */
 static void *primary;           /* the mapping, or NULL; under `writer` */
 static atomic_int writer;       /* pid of the holder, 0 = free */
 static atomic_int ready;        /* mprof_publish_init has run */
+static size_t page;             /* the length of every mapping */
 
 /* The prefix, encoded, and how much of it the primary name carries. */
 static char enc_out[3 * MPROF_OUT_MAX + 1];
@@ -157,10 +157,11 @@ static void *map_named(const char *nm)
     if (fd < 0)
         return NULL;
     long p = -1;
-    if (syscall(SYS_ftruncate, fd, PAGE) == 0)
-        p = syscall(SYS_mmap, NULL, PAGE, PROT_NONE, MAP_SHARED, fd, 0);
+    if (syscall(SYS_ftruncate, fd, page) == 0)
+        p = syscall(SYS_mmap, NULL, page, PROT_NONE, MAP_SHARED, fd, 0);
     syscall(SYS_close, fd);
-    return p == -1 ? NULL : (void *)p;
+    /* The raw system call's result is the address. */
+    return p == -1 ? NULL : (void *)p; // NOLINT(performance-no-int-to-ptr)
 }
 
 /* The primary mapping under its new name: made elsewhere, then moved over
@@ -177,10 +178,10 @@ static void rewrite(uint64_t w)
         primary = fresh;
         return;
     }
-    long moved = syscall(SYS_mremap, fresh, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
+    long moved = syscall(SYS_mremap, fresh, page, page, MREMAP_MAYMOVE | MREMAP_FIXED,
                          primary);
     if (moved == -1)
-        syscall(SYS_munmap, fresh, PAGE); /* keep the old name */
+        syscall(SYS_munmap, fresh, page); /* keep the old name */
 }
 
 /* The pieces of a prefix too long for the primary name, made once.  All
@@ -197,7 +198,7 @@ static int make_pieces(void)
         void *m = n < MAX_PIECES ? map_named(b.s) : NULL;
         if (!m) {
             while (n > 0)
-                syscall(SYS_munmap, made[--n], PAGE);
+                syscall(SYS_munmap, made[--n], page);
             return -1;
         }
         made[n++] = m;
@@ -284,6 +285,7 @@ void mprof_publish_dump(unsigned seq, unsigned kinds) { update(set_dump, seq, ki
 void mprof_publish_init(const mprof_config *cfg)
 {
     int saved = errno;
+    page = (size_t)sysconf(_SC_PAGESIZE);
     encode_out(cfg->out);
     /* The head's room, measured with every field at its widest. */
     uint64_t widest = make_word((1U << 22) - 1, 127, 1, 1, 7, (1U << SEQ_BITS) - 1);

@@ -10,7 +10,11 @@
  * nothing behind.  A mapping's name is set once by memfd_create(2) and
  * lives as long as the mapping; the program would have to unmap memory it
  * never mapped to lose it.  The mappings are PROT_NONE and never touched:
- * they cost an entry in the address space, no memory.
+ * they cost an entry in the address space, no memory.  The idea is
+ * Android's named anonymous mappings ("[anon:<name>]" in maps, set with
+ * prctl(PR_SET_VMA_ANON_NAME)), which tools read from outside; memfd names
+ * do the same on any kernel since 3.17, where PR_SET_VMA_ANON_NAME needs
+ * 5.17 and a kernel option.
  *
  * The format (a user may see it in /proc/PID/maps; tools/published.c reads
  * it), one mapping, its name at most 249 bytes:

@@ -23,6 +23,11 @@
  * None of this prints anything: the program chose, nothing went wrong.
  * Exit and interval dumps go on either way.
  *
+ * Keeping a handler of one's own while the program sees its own
+ * dispositions is what Valgrind does for every signal (coregrind's
+ * m_signals.c keeps the client's sigactions apart from the real ones);
+ * mprof does it for one signal, and only while it holds it.
+ *
  * glibc's signal, bsd_signal, ssignal, sysv_signal, sigset, sigignore and
  * siginterrupt call sigaction inside libc, not through the PLT, so each is
  * interposed and rebuilt here on the virtual sigaction for the dump signal
@@ -169,21 +174,25 @@ static int virtual_locked(int sig, const struct sigaction *act, struct sigaction
 
 /* Serialized against other threads, and against a handler on this thread
  * that calls sigaction too: signals stay blocked while the lock is held
- * (the handler would wait for a lock its own thread holds). */
+ * (the handler would wait for a lock its own thread holds).  The caller's
+ * structures are read before and written after, so that a bad pointer
+ * faults with signals unblocked, as it would in libc. */
 static int virtual_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     int saved = errno;
-    struct sigaction copy; /* act and old may be the same object */
+    struct sigaction in, out; /* act and old may be the same object */
     if (act)
-        copy = *act;
+        in = *act;
     sigset_t all, mask;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &mask);
     mprof_lock_acquire(&state_lock);
-    int rc = virtual_locked(sig, act ? &copy : NULL, old);
+    int rc = virtual_locked(sig, act ? &in : NULL, old ? &out : NULL);
     int err = errno;
     mprof_lock_release(&state_lock);
     pthread_sigmask(SIG_SETMASK, &mask, NULL);
+    if (rc == 0 && old)
+        *old = out;
     errno = rc ? err : saved;
     return rc;
 }
@@ -199,6 +208,8 @@ MPROF_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigactio
     return real_sigaction(sig, act, old);
 }
 
+/* libc exports sigaction under this name too, and old code calls it. */
+// NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp)
 MPROF_EXPORT int __sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
     return sigaction(sig, act, old);

@@ -174,7 +174,7 @@ static void scan(const char *maps, long pid, primary *best, bool *found,
 
 int published_parse(const char *maps, long pid, published *p)
 {
-    primary best;
+    primary best = {.head = NULL};
     bool found = false;
     const char *piece[MAX_PIECES + 1] = {0};
     size_t plen[MAX_PIECES + 1] = {0};
