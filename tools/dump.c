@@ -106,8 +106,9 @@ static bool maps_have_mprof(const char *maps)
     return false;
 }
 
-/* The published state of t->pid, now; 0, or -1 with errno (ESRCH: no
- * such process any more, ENOENT: nothing published) and *maps_read. */
+/* The published state of t->pid, now: 0, or -1 with errno (from reading
+ * /proc, or ENOENT: nothing published).  *has_mprof: libmprof.so is
+ * mapped. */
 static int read_state(target *t, bool *has_mprof)
 {
     char *maps = read_proc(t->pid, "maps", NULL);
@@ -122,13 +123,16 @@ static int read_state(target *t, bool *has_mprof)
     return rc;
 }
 
+/* Both the library and its published state, or one line saying which is
+ * missing: without the library the signal would likely end the process. */
 static int load_state(target *t)
 {
     bool has_mprof = false;
-    if (read_state(t, &has_mprof) == 0)
+    int rc = read_state(t, &has_mprof);
+    if (rc == 0 && has_mprof)
         return 0;
     int pid = (int)t->pid;
-    if (errno != ENOENT)
+    if (rc < 0 && errno != ENOENT)
         tool_error("dump", "cannot read /proc/%d/maps: %s", pid, strerror(errno));
     else if (!has_mprof)
         tool_error("dump", "process %d is not running mprof (no libmprof.so in "
