@@ -17,6 +17,7 @@
 #include "lock.h"
 #include "log.h"
 #include "profile.h"
+#include "publish.h"
 #include "scratch.h"
 #include "symbolize.h"
 
@@ -124,22 +125,23 @@ static mprof_symbolizer *shared_symbolizer(struct dump_run *run)
     return run->sym;
 }
 
-static void write_profile(struct dump_run *run, const char *kind,
-                          mprof_profile_desc *d, struct sample_array *a,
-                          uint64_t lost);
+static int write_profile(struct dump_run *run, const char *kind,
+                         mprof_profile_desc *d, struct sample_array *a,
+                         uint64_t lost);
 
 static void file_name(char *buf, size_t len, unsigned n, const char *kind)
 {
     snprintf(buf, len, "%s.%d.%u.%s.pb.gz", config->out, (int)pid, n, kind);
 }
 
-static void write_heap(struct dump_run *run)
+/* Each writer returns 1 if its file was written, 0 if not. */
+static int write_heap(struct dump_run *run)
 {
     struct sample_array a = {.rate = config->mem_rate};
     mprof_heap_snapshot(array_prepare, heap_visit, &a);
     if (!a.s) {
         mprof_log("out of memory for the heap profile of dump %u; skipped", run->n);
-        return;
+        return 0;
     }
     mprof_profile_desc d = {
         .nvalues = 4,
@@ -148,7 +150,7 @@ static void write_heap(struct dump_run *run)
         .period_type = {"space", "bytes"},
         .period = (int64_t)config->mem_rate,
     };
-    write_profile(run, "heap", &d, &a, mprof_heap_dropped());
+    return write_profile(run, "heap", &d, &a, mprof_heap_dropped());
 }
 
 /* Fill in what every profile has, write it, report a failure, unmap. */
@@ -163,15 +165,15 @@ static void note_error(struct dump_errors *err, const char *kind,
     snprintf(err->kinds + used, sizeof err->kinds - used, "%s%s", used ? ", " : "", kind);
 }
 
-static void write_profile(struct dump_run *run, const char *kind,
-                          mprof_profile_desc *d, struct sample_array *a,
-                          uint64_t lost)
+static int write_profile(struct dump_run *run, const char *kind,
+                         mprof_profile_desc *d, struct sample_array *a,
+                         uint64_t lost)
 {
     /* A profile with nothing in it is not worth a file (short-lived
      * processes would leave three each); MPROF_WRITE_EMPTY=1 asks for it. */
     if (a->n == 0 && !lost && !config->write_empty) {
         munmap(a->s, a->map_len);
-        return;
+        return 0;
     }
     d->time_nanos = now_ns(CLOCK_REALTIME);
     d->duration_nanos = d->time_nanos - start_ns;
@@ -190,6 +192,7 @@ static void write_profile(struct dump_run *run, const char *kind,
     if (rc < 0)
         note_error(&run->err, kind, path, -rc);
     munmap(a->s, a->map_len);
+    return rc >= 0;
 }
 
 static void block_visit(const mprof_bucket *b, const mprof_block_record *r, void *ctx)
@@ -203,14 +206,14 @@ static void block_visit(const mprof_bucket *b, const mprof_block_record *r, void
 }
 
 /* Block and mutex profiles as Go's runtime/pprof writes them. */
-static void write_contention(struct dump_run *run, mprof_btype type,
-                             const char *kind)
+static int write_contention(struct dump_run *run, mprof_btype type,
+                            const char *kind)
 {
     struct sample_array a = {0};
     mprof_block_snapshot(type, array_prepare, block_visit, &a);
     if (!a.s) {
         mprof_log("out of memory for the %s profile of dump %u; skipped", kind, run->n);
-        return;
+        return 0;
     }
     mprof_profile_desc d = {
         .nvalues = 2,
@@ -218,7 +221,7 @@ static void write_contention(struct dump_run *run, mprof_btype type,
         .period_type = {"contentions", "count"},
         .period = 1,
     };
-    write_profile(run, kind, &d, &a, mprof_block_dropped_of(type));
+    return write_profile(run, kind, &d, &a, mprof_block_dropped_of(type));
 }
 
 unsigned mprof_dump(int final)
@@ -230,12 +233,13 @@ unsigned mprof_dump(int final)
         finished = final;
         struct dump_run run = {.n = n};
         mprof_scratch_init(&run.sc);
-        if (config->mem_rate)
-            write_heap(&run);
-        if (config->block_rate)
-            write_contention(&run, MPROF_BLOCK, "block");
-        if (config->mutex_fraction)
-            write_contention(&run, MPROF_MUTEX, "mutex");
+        unsigned written = 0; /* what `mprof dump` will list */
+        if (config->mem_rate && write_heap(&run))
+            written |= MPROF_PUBLISH_HEAP;
+        if (config->block_rate && write_contention(&run, MPROF_BLOCK, "block"))
+            written |= MPROF_PUBLISH_BLOCK;
+        if (config->mutex_fraction && write_contention(&run, MPROF_MUTEX, "mutex"))
+            written |= MPROF_PUBLISH_MUTEX;
         mprof_symbolizer_close(run.sym);
         mprof_scratch_release(&run.sc);
         struct dump_errors *err = &run.err;
@@ -243,6 +247,7 @@ unsigned mprof_dump(int final)
             mprof_log("dump %u: cannot write the %s profile%s (%s: %s)", n, err->kinds,
                       strchr(err->kinds, ',') ? "s" : "", err->first_path,
                       strerror(err->first_errno));
+        mprof_publish_dump(n, written);
     }
     mprof_lock_release(&dump_lock);
     return n;

@@ -30,6 +30,7 @@
 #include "log.h"
 #include "onstack.h"
 #include "ownheap.h"
+#include "publish.h"
 #include "sample.h"
 #include "stack.h"
 
@@ -76,6 +77,7 @@ void mprof_profiler_start(const mprof_config *cfg)
 {
     config = *cfg;
     anchor_out(&config);
+    mprof_publish_init(&config);
     mprof_heap_set_rate(config.mem_rate);
     mprof_dump_init(&config);
     mprof_agent_init(&config);
@@ -84,13 +86,16 @@ void mprof_profiler_start(const mprof_config *cfg)
 }
 
 /* On a sample stack: the first event of the process starts the thread
- * that ticks its epochs (pthread_create needs more stack than a caller's
- * budget allows, so it happens here too). */
+ * that ticks its epochs and tells `mprof dump` there is something to dump
+ * (pthread_create needs more stack than a caller's budget allows, so it
+ * happens here too).  A fork child's first event does the same for it. */
 static void note_recorded(void)
 {
     if (!__atomic_load_n(&recorded, __ATOMIC_RELAXED) &&
-        !__atomic_exchange_n(&recorded, 1, __ATOMIC_ACQ_REL))
+        !__atomic_exchange_n(&recorded, 1, __ATOMIC_ACQ_REL)) {
+        mprof_publish_recording();
         mprof_agent_want();
+    }
 }
 
 struct alloc_event {
@@ -302,5 +307,14 @@ void mprof_profiler_fork_child(void)
     __atomic_store_n(&recorded, 0, __ATOMIC_RELEASE);
     release_all();
     mprof_onstack_fork_child();
+    /* A countdown of its own: the interval is memoryless, so drawing anew
+     * is as unbiased as going on with the parent's, and children forked
+     * in a row then sample independently, not all at once when the
+     * parent's countdown runs low.  (The guard's exit restores it: 0, so
+     * the next allocation draws.) */
+    struct mprof_tls *t = &mprof_tls;
+    t->rng = 0;
+    t->armed = 0;
+    t->saved_countdown = 0;
     mprof_guard_exit();
 }

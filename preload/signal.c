@@ -1,25 +1,100 @@
 /*
- * signal.c: the dump signal.
+ * signal.c: the dump signal, and what the program sees of it.
  *
  * mprof takes the signal only where the program left it at its default
- * action, and gives it up, saying so once, the moment the program installs
- * a disposition of its own: the program's handler always wins, and the user
- * learns why kill -USR2 stopped producing dumps.  sigaction and signal are
- * interposed only to notice that; the call itself goes through unchanged.
+ * action, because SIG_DFL is the one disposition whose meaning mprof can
+ * take over without taking it from anyone.  From then on the program sees
+ * what it would see without mprof (issue 10, item 9):
+ *
+ *  - While mprof's handler is installed, every query (the `old` of
+ *    sigaction, signal and the rest) returns the program's own disposition:
+ *    SIG_DFL as found at start, or the SIG_DFL it set since, as the kernel
+ *    would show it.  Python's signal.getsignal() returns SIG_DFL, and
+ *    handlers that chain to the previous one (ruby, LLVM) find SIG_DFL to
+ *    chain to, as bare.  Setting SIG_DFL changes only that view: mprof
+ *    keeps the signal (git resets every signal before exec).
+ *  - The first handler or SIG_IGN the program sets is really set: mprof's
+ *    handler is gone, `mprof dump` is told (publish.h), and the signal is
+ *    the program's for the rest of this image, SIG_DFL included.  Taking it
+ *    back on a later SIG_DFL would break the programs that restore the
+ *    default and raise the signal again to die of it, as bare (LLVM's
+ *    handler; ruby's default for an unhandled SignalException).
+ *
+ * None of this prints anything: the program chose, nothing went wrong.
+ * Exit and interval dumps go on either way.
+ *
+ * Keeping a handler of one's own while the program sees its own
+ * dispositions is what Valgrind does for every signal (coregrind's
+ * m_signals.c keeps the client's sigactions apart from the real ones);
+ * mprof does it for one signal, and only while it holds it.
+ *
+ * glibc's signal, bsd_signal, ssignal, sysv_signal, sigset, sigignore and
+ * siginterrupt call sigaction inside libc, not through the PLT, so each is
+ * interposed and rebuilt here on the virtual sigaction for the dump signal
+ * only; every other signal goes straight to libc.
  */
+#include "real.h"
+
+#include "lock.h"
 #include "agent.h"
-#include "log.h"
-#include "profiler.h"
-#include "tls.h"
+#include "publish.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #define MPROF_EXPORT __attribute__((visibility("default")))
 
-static int dump_signal;   /* 0 = none */
-static int ours;          /* our handler is installed */
+#ifndef SA_UNSUPPORTED
+#define SA_UNSUPPORTED 0x00000400
+#endif
+#ifndef SA_EXPOSE_TAGBITS
+#define SA_EXPOSE_TAGBITS 0x00000800
+#endif
+/* The flags a 5.11+ kernel stores (UAPI_SA_FLAGS, kernel/signal.c), but
+ * for the architecture's own (SA_RESTORER), which libc adds. */
+#define KERNEL_FLAGS (SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | \
+                      SA_NODEFER | SA_RESETHAND | SA_EXPOSE_TAGBITS)
+
+typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
+typedef __sighandler_t (*signal_fn)(int, __sighandler_t);
+
+static int dump_signal;              /* 0 = none */
+static atomic_int ours;              /* mprof's handler is installed */
+static struct sigaction installed;   /* the kernel's view of it */
+static int libc_adds;                /* flags libc adds to every sigaction */
+static int kernel_keeps = ~0;        /* flags the kernel stores */
+static struct sigaction program_view; /* what the program set, while `ours` */
+static int interrupting;             /* siginterrupt(dump_signal, 1) */
+static mprof_lock state_lock = MPROF_LOCK_INIT;
+
+/* ---- libc's functions ---- */
+
+static void *next_fn(void **slot, const char *name)
+{
+    void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
+    if (!f) {
+        f = dlsym(RTLD_NEXT, name);
+        __atomic_store_n(slot, f, __ATOMIC_RELEASE);
+    }
+    return f;
+}
+
+static int real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    static void *f;
+    return ((sigaction_fn)next_fn(&f, "sigaction"))(sig, act, old);
+}
+
+static __sighandler_t real_signal(int sig, __sighandler_t h, const char *name, void **slot)
+{
+    return ((signal_fn)next_fn(slot, name))(sig, h);
+}
+
+/* ---- the handler and its installation ---- */
 
 static void on_dump_signal(int sig)
 {
@@ -27,64 +102,227 @@ static void on_dump_signal(int sig)
     mprof_agent_request_dump(); /* saves and restores errno */
 }
 
-static const char *other_dumps(void)
-{
-    return mprof_profiler_config()->dump_interval ? "exit and interval" : "exit";
-}
+/* A fork child's copy of the lock may be held by a thread that stayed in
+ * the parent. */
+static void reset_after_fork(void) { mprof_lock_reset(&state_lock); }
 
 void mprof_signal_install(int sig)
 {
     dump_signal = sig;
-    struct sigaction old;
-    if (sig == 0 || sigaction(sig, NULL, &old) != 0)
-        return;
-    if (old.sa_handler != SIG_DFL || (old.sa_flags & SA_SIGINFO)) {
-        mprof_log("signal %d (%s) already has a disposition in this program; leaving it "
-                  "alone: no dumps on signal (%s dumps still happen)",
-                  sig, strsignal(sig), other_dumps());
+    struct sigaction found;
+    if (sig == 0 || real_sigaction(sig, NULL, &found) != 0 || found.sa_handler != SIG_DFL) {
+        mprof_publish_signal(sig, 0); /* none, or the program's already */
         return;
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_dump_signal;
-    sa.sa_flags = SA_RESTART;
+    sa.sa_flags = SA_RESTART | SA_UNSUPPORTED; /* the probe: see as_kernel_shows */
     sigemptyset(&sa.sa_mask);
-    if (sigaction(sig, &sa, NULL) == 0)
-        __atomic_store_n(&ours, 1, __ATOMIC_RELEASE);
+    if (real_sigaction(sig, &sa, NULL) != 0 || real_sigaction(sig, NULL, &installed) != 0) {
+        mprof_publish_signal(sig, 0);
+        return;
+    }
+    libc_adds = installed.sa_flags & ~(SA_RESTART | SA_UNSUPPORTED);
+    if (!(installed.sa_flags & SA_UNSUPPORTED))
+        kernel_keeps = KERNEL_FLAGS | libc_adds;
+    program_view = found;
+    pthread_atfork(NULL, NULL, reset_after_fork);
+    atomic_store(&ours, 1);
+    mprof_publish_signal(sig, 1);
 }
 
-/* The program is about to set `sig`'s disposition.  Resetting it to
- * SIG_DFL is not taking it over: git's run_command(), and many other
- * programs, reset every signal in a fork child right before exec, and the
- * exec'd image (under mprof again) takes the signal anew; a line per child
- * would change what those programs print.  Our handler is gone all the
- * same, so `ours` is cleared either way. */
-static void program_takes(int sig, int to_default)
+/* ---- the virtual disposition ---- */
+
+/* SIG_DFL set by the program as the kernel would report it: its mask
+ * without the two signals that cannot be blocked; its flags with those
+ * libc adds (SA_RESTORER on x86) and, on kernels that clear the flags they
+ * do not know (5.11 and later: SA_INTERRUPT from sysv_signal, say), without
+ * those; and libc's restorer.  What libc adds and whether the kernel
+ * clears come from mprof's own handler, installed with SA_UNSUPPORTED, the
+ * bit the kernel provides for that probe (sigaction(2)). */
+static struct sigaction as_kernel_shows(const struct sigaction *act)
 {
-    if (sig != dump_signal || mprof_tls.guard ||
-        !__atomic_exchange_n(&ours, 0, __ATOMIC_ACQ_REL) || to_default)
-        return;
-    mprof_log("the program installs its own disposition for signal %d (%s); it wins: "
-              "no dumps on signal from now on (%s dumps still happen)",
-              sig, strsignal(sig), other_dumps());
+    struct sigaction k = installed;
+    k.sa_handler = SIG_DFL;
+    k.sa_mask = act->sa_mask;
+    sigdelset(&k.sa_mask, SIGKILL);
+    sigdelset(&k.sa_mask, SIGSTOP);
+    k.sa_flags = (act->sa_flags | libc_adds) & kernel_keeps;
+    return k;
 }
+
+/* sigaction for the dump signal, holding state_lock.  0 or -1 with errno
+ * set by libc. */
+static int virtual_locked(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    if (!atomic_load(&ours))
+        return real_sigaction(sig, act, old);
+    struct sigaction before = program_view;
+    if (act && act->sa_handler == SIG_DFL) {
+        program_view = as_kernel_shows(act);
+    } else if (act) {
+        if (real_sigaction(sig, act, NULL) != 0)
+            return -1;
+        atomic_store(&ours, 0); /* the program's, for good */
+        mprof_publish_signal(sig, 0);
+    }
+    if (old)
+        *old = before;
+    return 0;
+}
+
+/* Serialized against other threads, and against a handler on this thread
+ * that calls sigaction too: signals stay blocked while the lock is held
+ * (the handler would wait for a lock its own thread holds).  The caller's
+ * structures are read before and written after, so that a bad pointer
+ * faults with signals unblocked, as it would in libc. */
+static int virtual_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    int saved = errno;
+    struct sigaction in, out; /* act and old may be the same object */
+    if (act)
+        in = *act;
+    sigset_t all, mask;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &mask);
+    mprof_lock_acquire(&state_lock);
+    int rc = virtual_locked(sig, act ? &in : NULL, old ? &out : NULL);
+    int err = errno;
+    mprof_lock_release(&state_lock);
+    pthread_sigmask(SIG_SETMASK, &mask, NULL);
+    if (rc == 0 && old)
+        *old = out;
+    errno = rc ? err : saved;
+    return rc;
+}
+
+static int is_dump_signal(int sig) { return sig != 0 && sig == dump_signal; }
+
+/* ---- the exported calls ---- */
 
 MPROF_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-    static int (*real)(int, const struct sigaction *, struct sigaction *);
-    if (!real)
-        real = (int (*)(int, const struct sigaction *, struct sigaction *))dlsym(RTLD_NEXT, "sigaction");
-    if (act)
-        program_takes(sig, !(act->sa_flags & SA_SIGINFO) && act->sa_handler == SIG_DFL);
-    return real(sig, act, old);
+    if (is_dump_signal(sig))
+        return virtual_sigaction(sig, act, old);
+    return real_sigaction(sig, act, old);
 }
 
-/* glibc's signal() calls sigaction internally, not through the PLT. */
-MPROF_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
+/* libc exports sigaction under this name too, and old code calls it. */
+// NOLINTNEXTLINE(bugprone-reserved-identifier,cert-dcl37-c,cert-dcl51-cpp)
+MPROF_EXPORT int __sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-    static __sighandler_t (*real)(int, __sighandler_t);
-    if (!real)
-        real = (__sighandler_t (*)(int, __sighandler_t))dlsym(RTLD_NEXT, "signal");
-    program_takes(sig, handler == SIG_DFL);
-    return real(sig, handler);
+    return sigaction(sig, act, old);
+}
+
+/* One disposition set with a fixed mask and flags, as the libc function
+ * being rebuilt sets it; the previous handler, or SIG_ERR. */
+static __sighandler_t set_handler(int sig, __sighandler_t h, int flags, int self_mask)
+{
+    if (h == SIG_ERR) {
+        errno = EINVAL;
+        return SIG_ERR;
+    }
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = h;
+    sa.sa_flags = flags;
+    sigemptyset(&sa.sa_mask);
+    if (self_mask)
+        sigaddset(&sa.sa_mask, sig);
+    return virtual_sigaction(sig, &sa, &old) != 0 ? SIG_ERR : old.sa_handler;
+}
+
+/* glibc's signal (BSD semantics), also exported as bsd_signal and ssignal. */
+static __sighandler_t bsd_signal_of(int sig, __sighandler_t h)
+{
+    return set_handler(sig, h, interrupting ? 0 : SA_RESTART, 1);
+}
+
+MPROF_EXPORT __sighandler_t signal(int sig, __sighandler_t h)
+{
+    static void *f;
+    return is_dump_signal(sig) ? bsd_signal_of(sig, h) : real_signal(sig, h, "signal", &f);
+}
+
+MPROF_EXPORT __sighandler_t bsd_signal(int sig, __sighandler_t h)
+{
+    static void *f;
+    return is_dump_signal(sig) ? bsd_signal_of(sig, h) : real_signal(sig, h, "bsd_signal", &f);
+}
+
+MPROF_EXPORT __sighandler_t ssignal(int sig, __sighandler_t h)
+{
+    static void *f;
+    return is_dump_signal(sig) ? bsd_signal_of(sig, h) : real_signal(sig, h, "ssignal", &f);
+}
+
+/* System V semantics: one-shot, not masked during the handler. */
+static __sighandler_t sysv_signal_of(int sig, __sighandler_t h)
+{
+    return set_handler(sig, h, SA_RESETHAND | SA_NODEFER | SA_INTERRUPT, 0);
+}
+
+MPROF_EXPORT __sighandler_t sysv_signal(int sig, __sighandler_t h)
+{
+    static void *f;
+    return is_dump_signal(sig) ? sysv_signal_of(sig, h) : real_signal(sig, h, "sysv_signal", &f);
+}
+
+MPROF_EXPORT __sighandler_t __sysv_signal(int sig, __sighandler_t h)
+{
+    static void *f;
+    return is_dump_signal(sig) ? sysv_signal_of(sig, h)
+                               : real_signal(sig, h, "__sysv_signal", &f);
+}
+
+MPROF_EXPORT int sigignore(int sig)
+{
+    static void *f;
+    if (!is_dump_signal(sig))
+        return ((int (*)(int))next_fn(&f, "sigignore"))(sig);
+    return set_handler(sig, SIG_IGN, 0, 0) == SIG_ERR ? -1 : 0;
+}
+
+/* The previous disposition, or SIG_HOLD if the signal was blocked: as
+ * glibc's sigset. */
+static __sighandler_t sigset_of(int sig, __sighandler_t disp)
+{
+    sigset_t one, was;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    struct sigaction old;
+    if (disp == SIG_HOLD) {
+        if (sigprocmask(SIG_BLOCK, &one, &was) < 0)
+            return SIG_ERR;
+        if (sigismember(&was, sig))
+            return SIG_HOLD;
+        return virtual_sigaction(sig, NULL, &old) != 0 ? SIG_ERR : old.sa_handler;
+    }
+    __sighandler_t prev = set_handler(sig, disp, 0, 0);
+    if (prev == SIG_ERR || sigprocmask(SIG_UNBLOCK, &one, &was) < 0)
+        return SIG_ERR;
+    return sigismember(&was, sig) ? SIG_HOLD : prev;
+}
+
+MPROF_EXPORT __sighandler_t sigset(int sig, __sighandler_t disp)
+{
+    static void *f;
+    return is_dump_signal(sig) ? sigset_of(sig, disp) : real_signal(sig, disp, "sigset", &f);
+}
+
+MPROF_EXPORT int siginterrupt(int sig, int interrupt)
+{
+    static void *f;
+    if (!is_dump_signal(sig))
+        return ((int (*)(int, int))next_fn(&f, "siginterrupt"))(sig, interrupt);
+    struct sigaction sa;
+    if (virtual_sigaction(sig, NULL, &sa) != 0)
+        return -1;
+    interrupting = interrupt != 0;
+    if (interrupting)
+        sa.sa_flags &= ~SA_RESTART;
+    else
+        sa.sa_flags |= SA_RESTART;
+    return virtual_sigaction(sig, &sa, NULL);
 }

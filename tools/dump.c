@@ -1,26 +1,32 @@
 /*
  * dump.c: `mprof dump PID`: ask a running process to dump its profiles and
- * wait until the files are complete.
+ * wait until the files are written.
  *
- * Everything we need to know about the process comes from /proc: that it
- * has libmprof.so mapped (else the signal would likely kill it), its
- * settings (the MPROF_* variables it started with, parsed by the library's
- * own parser, core/config.c, so we agree with it on every default and bad
- * value), whether it catches the dump signal, and its current directory
- * (to resolve a relative MPROF_OUT).
+ * What we need to know about the process comes from what it cannot
+ * overwrite: that it has libmprof.so mapped (else the signal would likely
+ * kill it), and the state the library publishes in its /proc/PID/maps
+ * (core/publish.h): the dump signal, whether mprof's handler for it is
+ * installed, whether anything was recorded, the output prefix, and the seq
+ * and files of the latest dump.  Never /proc/PID/environ, which nginx,
+ * redis and PostgreSQL overwrite with their process titles.
+ *
+ * The signal is sent only where it can only reach mprof's handler: not
+ * when the program handles or ignores it itself (its handler would run:
+ * PostgreSQL's checkpointer shuts the cluster down, nginx starts a second
+ * master), and not when every thread but mprof's blocks it (the program
+ * takes it with sigwait or signalfd).  Each refusal is one line saying
+ * why and what to do instead.
+ *
+ * A dump is done when the published seq passes the one seen before the
+ * signal; the files it lists are those that dump wrote, which the library
+ * publishes after renaming them from their ".tmp" names.
  *
  * The pid of an `mprof run` may be given for the program it runs.
- *
- * A dump is complete when, for one sequence number above every one the
- * process had written before we signalled, the files of all enabled
- * profiles exist and none is still a ".tmp": the library writes heap,
- * block and mutex in that order, each to a temporary name then renamed.
  */
-#include "config.h"
-#include "log.h"
-#include "outfiles.h"
+#include "published.h"
 #include "tool.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -37,9 +43,8 @@
 typedef struct target {
     pid_t pid;
     int pidfd; /* -1 where the kernel has no pidfds */
-    mprof_config cfg;
-    bool enabled[NKINDS];
-    char *dir, *base; /* where its files go */
+    published st;
+    char *out; /* its MPROF_OUT prefix, absolute */
 } target;
 
 /* ---- /proc ---- */
@@ -101,19 +106,42 @@ static bool maps_have_mprof(const char *maps)
     return false;
 }
 
-static int check_mprof_loaded(pid_t pid)
+/* The published state of t->pid, now: 0, or -1 with errno (from reading
+ * /proc, or ENOENT: nothing published).  *has_mprof: libmprof.so is
+ * mapped. */
+static int read_state(target *t, bool *has_mprof)
 {
-    char *maps = read_proc(pid, "maps", NULL);
-    if (!maps) {
-        tool_error("dump", "cannot read /proc/%d/maps: %s", (int)pid, strerror(errno));
+    char *maps = read_proc(t->pid, "maps", NULL);
+    if (!maps)
         return -1;
-    }
-    bool ok = maps_have_mprof(maps);
+    published_free(&t->st);
+    *has_mprof = maps_have_mprof(maps);
+    int rc = published_parse(maps, t->pid, &t->st);
     free(maps);
-    if (!ok)
+    if (rc < 0)
+        errno = ENOENT;
+    return rc;
+}
+
+/* Both the library and its published state, or one line saying which is
+ * missing: without the library the signal would likely end the process. */
+static int load_state(target *t)
+{
+    bool has_mprof = false;
+    int rc = read_state(t, &has_mprof);
+    if (rc == 0 && has_mprof)
+        return 0;
+    int pid = (int)t->pid;
+    if (rc < 0 && errno != ENOENT)
+        tool_error("dump", "cannot read /proc/%d/maps: %s", pid, strerror(errno));
+    else if (!has_mprof)
         tool_error("dump", "process %d is not running mprof (no libmprof.so in "
-                   "/proc/%d/maps); start it with `mprof run` or LD_PRELOAD", (int)pid, (int)pid);
-    return ok ? 0 : -1;
+                   "/proc/%d/maps); start it with `mprof run` or LD_PRELOAD", pid, pid);
+    else
+        tool_error("dump", "process %d has libmprof.so but publishes no dump state in "
+                   "/proc/%d/maps (a library older than this mprof, or no memfd_create); "
+                   "not signalling it", pid, pid);
+    return -1;
 }
 
 /* The pid of an `mprof run` (ours: the same executable) stands for the
@@ -142,151 +170,135 @@ static pid_t program_of_run(pid_t pid)
     return n == 1 && child > 0 ? (pid_t)child : pid;
 }
 
-/* ---- the process's settings ---- */
+/* ---- may the signal be sent? ---- */
 
-struct environ_block {
-    const char *data;
-    size_t len;
-};
-
-static const char *env_lookup(const char *name, void *ctx)
+/* The prefix is absolute unless the library could not anchor it (a start
+ * directory too long): then it is relative to the process's directory. */
+static int locate_output(target *t)
 {
-    const struct environ_block *e = ctx;
-    size_t nlen = strlen(name);
-    for (const char *p = e->data; p < e->data + e->len; p += strlen(p) + 1)
-        if (strncmp(p, name, nlen) == 0 && p[nlen] == '=')
-            return p + nlen + 1;
-    return NULL;
-}
-
-/* The process reported bad settings itself when it started. */
-static void quiet(const char *line) { (void)line; }
-
-static int load_settings(target *t)
-{
-    size_t len;
-    char *env = read_proc(t->pid, "environ", &len);
-    if (!env) {
-        tool_error("dump", "cannot read /proc/%d/environ: %s", (int)t->pid, strerror(errno));
+    if (t->st.out[0] == '/') {
+        t->out = xstrdup(t->st.out);
+        return 0;
+    }
+    char link[64], cwd[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/%d/cwd", (int)t->pid);
+    ssize_t n = readlink(link, cwd, sizeof cwd - 1);
+    if (n <= 0) {
+        tool_error("dump", "cannot read %s: %s", link, strerror(errno));
         return -1;
     }
-    struct environ_block e = {env, len};
-    mprof_config_defaults(&t->cfg);
-    mprof_log_set_sink(quiet);
-    mprof_config_load(&t->cfg, env_lookup, &e);
-    mprof_log_set_sink(NULL);
-    free(env);
-    t->enabled[KIND_HEAP] = t->cfg.mem_rate != 0;
-    t->enabled[KIND_BLOCK] = t->cfg.block_rate != 0;
-    t->enabled[KIND_MUTEX] = t->cfg.mutex_fraction != 0;
-    if (t->cfg.signal == 0) {
-        tool_error("dump", "process %d runs with MPROF_SIGNAL=none: it takes no dump "
-                   "requests", (int)t->pid);
-        return -1;
-    }
-    if (!t->enabled[KIND_HEAP] && !t->enabled[KIND_BLOCK] && !t->enabled[KIND_MUTEX]) {
-        tool_error("dump", "process %d has every profile switched off", (int)t->pid);
-        return -1;
-    }
+    cwd[n] = '\0';
+    t->out = xasprintf("%s/%s", cwd, t->st.out);
     return 0;
 }
 
-/* Signal numbers the process catches, from the SigCgt line of its status. */
-static bool catches(pid_t pid, int sig)
+/* Bit `sig` of the hexadecimal mask on line `key` of a status file. */
+static bool mask_has(const char *status, const char *key, int sig)
 {
-    char *st = read_proc(pid, "status", NULL);
-    const char *l = st ? strstr(st, "\nSigCgt:") : NULL;
-    bool yes = false;
-    if (l) {
-        unsigned long long mask = strtoull(l + 8, NULL, 16);
-        yes = sig >= 1 && sig <= 64 && (mask >> (sig - 1) & 1);
-    }
-    free(st);
+    const char *l = status ? strstr(status, key) : NULL;
+    if (!l || sig < 1 || sig > 64)
+        return false;
+    unsigned long long mask = strtoull(l + strlen(key), NULL, 16);
+    return mask >> (sig - 1) & 1;
+}
+
+/* Is thread `tid` of pid inside sigwait, sigwaitinfo or sigtimedwait?
+ * While it waits, the kernel unblocks the signals it waits for, so its
+ * SigBlk no longer shows them.  Its wait set is in its memory, out of
+ * reach: such a thread counts as taking every signal it leaves unblocked
+ * (a wrong guess refuses a dump; it never sends a signal to a consumer).
+ * The kernel function it sleeps in, or failing that (no kallsyms) the
+ * system call it is in, which needs more privilege to read. */
+static bool in_sigwait(pid_t pid, long tid)
+{
+    char what[64];
+    snprintf(what, sizeof what, "task/%ld/wchan", tid);
+    char *wchan = read_proc(pid, what, NULL);
+    bool yes = wchan && strncmp(wchan, "do_sigtimedwait", 15) == 0;
+    free(wchan);
+    snprintf(what, sizeof what, "task/%ld/syscall", tid);
+    char *call = yes ? NULL : read_proc(pid, what, NULL);
+    yes = yes || (call && strtol(call, NULL, 10) == SYS_rt_sigtimedwait);
+    free(call);
     return yes;
 }
 
-/* Relative MPROF_OUT is relative to the process's directory, not ours. */
-static int locate_output(target *t)
+/* Does thread `tid` of pid keep sig from its handler?  Threads named
+ * "mprof" (mprof's own, which blocks everything) count as not there: -1. */
+static int thread_blocks(pid_t pid, long tid, int sig)
 {
-    char *out;
-    if (t->cfg.out[0] == '/') {
-        out = xstrdup(t->cfg.out);
-    } else {
-        char link[64], cwd[PATH_MAX];
-        snprintf(link, sizeof link, "/proc/%d/cwd", (int)t->pid);
-        ssize_t n = readlink(link, cwd, sizeof cwd - 1);
-        if (n <= 0) {
-            tool_error("dump", "cannot read %s: %s", link, strerror(errno));
-            return -1;
-        }
-        cwd[n] = '\0';
-        out = xasprintf("%s/%s", cwd, t->cfg.out);
-    }
-    outfiles_split(out, &t->dir, &t->base);
-    free(out);
-    return 0;
+    char what[64];
+    snprintf(what, sizeof what, "task/%ld/comm", tid);
+    char *comm = read_proc(pid, what, NULL);
+    bool mprof = comm && strcmp(comm, "mprof\n") == 0;
+    free(comm);
+    if (mprof)
+        return -1;
+    snprintf(what, sizeof what, "task/%ld/status", tid);
+    char *st = read_proc(pid, what, NULL);
+    int blocks = st ? mask_has(st, "\nSigBlk:", sig) || in_sigwait(pid, tid)
+                    : -1; /* gone meanwhile */
+    free(st);
+    return blocks;
 }
 
-/* ---- waiting for the files ---- */
-
-static long highest_seq(const target *t)
+/* Every thread of the program blocks sig: it takes the signal with
+ * sigwait or signalfd, and mprof's handler would never run. */
+static bool all_threads_block(pid_t pid, int sig)
 {
-    outfiles l;
-    long seq = 0;
-    if (outfiles_list(t->dir, t->base, &l) == 0)
-        for (size_t i = 0; i < l.n; i++)
-            if (l.f[i].pid == t->pid && l.f[i].seq > seq)
-                seq = l.f[i].seq;
-    outfiles_free(&l);
-    return seq;
-}
-
-/* Is dump `seq` complete in l? */
-static bool seq_complete(const target *t, const outfiles *l, long seq)
-{
-    bool have[NKINDS] = {false};
-    for (size_t i = 0; i < l->n; i++) {
-        const outfile *f = &l->f[i];
-        if (f->pid != t->pid || f->seq != seq)
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%d/task", (int)pid);
+    DIR *d = opendir(dir);
+    if (!d)
+        return false;
+    int seen = 0, open = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
             continue;
-        if (f->tmp)
-            return false;
-        have[f->kind] = true;
+        int b = thread_blocks(pid, strtol(e->d_name, NULL, 10), sig);
+        seen += b >= 0;
+        open += b == 0;
     }
-    for (int k = 0; k < NKINDS; k++)
-        if (t->enabled[k] && !have[k])
-            return false;
-    return true;
+    closedir(d);
+    return seen > 0 && open == 0;
 }
 
-/* The first complete dump after `after`, or 0. */
-static long complete_seq(const target *t, const outfiles *l, long after)
+/* What the program did with the signal mprof is not handling. */
+static const char *program_disposition(pid_t pid, int sig)
 {
-    for (size_t i = 0; i < l->n; i++)
-        if (l->f[i].pid == t->pid && l->f[i].seq > after && seq_complete(t, l, l->f[i].seq))
-            return l->f[i].seq;
+    char *st = read_proc(pid, "status", NULL);
+    const char *what = mask_has(st, "\nSigCgt:", sig)   ? "handles"
+                       : mask_has(st, "\nSigIgn:", sig) ? "ignores"
+                                                        : "took and then reset";
+    free(st);
+    return what;
+}
+
+#define INSTEAD "restart it with MPROF_SIGNAL=<a signal it leaves alone> or " \
+                "MPROF_DUMP_INTERVAL=<seconds>, or let it exit (the exit dump is written)"
+
+/* 0 if the dump signal can only reach mprof's handler; else one line. */
+static int check_signal(const target *t)
+{
+    int pid = (int)t->pid, sig = t->st.sig;
+    if (sig == 0) {
+        tool_error("dump", "process %d runs with MPROF_SIGNAL=none: it takes no dump "
+                   "requests; " INSTEAD, pid);
+        return -1;
+    }
+    if (!t->st.own) {
+        tool_error("dump", "process %d %s signal %d (%s) itself, so mprof's dump handler is "
+                   "not installed; not sending it; " INSTEAD,
+                   pid, program_disposition(t->pid, sig), sig, strsignal(sig));
+        return -1;
+    }
+    if (all_threads_block(t->pid, sig)) {
+        tool_error("dump", "every thread of process %d blocks signal %d (%s): the program "
+                   "takes it with sigwait or signalfd, and mprof's handler would never "
+                   "run; not sending it; " INSTEAD, pid, sig, strsignal(sig));
+        return -1;
+    }
     return 0;
-}
-
-static void print_seq(const target *t, const outfiles *l, long seq)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (l->f[i].pid == t->pid && l->f[i].seq == seq && !l->f[i].tmp)
-            printf("%s/%s\n", t->dir, l->f[i].name);
-}
-
-/* What is there so far, for the timeout message. */
-static char *files_after(const target *t, const outfiles *l, long after)
-{
-    char *s = xstrdup("");
-    for (size_t i = 0; i < l->n; i++) {
-        if (l->f[i].pid != t->pid || l->f[i].seq <= after)
-            continue;
-        char *n = xasprintf("%s%s%s", s, *s ? ", " : "", l->f[i].name);
-        free(s);
-        s = n;
-    }
-    return s;
 }
 
 static double now_s(void)
@@ -339,32 +351,84 @@ static bool is_running(pid_t pid)
     return !zombie;
 }
 
-static int wait_for_dump(const target *t, long after, double timeout)
+/* ---- waiting for the dump ---- */
+
+/* Poll the published state until its seq passes `before`: 0, or -1 after
+ * one line (the process ended, or the deadline passed). */
+static int wait_published(target *t, unsigned long before, double deadline, double timeout)
 {
-    double deadline = now_s() + timeout;
     for (;;) {
+        bool has_mprof;
         bool alive = is_running(t->pid);
-        outfiles l;
-        outfiles_list(t->dir, t->base, &l);
-        long seq = complete_seq(t, &l, after);
-        if (seq) {
-            print_seq(t, &l, seq);
-            outfiles_free(&l);
-            return tool_stdout_status("dump");
-        }
+        if (alive && read_state(t, &has_mprof) == 0 && t->st.seq > before)
+            return 0;
         if (!alive || now_s() >= deadline) {
-            char *so_far = files_after(t, &l, after);
-            tool_error("dump", "%s after %.1f s waiting for the dump of process %d "
-                       "in %s/%s.%d.* (new files: %s)",
-                       alive ? "timed out" : "the process exited", timeout,
-                       (int)t->pid, t->dir, t->base, (int)t->pid, *so_far ? so_far : "none");
-            free(so_far);
-            outfiles_free(&l);
-            return EXIT_FAIL;
+            if (alive)
+                tool_error("dump", "timed out after %.1f s waiting for process %d to dump "
+                           "(no dump since number %lu; files go to %s.%d.*)",
+                           timeout, (int)t->pid, before, t->out, (int)t->pid);
+            else
+                tool_error("dump", "the process exited before its dump was published "
+                           "(waited for dump %lu of process %d in %s.%d.*)",
+                           before + 1, (int)t->pid, t->out, (int)t->pid);
+            return -1;
         }
-        outfiles_free(&l);
         sleep_ms(POLL_MS);
     }
+}
+
+static char *file_of(const target *t, int kind)
+{
+    static const char *const kinds[] = {"heap", "block", "mutex"};
+    return xasprintf("%s.%d.%lu.%s.pb.gz", t->out, (int)t->pid, t->st.seq, kinds[kind]);
+}
+
+/* The files of the published dump, once each is in place: the library
+ * publishes after renaming them, so normally at once. */
+static int list_files(const target *t, double deadline, double timeout)
+{
+    if (!t->st.files) {
+        tool_error("dump", "dump %lu of process %d wrote no profile file: nothing to write, "
+                   "or %s.%d.* could not be written (the process said why on its stderr)",
+                   t->st.seq, (int)t->pid, t->out, (int)t->pid);
+        return EXIT_FAIL;
+    }
+    for (int k = 0; k < 3; k++) {
+        if (!(t->st.files >> k & 1))
+            continue;
+        char *path = file_of(t, k);
+        while (access(path, F_OK) != 0 && now_s() < deadline)
+            sleep_ms(POLL_MS);
+        if (access(path, F_OK) != 0) {
+            tool_error("dump", "timed out after %.1f s: dump %lu of process %d says it wrote "
+                       "%s, which is not there", timeout, t->st.seq, (int)t->pid, path);
+            free(path);
+            return EXIT_FAIL;
+        }
+        printf("%s\n", path);
+        free(path);
+    }
+    return tool_stdout_status("dump");
+}
+
+/* Signal, wait, list.  A process that recorded nothing has nothing to
+ * write: say so, and leave it alone. */
+static int request_dump(target *t, double timeout)
+{
+    if (!t->st.rec) {
+        tool_error("dump", "process %d has recorded nothing yet, so there is no profile to "
+                   "write; not signalling it", (int)t->pid);
+        return 0;
+    }
+    double deadline = now_s() + timeout;
+    unsigned long before = t->st.seq;
+    if (send_signal(t, t->st.sig) < 0) {
+        tool_error("dump", "cannot signal process %d: %s", (int)t->pid, strerror(errno));
+        return EXIT_FAIL;
+    }
+    if (wait_published(t, before, deadline, timeout) < 0)
+        return EXIT_FAIL;
+    return list_files(t, deadline, timeout);
 }
 
 /* ---- the command ---- */
@@ -412,24 +476,11 @@ int cmd_dump(int argc, char **argv)
         return EXIT_FAIL;
     t.pid = program_of_run(t.pid);
     hold_process(&t);
-    if (check_mprof_loaded(t.pid) < 0 ||
-        load_settings(&t) < 0 || locate_output(&t) < 0)
-        return EXIT_FAIL;
     int rc = EXIT_FAIL;
-    if (!catches(t.pid, t.cfg.signal)) {
-        /* Its default action would likely end the process. */
-        tool_error("dump", "process %d does not catch signal %d (%s), so mprof's dump "
-                   "handler is not installed; not sending it",
-                   (int)t.pid, t.cfg.signal, strsignal(t.cfg.signal));
-    } else {
-        long before = highest_seq(&t);
-        if (send_signal(&t, t.cfg.signal) < 0)
-            tool_error("dump", "cannot signal process %d: %s", (int)t.pid, strerror(errno));
-        else
-            rc = wait_for_dump(&t, before, timeout);
-    }
-    free(t.dir);
-    free(t.base);
+    if (load_state(&t) == 0 && locate_output(&t) == 0 && check_signal(&t) == 0)
+        rc = request_dump(&t, timeout);
+    published_free(&t.st);
+    free(t.out);
     if (t.pidfd >= 0)
         close(t.pidfd);
     return rc;

@@ -76,6 +76,22 @@ check-hardening: $(LIBMPROF) programs hardening-programs $(HARD_BIN) $(HARD_DIR)
 	@rm -rf $(HARD_DIR)/work
 	$(HARD_BIN)
 
+# test_signal: the dump signal as the program sees it (issue 10, item 9),
+# run as part of check-hardening; CK_RUN_CASE=<name> works for it too.
+SIG_TEST_SRC := $(HARD_SRC)/test_signal.c $(HARD_SRC)/hutil.c \
+                test/integration/harness.c test/integration/prof.c
+
+$(HARD_DIR)/test_signal: $(SIG_TEST_SRC) $(wildcard $(HARD_SRC)/*.h test/integration/*.h) $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) -DIT_BUILD_DIR='"$(abspath $(B))"' \
+	    -Itest/integration -Icore -o $@ $(SIG_TEST_SRC) $(CORE_OBJ) \
+	    $$(pkg-config --cflags --libs check) $(LIBS)
+
+.PHONY: check-signal
+check-signal: $(LIBMPROF) hardening-programs $(HARD_DIR)/test_signal
+	$(HARD_DIR)/test_signal
+check-hardening: check-signal
+
 # core/ alone under many threads (also built with sanitizers, below).
 $(HARD_DIR)/test_core_stress: $(HARD_SRC)/test_core_stress.c $(CORE_OBJ)
 	@mkdir -p $(dir $@)

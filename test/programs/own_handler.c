@@ -2,7 +2,7 @@
  * own_handler: a program that uses the dump signal itself.  It installs a
  * handler for SIGUSR2 (or, with "early", finds one set before it started:
  * see the test), raises the signal, and reports that its own handler ran.
- * mprof must leave the handler alone and say so once on stderr.
+ * mprof must leave the handler alone and print nothing.
  */
 #include "common.h"
 

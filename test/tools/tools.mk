@@ -15,6 +15,10 @@ $(TOOLS_TEST_DIR)/grow: test/tools/grow.c test/programs/common.h
 	@mkdir -p $(dir $@)
 	$(CC) $(PROG_CFLAGS) -Itest/programs -o $@ $<
 
+$(TOOLS_TEST_DIR)/sigprog: test/tools/sigprog.c test/programs/common.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) -Itest/programs -o $@ $<
+
 # Links core/ for building and gzipping profiles in the tests.
 $(TOOLS_TEST): $(TOOLS_TEST_SRC) $(CORE_OBJ) $(wildcard test/integration/*.h tools/*.h)
 	@mkdir -p $(dir $@)
@@ -24,7 +28,7 @@ $(TOOLS_TEST): $(TOOLS_TEST_SRC) $(CORE_OBJ) $(wildcard test/integration/*.h too
 
 .PHONY: check-tools
 check-tools: $(LIBMPROF) $(B)/mprof programs $(B)/test/locks/contention \
-             $(TOOLS_TEST_DIR)/grow $(TOOLS_TEST)
+             $(TOOLS_TEST_DIR)/grow $(TOOLS_TEST_DIR)/sigprog $(TOOLS_TEST)
 	$(TOOLS_TEST)
 
 CHECKS += check-tools
