@@ -8,7 +8,6 @@
 #include "agent.h"
 
 #include "dump.h"
-#include "dumplibs.h"
 #include "heap.h"
 #include "lock.h"
 #include "log.h"
@@ -70,7 +69,6 @@ static void *agent_main(void *arg)
 {
     (void)arg;
     mprof_guard_enter();
-    mprof_dumplibs_preload();
     const int64_t epoch = (int64_t)config->epoch_ms * 1000000;
     const int64_t interval = (int64_t)config->dump_interval * 1000000000;
     int64_t next_tick = mono_ns() + epoch;

@@ -13,6 +13,7 @@
 #include "dump.h"
 
 #include "block.h"
+#include "dumplibs.h"
 #include "heap.h"
 #include "lock.h"
 #include "log.h"
@@ -231,6 +232,14 @@ unsigned mprof_dump(int final)
     if (!finished) {
         n = ++seq;
         finished = final;
+        char why[256];
+        if (!mprof_libz()) { /* every profile is gzipped */
+            mprof_log("dump %u: cannot write profiles (%s)", n,
+                      mprof_dumplibs_error(why, sizeof why));
+            mprof_publish_dump(n, 0);
+            mprof_lock_release(&dump_lock);
+            return n;
+        }
         struct dump_run run = {.n = n};
         mprof_scratch_init(&run.sc);
         unsigned written = 0; /* what `mprof dump` will list */

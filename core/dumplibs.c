@@ -4,15 +4,15 @@
  * Invariant: a table pointer is NULL until every field of its table is
  * filled, and then never changes (release store, acquire load).  A failure
  * is tried again at the next call (it may have been passing: no descriptor
- * left to open the file with) but said only once.  load_lock serializes
- * the loading only.
+ * left to open the file with); its reason is kept for the caller to say.
+ * load_lock serializes the loading and guards the reason.
  */
 #include "dumplibs.h"
 
 #include "lock.h"
-#include "log.h"
 
 #include <dlfcn.h>
+#include <stdio.h>
 
 static mprof_lock load_lock = MPROF_LOCK_INIT;
 
@@ -20,12 +20,14 @@ static struct mprof_libdw dw_table;
 static struct mprof_libz z_table;
 
 /* dlsym into the library and what it depends on (libdw -> libelf). */
+static char why[256]; /* the last failure; under load_lock */
+
 static int resolve(void *h, const char *lib, const char *name, void **slot)
 {
     *slot = dlsym(h, name);
     if (*slot)
         return 0;
-    mprof_log("%s has no %s; profiles are written without it", lib, name);
+    snprintf(why, sizeof why, "%s has no %s", lib, name);
     return -1;
 }
 
@@ -48,17 +50,14 @@ static int fill_z(void *h, const char *lib, void *arg)
 }
 
 struct lazylib {
-    const char *soname, *without; /* what a missing library costs */
+    const char *soname;
     int (*fill)(void *h, const char *lib, void *table);
     void *table;
     const void *loaded; /* the table once full; atomic */
-    int said;           /* a failure was reported */
 };
 
-static struct lazylib libdw = {"libdw.so.1", "profiles name no functions (install libdw1)",
-                               fill_dw, &dw_table, NULL, 0};
-static struct lazylib libz = {"libz.so.1", "no profile can be written (install zlib1g)",
-                              fill_z, &z_table, NULL, 0};
+static struct lazylib libdw = {"libdw.so.1", fill_dw, &dw_table, NULL};
+static struct lazylib libz = {"libz.so.1", fill_z, &z_table, NULL};
 
 static const void *load(struct lazylib *l)
 {
@@ -68,12 +67,10 @@ static const void *load(struct lazylib *l)
     mprof_lock_acquire(&load_lock);
     if (!l->loaded) {
         void *h = dlopen(l->soname, RTLD_NOW | RTLD_LOCAL);
-        if (h && l->fill(h, l->soname, l->table) == 0)
+        if (!h)
+            snprintf(why, sizeof why, "%s", dlerror());
+        else if (l->fill(h, l->soname, l->table) == 0)
             __atomic_store_n(&l->loaded, l->table, __ATOMIC_RELEASE);
-        else if (!h && !l->said) {
-            l->said = 1;
-            mprof_log("cannot load %s (%s); %s", l->soname, dlerror(), l->without);
-        }
     }
     mprof_lock_release(&load_lock);
     return __atomic_load_n(&l->loaded, __ATOMIC_ACQUIRE);
@@ -85,8 +82,10 @@ const struct mprof_libz *mprof_libz(void) { return load(&libz); }
 void mprof_dumplibs_lock(void) { mprof_lock_acquire(&load_lock); }
 void mprof_dumplibs_unlock(void) { mprof_lock_release(&load_lock); }
 
-void mprof_dumplibs_preload(void)
+const char *mprof_dumplibs_error(char *buf, size_t len)
 {
-    load(&libz);
-    load(&libdw);
+    mprof_lock_acquire(&load_lock);
+    snprintf(buf, len, "%s", why);
+    mprof_lock_release(&load_lock);
+    return buf;
 }

@@ -13,8 +13,14 @@
  * and Z(deflate)(...), with the types of the libraries' own headers.  The
  * tables are filled once, under a lock, and never change afterwards; a
  * library that cannot be loaded (not installed: a container that copied
- * only libmprof.so; or no descriptor left) makes its getter return NULL,
- * said once on stderr, and is tried again at the next call.
+ * only libmprof.so; or no descriptor left) makes its getter return NULL
+ * and is tried again at the next call; the caller says why
+ * (mprof_dumplibs_error), as the dump says why it could not write.
+ *
+ * They are loaded by the first dump, not when the mprof thread starts:
+ * dlopen holds a descriptor for a moment, and a program that counts its
+ * own (or expects the next open() to return 3) must not find one of ours
+ * at a moment it did not ask for a dump.
  */
 #ifndef MPROF_DUMPLIBS_H
 #define MPROF_DUMPLIBS_H
@@ -22,6 +28,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <stddef.h>
 #include <zlib.h>
 
 #define MPROF_LIBDW_FUNCS(X)                                                   \
@@ -55,10 +62,8 @@ struct mprof_libz {
 const struct mprof_libdw *mprof_libdw(void);
 const struct mprof_libz *mprof_libz(void);
 
-/* Load both now: the mprof thread does it when it starts (a process that
- * records something will dump), so that a dump rarely needs to open a
- * file the program may have left it no descriptor for. */
-void mprof_dumplibs_preload(void);
+/* Why the last load failed (dlerror's words), copied into buf. */
+const char *mprof_dumplibs_error(char *buf, size_t len);
 
 /* pthread_atfork protocol: no dlopen of ours is under way across fork
  * (a child must not inherit the load lock held, or a half-loaded table). */

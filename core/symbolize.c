@@ -11,6 +11,7 @@
 #include "symbolize.h"
 
 #include "dumplibs.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -236,9 +237,15 @@ static Dwfl *report_process(void)
     /* The session keeps a pointer to its callbacks: static storage, the
      * same two values written by every dump. */
     static Dwfl_Callbacks callbacks;
+    static int said;
     const struct mprof_libdw *dw = mprof_libdw();
-    if (!dw)
+    if (!dw) {
+        char why[256];
+        if (!said++)
+            mprof_log("cannot load libdw.so.1 (%s): profiles name no functions; "
+                      "install libdw1", mprof_dumplibs_error(why, sizeof why));
         return NULL;
+    }
     callbacks.find_elf = dw->dwfl_linux_proc_find_elf;
     callbacks.find_debuginfo = dw->dwfl_build_id_find_debuginfo;
     Dwfl *dwfl = DW(dwfl_begin)(&callbacks);

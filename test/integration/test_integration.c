@@ -947,7 +947,7 @@ START_TEST(unwritable_line_per_dump)
     snprintf(sig, sizeof sig, "%d", SIGUSR2);
     run r;
     run_spec s = {.argv = {h_prog("sites"), "--div", "100", "--signal", sig},
-                  .env = {"MPROF_EPOCH_MS=10",
+                  .env = {"MPROF_EPOCH_MS=10", "MPROF_MEM_RATE=1", /* data to write */
                           "MPROF_OUT=/nonexistent-mprof-test/dir/x"},
                   .cwd = dir};
     run_checked(&r, &s);
