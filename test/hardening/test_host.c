@@ -31,6 +31,7 @@
 #include "pprof.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -206,9 +207,11 @@ static int files_of(const char *dir, const char *prefix)
     return n;
 }
 
-/* The last heap file of pid (its exit dump), or fail. */
+/* The last heap file of pid (its exit dump), or fail.  n, g_files: from
+ * files_of(). */
 static const char *exit_heap(const char *what, int n, long pid)
 {
+    ck_assert_msg(n > 0, "%s: no profile files at all; expected the exit dump", what);
     const hd_file *last = NULL;
     for (int i = 0; i < n; i++)
         if (g_files[i].pid == pid && strcmp(g_files[i].kind, "heap") == 0)
@@ -506,8 +509,11 @@ static void small_stack_case(const char *dir, const char *name, const char **arg
                              const char *site)
 {
     char what[256];
-    snprintf(what, sizeof what, "%s %s %s, %s", args[0], args[1],
-             args[2] ? args[2] : "", rate1 ? "every allocation sampled" : "default settings");
+    int len = 0;
+    for (int i = 0; args[i]; i++)
+        len += snprintf(what + len, sizeof what - (size_t)len, "%s ", args[i]);
+    snprintf(what + len - 1, sizeof what - (size_t)len + 1, ", %s",
+             rate1 ? "every allocation sampled" : "default settings");
     const char *wd = subdir(dir, name);
     run r, b;
     run_spec s = {.argv = {hd_path("host_smallstack")},
@@ -856,6 +862,23 @@ START_TEST(host_user_namespaces)
 }
 END_TEST
 
+/* A directory of files, and the directory. */
+static void remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d))) {
+            char path[1300];
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+            if (e->d_name[0] != '.')
+                unlink(path);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
 /* setpriv drops to nobody with capabilities kept on its main thread only;
  * glibc's set*id then runs on every thread of the process. */
 START_TEST(host_setpriv)
@@ -868,15 +891,20 @@ START_TEST(host_setpriv)
         fprintf(stderr, "SKIP: host_setpriv: no /usr/bin/setpriv\n");
         return;
     }
-    const char *dir = hd_fresh("host_setpriv");
     for (int rate1 = 0; rate1 < 2; rate1++) {
-        const char *wd = subdir(dir, rate1 ? "rate1" : "default");
-        chmod(wd, 01777); /* `true` runs as nobody and may write its dump */
+        /* `true` runs as nobody and may write its dump: a directory it can
+         * reach whatever the permissions on the way to the build tree */
+        const char *out = rate1 ? "/tmp/mprof-host-setpriv-rate1" : "/tmp/mprof-host-setpriv";
+        remove_dir(out);
+        ck_assert_msg(mkdir(out, 0755) == 0 && chmod(out, 01777) == 0, "mkdir %s: %s", out,
+                      strerror(errno));
+        char outenv[128];
+        snprintf(outenv, sizeof outenv, "MPROF_OUT=%s/mprof", out);
         run r, b;
         run_spec s = {.argv = {"/usr/bin/setpriv", "--reuid=nobody", "--regid=nogroup",
                                "--clear-groups", "true"},
-                      .env = {rate1 ? "MPROF_MEM_RATE=1" : "MPROF_EPOCH_MS=100"},
-                      .cwd = wd};
+                      .env = {outenv, rate1 ? "MPROF_MEM_RATE=1" : "MPROF_EPOCH_MS=100"},
+                      .cwd = out};
         hd_run_bare(&b, &s);
         ck_assert_msg(run_exit_code(&b) == 0, "bare setpriv fails (%d):\n%s", run_exit_code(&b),
                       b.err.s);
@@ -884,7 +912,8 @@ START_TEST(host_setpriv)
                                  : "setpriv --reuid=nobody, default settings";
         run_for(&r, &s, HANG_MS, what);
         expect_as_bare(what, &r, &b, 0);
-        files_of(wd, "mprof");
+        files_of(out, "mprof");
+        remove_dir(out);
         run_free(&r);
         run_free(&b);
     }
