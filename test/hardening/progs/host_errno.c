@@ -10,7 +10,8 @@
  * first sample), lock calls that really block on a lock another thread
  * holds and unlocks that wake a waiter (MPROF_BLOCK_RATE=1 and
  * MPROF_MUTEX_FRACTION=1 record them all), the dump signal's disposition,
- * fork and exec-like calls, set*id and namespace calls, descriptor calls.
+ * fork and exec-like calls, set*id and namespace calls, descriptor calls,
+ * memory mappings, the older signal interfaces.
  * Functions found only at run time (C++ operators, glibc's __libc_*
  * aliases) are called when dlsym finds them.
  *
@@ -32,6 +33,7 @@
 #include <sched.h>
 #include <semaphore.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #define ERRNO_SENTINEL 24301
@@ -567,6 +569,22 @@ static void signals(void)
     E("signal", h = signal(SIGUSR2, SIG_DFL));
     E("signal", h = signal(SIGUSR1, on_signal));
     prog_use((void *)h);
+    /* the older interfaces, where this libc still has them */
+    __sighandler_t (*old_style[])(int, __sighandler_t) = {
+        (__sighandler_t(*)(int, __sighandler_t))sym("sigset"),
+        (__sighandler_t(*)(int, __sighandler_t))sym("bsd_signal"),
+        (__sighandler_t(*)(int, __sighandler_t))sym("sysv_signal"),
+        (__sighandler_t(*)(int, __sighandler_t))sym("__sysv_signal")};
+    static const char *old_names[] = {"sigset", "bsd_signal", "sysv_signal", "__sysv_signal"};
+    for (int i = 0; i < 4; i++)
+        if (old_style[i]) {
+            E(old_names[i], h = old_style[i](SIGUSR1, on_signal));
+            E(old_names[i], h = old_style[i](SIGUSR2, SIG_DFL));
+        }
+    int (*interrupt)(int, int) = (int (*)(int, int))sym("siginterrupt");
+    if (interrupt)
+        E("siginterrupt", rc = interrupt(SIGUSR1, 0));
+    signal(SIGUSR1, on_signal);
     sigset_t none, prev;
     sigemptyset(&none);
     E("sigprocmask", rc = sigprocmask(SIG_BLOCK, &none, &prev));
@@ -576,6 +594,9 @@ static void signals(void)
     E("raise", rc = raise(SIGUSR1));
     E("kill", rc = kill(getpid(), SIGUSR1));
     E("pthread_kill", rc = pthread_kill(pthread_self(), SIGUSR1));
+    E("tgkill", rc = tgkill(getpid(), gettid(), SIGUSR1));
+    union sigval val = {0};
+    E("sigqueue", rc = sigqueue(getpid(), SIGUSR1, val));
     sigset_t one;
     sigemptyset(&one);
     sigaddset(&one, SIGUSR1);
@@ -599,7 +620,9 @@ static void child_and_wait(const char *name, pid_t pid, int e)
 {
     note(name, e);
     int st;
-    if (pid < 0 || waitpid(pid, &st, 0) != pid)
+    pid_t w;
+    E("waitpid", w = waitpid(pid, &st, 0));
+    if (pid < 0 || w != pid)
         prog_fail(name);
     /* the child reports its own errno through its status */
     if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
@@ -656,6 +679,10 @@ static void processes(void)
         E("posix_spawnp", rc = posix_spawnp(&pid, "true", NULL, NULL, argv, environ));
         child_and_wait("posix_spawnp", rc == 0 ? pid : -1, ERRNO_SENTINEL);
         E("system", rc = system("exit 0"));
+        pid = fork();
+        if (pid == 0)
+            _exit(0);
+        E("wait", e = wait(NULL));
         prog_use((void *)(intptr_t)rc);
     }
     static const char *never_return[] = {
@@ -700,13 +727,37 @@ static void descriptors(void)
     E("close", rc = close(d));
     d = dup(fd);
     E("close_range", rc = close_range((unsigned)d, (unsigned)d, 0));
-    d = fcntl(fd, F_DUPFD, 900);
+    E("fcntl", d = fcntl(fd, F_DUPFD, 900));
     E("closefrom", closefrom(900));
     E("close", rc = close(fd));
     void *h;
     E("dlopen", h = dlopen("libm.so.6", RTLD_NOW));
     if (h)
         E("dlclose", rc = dlclose(h));
+    prog_use((void *)(intptr_t)rc);
+}
+
+static void mappings(void)
+{
+    void *p, *q;
+    int rc;
+    E("mmap", p = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    if (p == MAP_FAILED)
+        prog_fail("mmap");
+    E("mremap", q = mremap(p, 1 << 16, 1 << 17, MREMAP_MAYMOVE));
+    if (q == MAP_FAILED)
+        prog_fail("mremap");
+    E("munmap", rc = munmap(q, 1 << 17));
+    E("sbrk", p = sbrk(0));
+    char name[32];
+    E("prctl", rc = prctl(PR_GET_NAME, name));
+    struct mallinfo (*mi)(void) = (struct mallinfo(*)(void))sym("mallinfo");
+    if (mi) {
+        struct mallinfo m;
+        E("mallinfo", m = mi());
+        prog_use((void *)(intptr_t)m.arena);
+    }
+    prog_use(p);
     prog_use((void *)(intptr_t)rc);
 }
 
@@ -718,6 +769,7 @@ static void sleeps(void)
     E("clock_nanosleep", rc = clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL));
     E("usleep", rc = usleep(1));
     E("sched_yield", rc = sched_yield());
+    E("sleep", rc = (int)sleep(0));
     prog_use((void *)(intptr_t)rc);
 }
 
@@ -740,6 +792,7 @@ int main(void)
     processes();
     credentials();
     descriptors();
+    mappings();
     sleeps();
     alloc_api(); /* after all that, once more */
     for (int i = 0; i < g_nrec; i++) {
