@@ -5,9 +5,9 @@
  *
  * First KEEP_N blocks of KEEP_SIZE bytes are allocated at sigexit_site and
  * kept.  Then a timer fires SIGALRM after MS ms (default 100), whose
- * handler calls exit(3), while the main thread replaces blocks of 2..62 KiB
- * at random for ever: most calls reach the allocator's arena, so the
- * signal usually lands with the arena's lock held.  glibc's exit() needs no
+ * handler calls exit(3), while the main thread replaces blocks of 2..62 KB
+ * (61 sizes) at random for ever: most calls reach the allocator's arena,
+ * so the signal usually lands with the arena's lock held.  glibc's exit() needs no
  * heap, so the program exits 3; anything that allocates during exit waits
  * for ever on that lock.
  *
@@ -72,6 +72,6 @@ int main(int argc, char **argv)
         hp_rand(&x);
         unsigned i = x % 4096;
         fre(slot[i]);
-        slot[i] = mal(2000 + (x >> 20) % 60000);
+        slot[i] = mal(2000 + (x >> 20) % 61 * 1000); /* 61 sizes: a small profile */
     }
 }

@@ -4,9 +4,9 @@
  *   host_sigterm [--threads T] [--handler none|exit|_exit]
  *
  * T threads (default 3) and the main thread replace blocks of 16 bytes to
- * 40 KiB at random for ever, so that at any moment each of them is most
- * likely inside malloc or free (and, under a profiler at MPROF_MEM_RATE=1,
- * inside its sampling).  Once every thread has made 1000 calls the program
+ * 39 KB (64 sizes) at random for ever, so that at any moment each of them
+ * is most likely inside malloc or free (and, under a profiler at
+ * MPROF_MEM_RATE=1, inside its sampling).  Once every thread has made 1000 calls the program
  * prints "ready"; the test then sends SIGTERM.
  *
  *   none    no handler: the process dies by SIGTERM;
@@ -26,7 +26,7 @@ SITE static void churn_site(void **slot, uint64_t *x)
 {
     hp_rand(x);
     free(*slot);
-    *slot = malloc(16 + (*x >> 24) % 40000);
+    *slot = malloc(16 + (*x >> 24) % 64 * 625); /* 64 sizes: a small profile */
 }
 
 static void churn(int t)
