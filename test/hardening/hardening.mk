@@ -207,3 +207,27 @@ lint:
 # Objects reached only through pattern rules are intermediate to make; keep
 # them, or every run rebuilds the sanitizer trees.
 .SECONDARY: $(asan_CORE_OBJ) $(tsan_CORE_OBJ) $(FUZZ_OBJ)
+
+# ---------------------------------------------------------------------------
+# test_host: the program under mprof behaves as bare, for every kind of harm
+# in issue 10 (descriptors, errno, exit from a signal handler, small stacks,
+# the stack budget, fork while sampling, SIGTERM in malloc, main's
+# pthread_exit, namespaces and set*id, short-lived processes, clean stderr).
+# Its programs are progs/host_*.  It runs first in check-hardening; alone:
+# make check-host [CK_RUN_CASE=host_<kind>].
+
+HOST_BIN := $(HARD_DIR)/test_host
+HOST_TEST_SRC := $(HARD_SRC)/test_host.c $(HARD_SRC)/hutil.c \
+                 test/integration/harness.c test/integration/prof.c
+
+$(HOST_BIN): $(HOST_TEST_SRC) $(wildcard $(HARD_SRC)/*.h test/integration/*.h) $(CORE_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(PROG_CFLAGS) -DIT_BUILD_DIR='"$(abspath $(B))"' \
+	    -Itest/integration -Icore -o $@ $(HOST_TEST_SRC) $(CORE_OBJ) \
+	    $$(pkg-config --cflags --libs check) $(LIBS)
+
+.PHONY: check-host
+check-host: $(LIBMPROF) hardening-programs $(HOST_BIN)
+	$(HOST_BIN)
+
+check-hardening: check-host
