@@ -24,13 +24,16 @@
 
 /*
  * An allocation site must be the leaf frame of the sampled stack, under its
- * own name: no inlining into the caller, and no ".constprop" clone whose
- * symbol would carry another name.
+ * own name: no inlining into the caller, no ".constprop" clone whose
+ * symbol would carry another name, and no folding of two identical sites
+ * into one body (GCC's -fipa-icf at -O2), which leaves one address with
+ * two names.  A site must also not end in a tail call to malloc (its frame
+ * would be gone): use the result, as prog_check() does.
  */
 #if defined(__clang__)
 #define SITE __attribute__((noinline))
 #else
-#define SITE __attribute__((noinline, noclone))
+#define SITE __attribute__((noipa))
 #endif
 
 /* Stores through a volatile pointer keep the compiler from eliding a

@@ -28,6 +28,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <sched.h>
@@ -584,6 +585,21 @@ static void signals(void)
     int (*interrupt)(int, int) = (int (*)(int, int))sym("siginterrupt");
     if (interrupt)
         E("siginterrupt", rc = interrupt(SIGUSR1, 0));
+    __sighandler_t (*ssig)(int, __sighandler_t) =
+        (__sighandler_t(*)(int, __sighandler_t))sym("ssignal");
+    if (ssig) {
+        E("ssignal", h = ssig(SIGUSR1, on_signal));
+        E("ssignal", h = ssig(SIGUSR2, SIG_DFL));
+    }
+    int (*ignore)(int) = (int (*)(int))sym("sigignore");
+    if (ignore)
+        E("sigignore", rc = ignore(SIGUSR1));
+    int (*under)(int, const struct sigaction *, struct sigaction *) =
+        (int (*)(int, const struct sigaction *, struct sigaction *))sym("__sigaction");
+    if (under) {
+        E("__sigaction", rc = under(SIGUSR2, NULL, &old));
+        E("__sigaction", rc = under(SIGUSR1, &sa, NULL));
+    }
     signal(SIGUSR1, on_signal);
     sigset_t none, prev;
     sigemptyset(&none);
@@ -707,6 +723,9 @@ static void credentials(void)
     gid_t groups[256];
     int n = getgroups(256, groups);
     E("setgroups", rc = setgroups(n > 0 ? (size_t)n : 0, groups));
+    struct passwd *pw = getpwuid(getuid());
+    if (pw)
+        E("initgroups", rc = initgroups(pw->pw_name, getgid()));
     E("unshare", rc = unshare(0));
     int fd = open("/proc/self/ns/uts", O_RDONLY);
     if (fd >= 0) {

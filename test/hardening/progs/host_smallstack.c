@@ -25,7 +25,7 @@ static void **g_keep;
 enum { ALT_LINE = __LINE__ + 3 }; /* the malloc line below */
 SITE static void *alt_site(void)
 {
-    return malloc(g_size);
+    return prog_check(malloc(g_size), "malloc"); /* not a tail call */
 }
 
 static void on_usr1(int sig)
