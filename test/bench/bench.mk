@@ -32,7 +32,13 @@ bench: $(LIBMPROF) $(BENCH_BINS) $(B)/test/programs/sites
 
 # The demo writes into build/demo/, then shows two views of the exit profile
 # with the mprof command, and draws a flame graph.
-demo: all $(B)/test/programs/demo
+# deps first: the README promises it works as the first command on a fresh machine.
+demo: deps
+	@$(MAKE) --no-print-directory all $(B)/test/programs/demo
+	@$(MAKE) --no-print-directory demo-run
+
+.PHONY: demo-run
+demo-run:
 	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
 	@echo "== $(B)/mprof run --out $(DEMO_DIR)/demo -- $(B)/test/programs/demo"
 	@$(B)/mprof run --out $(DEMO_DIR)/demo -- $(B)/test/programs/demo
