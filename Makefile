@@ -52,9 +52,10 @@ $(B)/mprof: $(TOOLS_OBJ) $(CORE_OBJ)
 
 # Unit tests link core/ without the shim; libdw too, which test_symbolize
 # calls directly as the reference its answers are checked against.
+UNIT_LIBS := $(LIBS) -ldw
 $(B)/test/unit/%: test/unit/%.c $(CORE_OBJ) $(wildcard test/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Icore -Itest/unit -o $@ $< $(CORE_OBJ) $$(pkg-config --cflags --libs check) $(LIBS) -ldw
+	$(CC) $(CFLAGS) -Icore -Itest/unit -o $@ $< $(CORE_OBJ) $$(pkg-config --cflags --libs check) $(UNIT_LIBS)
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; CK_DEFAULT_TIMEOUT=120 $$t; done

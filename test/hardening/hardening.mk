@@ -130,7 +130,7 @@ $$(B)/$(1)/core/%.o: core/%.c $$(wildcard core/*.h)
 $$(B)/$(1)/test/unit/%: test/unit/%.c $$($(1)_CORE_OBJ) $$(wildcard test/unit/*.h)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(SAN_BASE) $$(SAN_$(1)) -Icore -Itest/unit -o $$@ $$< $$($(1)_CORE_OBJ) \
-	    $$$$(pkg-config --cflags --libs check) $$(LIBS)
+	    $$$$(pkg-config --cflags --libs check) $$(UNIT_LIBS)
 
 $$(B)/$(1)/test/hardening/test_core_stress: $$(HARD_SRC)/test_core_stress.c $$($(1)_CORE_OBJ)
 	@mkdir -p $$(dir $$@)
@@ -169,7 +169,7 @@ FUZZ_DIR     := $(B)/fuzz
 FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -pthread \
                 $(WARN) -fsanitize=fuzzer-no-link,address,undefined \
                 -fno-sanitize-recover=all
-FUZZ_CORE    := pbuf pprof u64map gzip scratch symbolize
+FUZZ_CORE    := pbuf pprof u64map gzip scratch symbolize dumplibs lock log
 FUZZ_OBJ     := $(FUZZ_CORE:%=$(FUZZ_DIR)/core/%.o)
 FUZZ_BIN     := $(FUZZ_DIR)/fuzz_pprof
 
