@@ -2,8 +2,9 @@
 #
 #   make check-hardening   stress and fault tests (~90 s; part of make check)
 #   make check-world       real Debian programs and CPython's own regression
-#                          tests, bare vs under mprof (~3-4 min)
-#   make check-cpython     only the CPython part (~2.5 min)
+#                          tests, bare vs under mprof (~2 min, more if
+#                          a test hangs: 30 s each)
+#   make check-cpython     only the CPython part (~80 s)
 #   make check-sanitize    core/ unit tests under ASan+UBSan, then TSan
 #   make fuzz              libFuzzer on the profile reader (FUZZ_SECONDS=60)
 #   make lint              cppcheck and clang-tidy over core/ and preload/
