@@ -191,6 +191,7 @@ class Job:
         self.result = None     # "Tests result:" of the last attempt
         self.end = None        # how the last attempt's process ended
         self.left = []         # processes left behind after a clean end
+        self.logs = []         # of every attempt, in order
         os.makedirs(os.path.join(self.dir, "prof"), exist_ok=True)
 
     def env(self, token):
@@ -291,6 +292,7 @@ class Job:
                     self.order.append(t)
                 self.verdict[t] = parse.verdict[t]
             self.result, self.end, self.log = parse.result, how, log_path
+            self.logs.append(log_path)
             if parse.result is not None:  # regrtest got to its summary
                 if how == "hung":
                     self.end = "hung after its last test"
@@ -432,7 +434,10 @@ def main():
         retry = [t for t in wrong if get(bare, t) in PASSED and "(" not in t]
         if retry:
             for t, vs in bare.confirm(retry).items():
-                if any(v not in PASSED for v in vs):
+                # Only a verdict excuses: a rerun that did not get to the
+                # test, or skipped it, says nothing.
+                if any(v not in PASSED and kind(v) != "skipped" and not v.startswith("not run")
+                       for v in vs):
                     excused[t] = vs
         problems = []
         for t in wrong:
@@ -448,8 +453,8 @@ def main():
             elif t in mprof.culprit:
                 detail = "%s; see %s" % (why(mprof.culprit[t], t, died=True) or
                                          "no output after it", mprof.culprit[t])
-            else:
-                detail = why(mprof.log, t)
+            else:  # the report is in the log of the run that finished the test
+                detail = next((d for d in map(lambda l: why(l, t), reversed(mprof.logs)) if d), "")
             problems.append("%s: bare %s, mprof %s%s" % (t, b, m, ": " + detail if detail else ""))
         # The run as a whole: same end, same regrtest verdict, nothing left
         # behind.  Only asked when every test agrees, since a failed test
@@ -462,7 +467,7 @@ def main():
             problems.append("the mprof run left processes behind: " + "; ".join(mprof.left))
         files, procs, bad = readback(build, mprof)
         problems += bad
-        say("%s: %d tests, %d differ; bare %.1f s, mprof %.1f s; %d profiles from %d processes read back"
+        say("%s: %d tests, %d differences; bare %.1f s, mprof %.1f s; %d profiles from %d processes read back"
             % (suite, len(tests), len(problems), bare.seconds, mprof.seconds, files, procs))
         for p in problems[:MAX_LINES]:
             say("%s: FAIL: %s" % (suite, p))
