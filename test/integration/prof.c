@@ -304,8 +304,10 @@ int prof_load(const char *path, prof *p, char *err, size_t errlen)
     run_checked(&r, &s);
     int rc = -1;
     if (run_exit_code(&r) != 0)
-        snprintf(err, errlen, "pprof -raw %s failed (status %d): %.500s", path,
-                 run_exit_code(&r), r.err.s);
+        snprintf(err, errlen, "pprof -raw %s failed (status %d): %.500s%s", path,
+                 run_exit_code(&r), r.err.s,
+                 run_exit_code(&r) == 127 ? " (make deps installs golang-go, whose "
+                                           "`go tool pprof` reads the profiles)" : "");
     else
         rc = prof_parse_raw(r.out.s, p, err, errlen);
     run_free(&r);

@@ -3,12 +3,14 @@
  *
  * Profiles come from the test programs, whose truth is known (sites,
  * test/tools/grow, test/locks/contention), from a Go program written and
- * run at test time (skipped without go), and from profiles built here with
+ * run at test time, and from profiles built here with
  * core/'s encoder when a test needs names or shapes no program makes.
  * `go tool pprof -top` is the reference for `mprof top`; xmllint (else
  * python3) checks that flame graphs are well-formed XML, node runs their
- * script.  Each test works in build/test/tools/work/<test>, left in place
- * for inspection.  One test: CK_RUN_CASE=<name>.
+ * script.  A test that needs one of these programs fails when it is
+ * missing (Check has no "skipped", and `make deps` installs them all).
+ * Each test works in build/test/tools/work/<test>, left in place for
+ * inspection.  One test: CK_RUN_CASE=<name>.
  */
 #include "config.h"
 #include "harness.h"
@@ -137,6 +139,14 @@ static bool have_program(const char *name)
     char cmd[256];
     snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", name);
     return system(cmd) == 0;
+}
+
+/* A test without its reference program would check nothing and pass: it
+ * fails instead, naming the Debian package that `make deps` installs. */
+static void require_program(const char *name, const char *package)
+{
+    ck_assert_msg(have_program(name), "`%s` is not on PATH, and this test needs it "
+                  "(make deps installs %s)", name, package);
 }
 
 /* ---- fixtures: profiles made once per test run ---- */
@@ -579,8 +589,7 @@ END_TEST
 
 START_TEST(top_agrees_with_pprof_heap)
 {
-    if (!have_program("go"))
-        return;
+    require_program("go", "golang-go");
     const char *file = sites_heap(NULL, NULL);
     agree_with_pprof(file, "alloc_objects", "B");
     agree_with_pprof(file, "alloc_space", "B");
@@ -591,8 +600,7 @@ END_TEST
 
 START_TEST(top_agrees_with_pprof_contention)
 {
-    if (!have_program("go"))
-        return;
+    require_program("go", "golang-go");
     agree_with_pprof(contention_file(".block.pb.gz"), "delay", "ns");
     agree_with_pprof(contention_file(".block.pb.gz"), "contentions", "ns");
     agree_with_pprof(contention_file(".mutex.pb.gz"), "delay", "ns");
@@ -693,8 +701,7 @@ static const char go_program[] =
 
 START_TEST(reads_go_profiles)
 {
-    if (!have_program("go"))
-        return;
+    require_program("go", "golang-go");
     const char *dir = fresh_dir("reads_go_profiles");
     FILE *f = fopen(join(dir, "heap.go"), "w");
     fputs(go_program, f);
@@ -1200,21 +1207,20 @@ END_TEST
 static void check_xml(const char *svg)
 {
     run r;
+    if (!have_program("python3"))
+        require_program("xmllint", "libxml2-utils");
     if (have_program("xmllint"))
         run_argv(&r, NULL, NULL, ARGV("xmllint", "--noout", svg));
-    else if (have_program("python3"))
+    else
         run_argv(&r, NULL, NULL, ARGV("python3", "-c",
                                       "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])", svg));
-    else
-        return;
     expect_code(&r, 0, "XML check of the SVG");
     run_free(&r);
 }
 
 static void check_script(const char *svg, const char *frame)
 {
-    if (!have_program("node"))
-        return;
+    require_program("node", "nodejs");
     run r;
     run_argv(&r, NULL, NULL, ARGV("node", TOOLS_TEST_SRC "/flame_check.js", svg, frame));
     expect_code(&r, 0, "flame_check.js");
