@@ -155,7 +155,9 @@ for case in python perl gcc sort xz git cxx; do
         fi
     done
     procs=$(ls "$dir/prof" | sed -n 's/^p\.\([0-9]*\)\..*/\1/p' | sort -u | wc -l)
-    [ "$n" -ge 3 ] || fail "only $n profile files"
+    # at least a heap profile; block and mutex profiles with nothing in
+    # them are not written
+    [ "$n" -ge 1 ] || fail "no profile file"
     if ls "$dir/prof" | grep -q '\.tmp$'; then
         fail "temporary profile files left in $dir/prof"
     fi
