@@ -24,14 +24,15 @@
 #include <unistd.h>
 
 static atomic_uint wake_word;
-static atomic_int dump_requested;
-static atomic_int stopped;   /* the exit dump is written */
-static atomic_int leave;     /* the thread is asked to return */
+static MPROF_FORK_STATE atomic_int dump_requested;
+static MPROF_FORK_STATE atomic_int stopped; /* the exit dump is written */
+static MPROF_FORK_STATE atomic_int leave; /* the thread is asked to return */
 static const mprof_config *config;
 
-static mprof_lock agent_lock = MPROF_LOCK_INIT;
+static MPROF_FORK_STATE mprof_lock agent_lock = MPROF_LOCK_INIT;
 static pthread_t thread;
-static int running, pause_depth, wanted, retired, create_failed_said;
+static MPROF_FORK_STATE int running, pause_depth, wanted, retired;
+static int create_failed_said;
 
 static int64_t mono_ns(void)
 {
@@ -182,7 +183,10 @@ void mprof_agent_retire(void)
 void mprof_agent_reset_after_fork(void)
 {
     mprof_lock_reset(&agent_lock);
-    running = pause_depth = wanted = retired = 0;
-    atomic_store(&dump_requested, 0);
-    atomic_store(&leave, 0);
+    if (running | pause_depth | wanted | retired)
+        running = pause_depth = wanted = retired = 0;
+    if (atomic_load(&dump_requested))
+        atomic_store(&dump_requested, 0);
+    if (atomic_load(&leave))
+        atomic_store(&leave, 0);
 }

@@ -21,7 +21,7 @@ struct stripe {
     char pad[64 - sizeof(mprof_lock)];
 };
 
-static mprof_bucket **heads; /* HASH_SIZE chain heads; atomic */
+static MPROF_FORK_STATE mprof_bucket **heads; /* HASH_SIZE chain heads; atomic */
 static mprof_bucket *all[MPROF_NTYPES];
 static mprof_lock insert_lock = MPROF_LOCK_INIT;
 static struct stripe stripes[MPROF_STRIPES] __attribute__((aligned(64)));

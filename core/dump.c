@@ -29,12 +29,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static mprof_lock dump_lock = MPROF_LOCK_INIT;
+static MPROF_FORK_STATE mprof_lock dump_lock = MPROF_LOCK_INIT;
 static const mprof_config *config;
-static unsigned seq;
-static int finished;
-static pid_t pid;
-static int64_t start_ns;
+static MPROF_FORK_STATE unsigned seq;
+static MPROF_FORK_STATE int finished;
+static MPROF_FORK_STATE pid_t pid;
+static MPROF_FORK_STATE int64_t start_ns;
 
 static int64_t now_ns(clockid_t clk)
 {

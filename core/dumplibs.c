@@ -14,7 +14,7 @@
 #include <dlfcn.h>
 #include <stdio.h>
 
-static mprof_lock load_lock = MPROF_LOCK_INIT;
+static MPROF_FORK_STATE mprof_lock load_lock = MPROF_LOCK_INIT;
 
 static struct mprof_libdw dw_table;
 static struct mprof_libz z_table;

@@ -55,7 +55,7 @@ static mprof_bucket *dirty[MPROF_STRIPES][3];
 /* Set once this module's state is first written: a fork child resets
  * only what its parent used (reading pages the parent never touched would
  * fault them in, one by one). */
-static int used;
+static MPROF_FORK_STATE int used;
 
 static void mark_used(void)
 {

@@ -33,7 +33,7 @@ static struct stripe stripes[STRIPES];
 /* Set once this module's state is first written: a fork child resets
  * only what its parent used (reading pages the parent never touched would
  * fault them in, one by one). */
-static int used;
+static MPROF_FORK_STATE int used;
 
 static void mark_used(void)
 {

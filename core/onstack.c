@@ -70,9 +70,9 @@ struct pooled {
     struct pooled *next; /* lives at the stack's top, above the frames */
 };
 
-static mprof_lock pool_lock = MPROF_LOCK_INIT;
-static struct pooled *pool;
-static atomic_uint gate;
+static MPROF_FORK_STATE mprof_lock pool_lock = MPROF_LOCK_INIT;
+static MPROF_FORK_STATE struct pooled *pool;
+static MPROF_FORK_STATE atomic_uint gate;
 
 static long futex(atomic_uint *w, int op, unsigned val)
 {

@@ -40,7 +40,7 @@
 int mprof_ready;
 int mprof_lock_profiling;
 static mprof_config config;
-static int recorded;            /* this process has recorded an event */
+static MPROF_FORK_STATE int recorded; /* this process has recorded an event */
 static __thread int fork_nested; /* fork entered with the guard already set */
 
 static uint64_t *thread_rng(void)
@@ -112,6 +112,25 @@ static void sample_alloc(void *arg)
     note_recorded();
 }
 
+/* Seeds the thread and draws its first interval; 1 if it was not armed. */
+static int arm(struct mprof_tls *t)
+{
+    if (t->armed)
+        return 0;
+    t->armed = 1;
+    if (!t->rng)
+        t->rng = mprof_rng_seed(t);
+    t->bytes_until_sample = mprof_sample_interval(&t->rng, config.mem_rate);
+    return 1;
+}
+
+void mprof_profiler_arm_thread(void)
+{
+    struct mprof_tls *t = &mprof_tls;
+    if (!t->guard && __atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE))
+        arm(t);
+}
+
 void mprof_profiler_on_alloc(const void *p, size_t size)
 {
     struct mprof_tls *t = &mprof_tls;
@@ -120,15 +139,9 @@ void mprof_profiler_on_alloc(const void *p, size_t size)
      * comes back here. */
     if (t->guard || !__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE))
         return;
-    if (!t->armed) {
-        t->armed = 1;
-        if (!t->rng)
-            t->rng = mprof_rng_seed(t);
-        t->bytes_until_sample = mprof_sample_interval(&t->rng, config.mem_rate);
-        if (size < t->bytes_until_sample) {
-            t->bytes_until_sample -= size;
-            return;
-        }
+    if (arm(t) && size < t->bytes_until_sample) {
+        t->bytes_until_sample -= size;
+        return;
     }
     mprof_guard_enter();
     if (p) {
@@ -304,7 +317,8 @@ void mprof_profiler_fork_child(void)
         mprof_lockwait_reset();
         mprof_dump_reset_after_fork();
     }
-    __atomic_store_n(&recorded, 0, __ATOMIC_RELEASE);
+    if (__atomic_load_n(&recorded, __ATOMIC_RELAXED))
+        __atomic_store_n(&recorded, 0, __ATOMIC_RELEASE);
     release_all();
     mprof_onstack_fork_child();
     /* A countdown of its own: the interval is memoryless, so drawing anew

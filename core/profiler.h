@@ -31,6 +31,10 @@ const mprof_config *mprof_profiler_config(void);
  * guard itself; p may be NULL (failed allocation: nothing recorded). */
 void mprof_profiler_on_alloc(const void *p, size_t size);
 
+/* Draw this thread's first countdown now rather than at its first
+ * allocation (call without the guard). */
+void mprof_profiler_arm_thread(void);
+
 /* A free (or realloc away) of p, which the filter flagged. */
 void mprof_profiler_on_free(const void *p);
 

@@ -35,8 +35,11 @@ static void fork_child(void)
 
 __attribute__((constructor(101))) static void mprof_init(void)
 {
+    /* Before the guard: the lookup takes the guard itself, and refuses to
+     * run under it (that would be a lookup made from inside dlsym). */
+    int have_real = mprof_real_resolve() == 0;
     mprof_guard_enter();
-    mprof_real_resolve();
+    mprof_pthread_resolve();
     mprof_config cfg;
     mprof_config_defaults(&cfg);
     mprof_config_load(&cfg, env_lookup, NULL);
@@ -46,4 +49,10 @@ __attribute__((constructor(101))) static void mprof_init(void)
     mprof_profiler_start(&cfg);
     mprof_signal_install(cfg.signal);
     mprof_guard_exit();
+    /* The main thread draws its countdown now: a program that forks before
+     * it allocates would otherwise have every child do the first draw (and
+     * bind log() lazily) on its own.  A countdown is armed only where the
+     * real allocator is known: the fast path calls it unchecked. */
+    if (have_real)
+        mprof_profiler_arm_thread();
 }

@@ -34,6 +34,11 @@ int mprof_real_resolve(void);
 /* signal.c: take the dump signal if the program left it alone; 0 = none. */
 void mprof_signal_install(int sig);
 
+/* pthread.c: look the real lock calls up now, at start, and not in each
+ * fork child of a program that first locks there (libgcc's exit code
+ * does, in every child). */
+void mprof_pthread_resolve(void);
+
 /* threads.c: a fork child has one thread of the program's. */
 void mprof_threads_after_fork(void);
 

@@ -19,6 +19,7 @@
  * joined, then started again (agent.h).
  */
 #include "agent.h"
+#include "lock.h"
 #include "ownheap.h"
 #include "tls.h"
 
@@ -32,7 +33,8 @@
 
 #define MPROF_EXPORT __attribute__((visibility("default")))
 
-static int live = 1; /* the program's threads: main + started, not ended */
+/* the program's threads: main + started, not ended */
+static MPROF_FORK_STATE int live = 1;
 
 /* The calling thread was started through our pthread_create (so its end
  * is counted by the cleanup handler, not by pthread_exit). */
@@ -108,7 +110,11 @@ MPROF_EXPORT void pthread_exit(void *ret)
 }
 
 /* A fork child has one thread, the one that forked. */
-void mprof_threads_after_fork(void) { live = 1; }
+void mprof_threads_after_fork(void)
+{
+    if (live != 1)
+        live = 1;
+}
 
 /* ---- calls around which the mprof thread steps aside ---- */
 
