@@ -132,19 +132,23 @@ static void gate_leave(void)
         futex(&gate, FUTEX_WAKE_PRIVATE, INT_MAX);
 }
 
-int mprof_onstack_sample(void (*fn)(void *), void *arg)
+void *mprof_onstack_enter(void)
 {
     int saved = errno;
     gate_enter();
     struct pooled *s = take_stack();
-    if (s) {
-        /* The stack's top 64 bytes hold the pool link; frames go below. */
-        mprof_call_on_stack(fn, arg, s);
-        give_stack(s);
-    }
+    if (!s)
+        gate_leave();
+    errno = saved;
+    return s; /* the stack's top 64 bytes hold the pool link; frames go below */
+}
+
+void mprof_onstack_leave(void *top)
+{
+    int saved = errno;
+    give_stack(top);
     gate_leave();
     errno = saved;
-    return s ? 0 : -1;
 }
 
 void mprof_onstack_dump(void (*fn)(void *), void *arg)

@@ -38,10 +38,26 @@
  * callee), and return when it returns.  x86-64; elsewhere it simply calls. */
 void mprof_call_on_stack(void (*fn)(void *), void *arg, void *top);
 
+/* Enter the fork gate and take a sample stack: its top, or NULL (gate
+ * left again) when none can be mapped.  mprof_onstack_leave gives it back
+ * and leaves the gate.  Neither changes errno. */
+void *mprof_onstack_enter(void);
+void mprof_onstack_leave(void *top);
+
 /* Run fn(arg) on a sample stack, inside the fork gate.  Call with the
  * guard set and no mprof lock held.  0, or -1 when no stack can be mapped
- * (fn did not run: the caller drops the event). */
-int mprof_onstack_sample(void (*fn)(void *), void *arg);
+ * (fn did not run: the caller drops the event).  Inline, so that the
+ * caller's frame is the one the switch leaves on the stack: each mprof
+ * frame there costs the unwinder a step. */
+static inline int mprof_onstack_sample(void (*fn)(void *), void *arg)
+{
+    void *top = mprof_onstack_enter();
+    if (!top)
+        return -1;
+    mprof_call_on_stack(fn, arg, top);
+    mprof_onstack_leave(top);
+    return 0;
+}
 
 /* Run fn(arg) on a fresh MPROF_DUMP_STACK_SIZE stack, unmapped afterwards;
  * when none can be mapped, run it on the caller's stack. */

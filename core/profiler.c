@@ -131,17 +131,17 @@ void mprof_profiler_arm_thread(void)
         arm(t);
 }
 
-void mprof_profiler_on_alloc(const void *p, size_t size)
+void *mprof_profiler_on_alloc(void *p, size_t size)
 {
     struct mprof_tls *t = &mprof_tls;
     /* Allocations made by mprof itself, or before settings are read, are
      * not the program's: leave the countdown at 0 so the first real one
      * comes back here. */
     if (t->guard || !__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE))
-        return;
+        return p;
     if (arm(t) && size < t->bytes_until_sample) {
         t->bytes_until_sample -= size;
-        return;
+        return p;
     }
     mprof_guard_enter();
     if (p) {
@@ -152,6 +152,7 @@ void mprof_profiler_on_alloc(const void *p, size_t size)
     mprof_guard_exit();
     /* After the guard, which restores the countdown it zeroed. */
     t->bytes_until_sample = mprof_sample_interval(&t->rng, config.mem_rate);
+    return p;
 }
 
 void mprof_profiler_on_free(const void *p)

@@ -28,8 +28,10 @@ const mprof_config *mprof_profiler_config(void);
 
 /* Slow path of an allocation whose size reached the thread's countdown:
  * seeds the thread, or samples p and draws the next interval.  Handles the
- * guard itself; p may be NULL (failed allocation: nothing recorded). */
-void mprof_profiler_on_alloc(const void *p, size_t size);
+ * guard itself; p may be NULL (failed allocation: nothing recorded).
+ * Returns p, so that the shim's call is a tail call: every frame of
+ * mprof's on the stack is one more the unwinder must walk through. */
+void *mprof_profiler_on_alloc(void *p, size_t size);
 
 /* Draw this thread's first countdown now rather than at its first
  * allocation (call without the guard). */

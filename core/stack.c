@@ -6,8 +6,6 @@
  */
 #include "stack.h"
 
-#include "config.h"
-
 #include <link.h>
 #include <string.h>
 #include <unwind.h>
@@ -45,15 +43,9 @@ void mprof_stack_skip_object_of(const void *addr)
     skip_hi = f.hi;
 }
 
-struct trace {
-    uintptr_t *pcs;
-    int n, max;
-    int leading; /* still in mprof's own frames */
-};
-
-static _Unwind_Reason_Code on_frame(struct _Unwind_Context *ctx, void *arg)
+_Unwind_Reason_Code mprof_stack_on_frame(struct _Unwind_Context *ctx, void *arg)
 {
-    struct trace *t = arg;
+    struct mprof_trace *t = arg;
     uintptr_t ip = (uintptr_t)_Unwind_GetIP(ctx);
     if (ip == 0)
         return _URC_END_OF_STACK;
@@ -62,17 +54,6 @@ static _Unwind_Reason_Code on_frame(struct _Unwind_Context *ctx, void *arg)
     t->leading = 0;
     t->pcs[t->n++] = ip;
     return t->n < t->max ? _URC_NO_REASON : _URC_END_OF_STACK;
-}
-
-int mprof_stack_capture(uintptr_t *pcs, int max)
-{
-    if (max > MPROF_STACK_MAX)
-        max = MPROF_STACK_MAX;
-    if (max <= 0)
-        return 0;
-    struct trace t = {pcs, 0, max, 1};
-    _Unwind_Backtrace(on_frame, &t);
-    return t.n;
 }
 
 uint64_t mprof_stack_hash(const uintptr_t *pcs, int n, uint64_t extra)

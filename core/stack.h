@@ -16,14 +16,36 @@
 #ifndef MPROF_STACK_H
 #define MPROF_STACK_H
 
+#include "config.h"
+
 #include <stdint.h>
+#include <unwind.h>
 
 /* Drop leading frames in the loaded object that contains `addr`
  * (the library passes one of its own functions). */
 void mprof_stack_skip_object_of(const void *addr);
 
-/* Up to `max` return addresses, leaf first; returns how many. */
-int mprof_stack_capture(uintptr_t *pcs, int max);
+/* The walk's state, and its per-frame callback (stack.c). */
+struct mprof_trace {
+    uintptr_t *pcs;
+    int n, max;
+    int leading; /* still in mprof's own frames */
+};
+_Unwind_Reason_Code mprof_stack_on_frame(struct _Unwind_Context *ctx, void *arg);
+
+/* Up to `max` return addresses, leaf first; returns how many.  Inline, so
+ * that the walk starts in the caller's frame: each of mprof's frames costs
+ * the unwinder a step (a few hundred ns) before the program's first. */
+static inline int mprof_stack_capture(uintptr_t *pcs, int max)
+{
+    if (max > MPROF_STACK_MAX)
+        max = MPROF_STACK_MAX;
+    if (max <= 0)
+        return 0;
+    struct mprof_trace t = {pcs, 0, max, 1};
+    _Unwind_Backtrace(mprof_stack_on_frame, &t);
+    return t.n;
+}
 
 /* Hash of a stack plus a discriminator (size, bucket type). */
 uint64_t mprof_stack_hash(const uintptr_t *pcs, int n, uint64_t extra);

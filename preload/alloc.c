@@ -62,8 +62,7 @@ static inline void *account_alloc(void *p, size_t size)
         t->bytes_until_sample -= size;
         return p;
     }
-    mprof_profiler_on_alloc(p, size);
-    return p;
+    return mprof_profiler_on_alloc(p, size); /* a tail call: one frame less to unwind */
 }
 
 static __attribute__((noinline)) void *malloc_slow(size_t size)
