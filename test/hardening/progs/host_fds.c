@@ -151,14 +151,7 @@ int main(int argc, char **argv)
     close(first);
     list_fds("at start");
 
-    g_count = hp_map((size_t)threads * 8 * sizeof *g_count);
-    pthread_t *tid = hp_map((size_t)threads * sizeof *tid);
-    for (int t = 0; t < threads; t++)
-        if (pthread_create(&tid[t], NULL, thread_main, (void *)(intptr_t)t) != 0)
-            prog_fail("pthread_create");
-    for (int t = 0; t < threads; t++)
-        while (__atomic_load_n(&g_count[t * 8], __ATOMIC_RELAXED) < 100)
-            prog_sleep_ms(1);
+    pthread_t *tid = hp_start_busy_threads(threads, thread_main, &g_count, 100);
 
     if (strcmp(mode, "reopen") == 0)
         reopen(in);

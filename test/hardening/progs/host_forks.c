@@ -158,15 +158,8 @@ int main(int argc, char **argv)
     int forks = (int)hp_long(argc, argv, "--forks", 500);
     int threads = (int)hp_long(argc, argv, "--threads", 2);
     long ms = hp_long(argc, argv, "--child-ms", 5000);
-    g_count = hp_map((size_t)threads * 8 * sizeof *g_count);
-    pthread_t *tid = hp_map((size_t)threads * sizeof *tid);
-    for (int t = 0; t < threads; t++)
-        if (pthread_create(&tid[t], NULL, thread_main, (void *)(intptr_t)t) != 0)
-            prog_fail("pthread_create");
     /* every thread is sampling before the first fork */
-    for (int t = 0; t < threads; t++)
-        while (__atomic_load_n(&g_count[t * 8], __ATOMIC_RELAXED) < 10)
-            prog_sleep_ms(1);
+    pthread_t *tid = hp_start_busy_threads(threads, thread_main, &g_count, 10);
     int ok = 0, hung = 0, failed = 0, i;
     for (i = 0; i < forks && !hung; i++) { /* the first hang ends the run */
         pid_t pid = fork();

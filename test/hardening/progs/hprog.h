@@ -12,6 +12,8 @@
 
 #include "common.h"
 
+#include <pthread.h>
+
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
@@ -77,6 +79,24 @@ static inline void hp_check(const void *p, size_t n, uint64_t tag)
 /* Ask mprof (the dump signal, USR2 unless MPROF_SIGNAL says otherwise) for
  * a dump of this process and wait until its `kind` file appears (a dump
  * writes heap, then block, then mutex).  Milliseconds waited, or -1. */
+/* Start n threads running fn((void *)t), each of which counts its rounds
+ * in counts[t * 8] (64 bytes apart), and wait until every one has done at
+ * least `min`: then all of them are busy when the caller goes on.  Returns
+ * the threads, to join (mapped, as the counters; never freed). */
+static inline pthread_t *hp_start_busy_threads(int n, void *(*fn)(void *), uint64_t **counts,
+                                               uint64_t min)
+{
+    *counts = hp_map((size_t)n * 8 * sizeof **counts);
+    pthread_t *tid = hp_map((size_t)n * sizeof *tid);
+    for (int t = 0; t < n; t++)
+        if (pthread_create(&tid[t], NULL, fn, (void *)(intptr_t)t) != 0)
+            prog_fail("pthread_create");
+    for (int t = 0; t < n; t++)
+        while (__atomic_load_n(&(*counts)[t * 8], __ATOMIC_RELAXED) < min)
+            prog_sleep_ms(1);
+    return tid;
+}
+
 static inline int hp_dump_and_wait(const char *prefix, int seq, const char *kind,
                                    long timeout_ms)
 {
