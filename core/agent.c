@@ -122,13 +122,20 @@ static int start_locked(void)
     return rc;
 }
 
+/* pthread_join is a cancellation point, and the calls that step aside
+ * (setuid, unshare) are not: cancellation stays off for the join, so that
+ * a pending cancel neither acts inside setuid nor unwinds with agent_lock
+ * held. */
 static void stop_locked(void)
 {
     if (!running)
         return;
     atomic_store(&leave, 1);
     wake();
+    int cancel;
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
     pthread_join(thread, NULL);
+    pthread_setcancelstate(cancel, NULL);
     running = 0;
 }
 

@@ -84,5 +84,13 @@ void mprof_clear(void *p, size_t n)
     }
 }
 
-void mprof_arena_lock_all(void) { mprof_lock_acquire(&arena_lock); }
-void mprof_arena_unlock_all(void) { mprof_lock_release(&arena_lock); }
+void mprof_arena_after_fork(void)
+{
+    if (atomic_load_explicit(&arena_lock.state, memory_order_relaxed) == 0)
+        return;
+    /* A thread that did not follow the fork was inside: a refill may have
+     * set cur but not yet end.  The chunk is abandoned; the next
+     * allocation maps a new one. */
+    cur = end = NULL;
+    mprof_lock_reset(&arena_lock);
+}

@@ -28,8 +28,10 @@ size_t mprof_arena_used(void);
  */
 void mprof_clear(void *p, size_t n);
 
-/* pthread_atfork protocol: prepare takes the lock, parent/child release it. */
-void mprof_arena_lock_all(void);
-void mprof_arena_unlock_all(void);
+/* In a fork child.  fork takes no lock of the arena (a thread inside a
+ * sample may hold a lock of the program's that fork itself needs after
+ * the handlers ran, libio's, and wait for ours): the child repairs what a
+ * thread caught inside left, by abandoning the current chunk. */
+void mprof_arena_after_fork(void);
 
 #endif

@@ -79,8 +79,7 @@ static const void *load(struct lazylib *l)
 const struct mprof_libdw *mprof_libdw(void) { return load(&libdw); }
 const struct mprof_libz *mprof_libz(void) { return load(&libz); }
 
-void mprof_dumplibs_lock(void) { mprof_lock_acquire(&load_lock); }
-void mprof_dumplibs_unlock(void) { mprof_lock_release(&load_lock); }
+void mprof_dumplibs_after_fork(void) { mprof_lock_reset(&load_lock); }
 
 const char *mprof_dumplibs_error(char *buf, size_t len)
 {

@@ -65,10 +65,10 @@ const struct mprof_libz *mprof_libz(void);
 /* Why the last load failed (dlerror's words), copied into buf. */
 const char *mprof_dumplibs_error(char *buf, size_t len);
 
-/* pthread_atfork protocol: no dlopen of ours is under way across fork
- * (a child must not inherit the load lock held, or a half-loaded table). */
-void mprof_dumplibs_lock(void);
-void mprof_dumplibs_unlock(void);
+/* In a fork child: a dlopen of ours under way in a thread that did not
+ * follow leaves the lock held; the table it was filling was not yet
+ * published, so the child loads it again when it needs it. */
+void mprof_dumplibs_after_fork(void);
 
 /* Call sites: the table is known to be loaded there. */
 #define DW(f) (mprof_libdw()->f)

@@ -10,8 +10,15 @@
  * Gate: one word, the number of threads inside a sampled event (low 16
  * bits) and the number of forks in progress (above; glibc runs the prepare
  * handlers of concurrent forks concurrently).  fork's prepare handler adds
- * a fork and waits for the samplers to fall to 0; a thread entering while
- * a fork is in progress waits for none to be (futex on the word).
+ * a fork and waits for the samplers to fall to 0 (they never wait for
+ * anything the forking thread holds, so this ends).  A thread that starts
+ * a sample while a fork is in progress does not wait: it may hold a lock
+ * of the program's that the forking thread needs after mprof's handler
+ * (libio's list lock, held across fflush(NULL) and the write callbacks
+ * it runs), so it goes on outside the gate.  Such a sample, if the fork
+ * catches it inside libgcc's unwinder, can leave the child with a lock
+ * of libgcc's held only if the program registers unwind tables itself
+ * (__register_frame_info, as JIT compilers do).
  */
 #include "onstack.h"
 
@@ -20,6 +27,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/mman.h>
@@ -68,7 +77,13 @@ void mprof_call_on_stack(void (*fn)(void *), void *arg, void *top)
 
 struct pooled {
     struct pooled *next; /* lives at the stack's top, above the frames */
+    int gated;           /* this use entered the gate */
+    sigset_t mask;       /* the thread's signal mask, put back on leaving */
 };
+
+/* Where a stack's header goes: its top, rounded so that frames below it
+ * stay 64-byte aligned. */
+#define HEADER_ROOM ((sizeof(struct pooled) + 63) & ~(size_t)63)
 
 static MPROF_FORK_STATE mprof_lock pool_lock = MPROF_LOCK_INIT;
 static MPROF_FORK_STATE struct pooled *pool;
@@ -78,6 +93,8 @@ static long futex(atomic_uint *w, int op, unsigned val)
 {
     return syscall(SYS_futex, w, op, val, NULL, NULL, 0);
 }
+
+
 
 /* A mapping of `size` usable bytes with a guard page below; its top, or
  * NULL. */
@@ -101,7 +118,7 @@ static struct pooled *take_stack(void)
     if (s)
         return s;
     char *top = map_stack(MPROF_SAMPLE_STACK_SIZE);
-    return top ? (struct pooled *)(top - 64) : NULL;
+    return top ? (struct pooled *)(top - HEADER_ROOM) : NULL;
 }
 
 static void give_stack(struct pooled *s)
@@ -112,17 +129,14 @@ static void give_stack(struct pooled *s)
     mprof_lock_release(&pool_lock);
 }
 
-static void gate_enter(void)
+/* 1 if entered, 0 if a fork is in progress (the sample goes on outside). */
+static int gate_enter(void)
 {
-    for (;;) {
-        unsigned v = atomic_load(&gate);
-        if (v >= ONE_FORK) {
-            futex(&gate, FUTEX_WAIT_PRIVATE, v);
-            continue;
-        }
+    unsigned v = atomic_load(&gate);
+    while (v < ONE_FORK)
         if (atomic_compare_exchange_weak(&gate, &v, v + 1))
-            return;
-    }
+            return 1;
+    return 0;
 }
 
 static void gate_leave(void)
@@ -132,22 +146,54 @@ static void gate_leave(void)
         futex(&gate, FUTEX_WAKE_PRIVATE, INT_MAX);
 }
 
+/*
+ * For the length of a sample, the thread's asynchronous signals wait: a
+ * program's handler would otherwise run on the sample stack (256 KiB,
+ * where the thread's own may be 8 MiB), and one that leaves with
+ * siglongjmp or a C++ throw would leave mprof's locks held and the fork
+ * gate entered for good.  Faults stay deliverable (they are mprof's own
+ * bugs, and blocked they would kill the process all the same).  glibc's
+ * own signals (cancellation, set*id) are never blocked by pthread_sigmask.
+ */
+static void block_async_signals(sigset_t *old)
+{
+    sigset_t all;
+    sigfillset(&all);
+    static const int faults[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGSYS, SIGABRT};
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++)
+        sigdelset(&all, faults[i]);
+    pthread_sigmask(SIG_BLOCK, &all, old);
+}
+
 void *mprof_onstack_enter(void)
 {
     int saved = errno;
-    gate_enter();
+    sigset_t old;
+    block_async_signals(&old);
+    int gated = gate_enter();
     struct pooled *s = take_stack();
-    if (!s)
-        gate_leave();
+    if (s) {
+        s->gated = gated;
+        s->mask = old;
+    } else {
+        if (gated)
+            gate_leave();
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    }
     errno = saved;
-    return s; /* the stack's top 64 bytes hold the pool link; frames go below */
+    return s; /* the stack's top holds its header; frames go below */
 }
 
 void mprof_onstack_leave(void *top)
 {
     int saved = errno;
-    give_stack(top);
-    gate_leave();
+    struct pooled *s = top;
+    int gated = s->gated;
+    sigset_t old = s->mask;
+    give_stack(s);
+    if (gated)
+        gate_leave();
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     errno = saved;
 }
 
@@ -174,11 +220,7 @@ void mprof_onstack_fork_prepare(void)
     }
 }
 
-void mprof_onstack_fork_parent(void)
-{
-    if (atomic_fetch_sub(&gate, ONE_FORK) - ONE_FORK < ONE_FORK)
-        futex(&gate, FUTEX_WAKE_PRIVATE, INT_MAX);
-}
+void mprof_onstack_fork_parent(void) { atomic_fetch_sub(&gate, ONE_FORK); }
 
 void mprof_onstack_fork_child(void)
 {

@@ -14,10 +14,14 @@
  * IRQ stacks and Go's systemstack().
  *
  * The fork gate: libraries mprof calls on a sample stack (libgcc's
- * unwinder, the loader's _dl_find_object) may take locks of their own; a
- * fork child must never inherit one held.  Every sampled event runs inside
- * the gate, and fork waits, in its prepare handler, until none is inside;
- * new ones wait until fork is done.
+ * unwinder) may take locks of their own; a fork child must never inherit
+ * one held.  Every sampled event runs inside the gate, and fork waits, in
+ * its prepare handler, until none is inside; one that starts while a fork
+ * is in progress goes on outside it rather than wait (onstack.c says why).
+ *
+ * Signals: for the length of a sample the thread's asynchronous signals
+ * wait, so that no handler of the program's runs on a sample stack or
+ * leaves mprof's code with siglongjmp.
  */
 #ifndef MPROF_ONSTACK_H
 #define MPROF_ONSTACK_H
@@ -63,9 +67,9 @@ static inline int mprof_onstack_sample(void (*fn)(void *), void *arg)
  * when none can be mapped, run it on the caller's stack. */
 void mprof_onstack_dump(void (*fn)(void *), void *arg);
 
-/* pthread_atfork protocol.  prepare waits for sampled events in flight
- * and holds new ones back; parent lets them go; child starts afresh (the
- * stacks other threads were using are lost to it, nothing else). */
+/* pthread_atfork protocol.  prepare waits for sampled events in flight;
+ * parent ends the fork's count; child starts afresh (the stacks other
+ * threads were using are lost to it, nothing else). */
 void mprof_onstack_fork_prepare(void);
 void mprof_onstack_fork_parent(void);
 void mprof_onstack_fork_child(void);

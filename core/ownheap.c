@@ -251,5 +251,10 @@ void *mprof_ownheap_realloc(void *p, size_t size)
 
 size_t mprof_ownheap_in_use(void) { return __atomic_load_n(&in_use, __ATOMIC_RELAXED); }
 
-void mprof_ownheap_lock_all(void) { heap_enter(); }
-void mprof_ownheap_unlock_all(void) { heap_leave(); }
+/* Every change under heap_lock becomes visible one store at a time, each
+ * leaving the heap whole: a pop that read the head but had not moved it
+ * leaves the block on its list (nobody in the child holds it); a push
+ * that linked the block but had not published it loses the block; brk_
+ * and top only ever grow past memory that is ready.  So a child whose
+ * parent had a thread inside only frees the lock. */
+void mprof_ownheap_after_fork(void) { mprof_lock_reset(&heap_lock); }

@@ -73,9 +73,10 @@ size_t mprof_ownheap_usable(const void *p);
 /* Bytes handed out and not freed (headers included); for tests and logs. */
 size_t mprof_ownheap_in_use(void);
 
-/* pthread_atfork protocol: prepare takes the lock, parent/child release. */
-void mprof_ownheap_lock_all(void);
-void mprof_ownheap_unlock_all(void);
+/* In a fork child: fork takes no lock of this heap (see arena.h for why);
+ * the child frees a lock a vanished thread held (ownheap.c says why that
+ * leaves the heap whole). */
+void mprof_ownheap_after_fork(void);
 
 #pragma GCC visibility pop
 

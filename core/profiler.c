@@ -5,10 +5,13 @@
  * pays only for the shim's frames and the switch.  The first event recorded
  * starts the mprof thread; a process that records nothing has none.
  *
- * fork: prepare first waits until no thread is inside a sampled event (so
- * no lock of the unwinder or the loader is held mid-capture), then takes
- * the locks of what the child goes on using as it was (the lazily loaded
- * libraries, the arena, the own heap); parent and child release them.  The child
+ * fork: prepare waits (briefly: onstack.c) until no thread is inside a
+ * sampled event, so that no lock of the unwinder is held mid-capture.  It
+ * takes no lock of mprof's: a thread inside a sample may hold a lock of the
+ * program's that fork needs after the handlers ran (libio's list lock,
+ * taken by fflush(NULL)), and would wait for ours.  Instead the child
+ * repairs what a vanished thread may have left half done in what it goes
+ * on using (the arena, the own heap, the lazily loaded libraries).  The child
  * starts an empty profile of its own (its own pid, seq from 1, no samples
  * of the parent's, no thread until it records): every table is abandoned
  * and reset, locks included, writing only what is not already zero so
@@ -257,24 +260,6 @@ void mprof_profiler_exit(void)
     mprof_guard_exit();
 }
 
-/* The memory allocators and the table of lazily loaded libraries are the
- * only state a child goes on using as it was; every profile table is
- * abandoned and reset in the child, locks and all.  Order: the load lock
- * first, since a dlopen under it allocates from the own heap. */
-static void lock_all(void)
-{
-    mprof_dumplibs_lock();
-    mprof_arena_lock_all();
-    mprof_ownheap_lock_all();
-}
-
-static void release_all(void)
-{
-    mprof_ownheap_unlock_all();
-    mprof_arena_unlock_all();
-    mprof_dumplibs_unlock();
-}
-
 void mprof_profiler_fork_prepare(void)
 {
     fork_nested = mprof_tls.guard != 0;
@@ -282,15 +267,12 @@ void mprof_profiler_fork_prepare(void)
     if (fork_nested)
         return;
     mprof_onstack_fork_prepare();
-    lock_all();
 }
 
 void mprof_profiler_fork_parent(void)
 {
-    if (!fork_nested) {
-        release_all();
+    if (!fork_nested)
         mprof_onstack_fork_parent();
-    }
     mprof_guard_exit();
 }
 
@@ -320,7 +302,9 @@ void mprof_profiler_fork_child(void)
     }
     if (__atomic_load_n(&recorded, __ATOMIC_RELAXED))
         __atomic_store_n(&recorded, 0, __ATOMIC_RELEASE);
-    release_all();
+    mprof_arena_after_fork();
+    mprof_ownheap_after_fork();
+    mprof_dumplibs_after_fork();
     mprof_onstack_fork_child();
     /* A countdown of its own: the interval is memoryless, so drawing anew
      * is as unbiased as going on with the parent's, and children forked

@@ -40,6 +40,7 @@ __attribute__((constructor(101))) static void mprof_init(void)
     int have_real = mprof_real_resolve() == 0;
     mprof_guard_enter();
     mprof_pthread_resolve();
+    mprof_threads_init();
     mprof_config cfg;
     mprof_config_defaults(&cfg);
     mprof_config_load(&cfg, env_lookup, NULL);

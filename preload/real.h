@@ -39,7 +39,9 @@ void mprof_signal_install(int sig);
  * does, in every child). */
 void mprof_pthread_resolve(void);
 
-/* threads.c: a fork child has one thread of the program's. */
+/* threads.c: count the main thread (at start, on the main thread); a fork
+ * child has one thread of the program's. */
+void mprof_threads_init(void);
 void mprof_threads_after_fork(void);
 
 #pragma GCC visibility pop

@@ -7,7 +7,7 @@
  * the program's own threads: the main thread, plus every thread started
  * through pthread_create, each until its start routine returns, it calls
  * pthread_exit or it is cancelled (a cleanup handler around the start
- * routine sees all three).  When the count falls to zero, the last thread
+ * routine sees all three; a thread-specific destructor sees main's end).  When the count falls to zero, the last thread
  * retires the mprof thread before it ends itself, and glibc then exits the
  * process from that thread, status 0, exit dump included, as bare.
  *
@@ -28,7 +28,6 @@
 #include <grp.h>
 #include <pthread.h>
 #include <sched.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #define MPROF_EXPORT __attribute__((visibility("default")))
@@ -37,7 +36,7 @@
 static MPROF_FORK_STATE int live = 1;
 
 /* The calling thread was started through our pthread_create (so its end
- * is counted by the cleanup handler, not by pthread_exit). */
+ * is counted by the cleanup handler, not by main_key's destructor). */
 static __thread int started_by_us __attribute__((tls_model("initial-exec")));
 
 static void *next(const char *name)
@@ -99,21 +98,38 @@ MPROF_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
     return rc;
 }
 
-/* Only the main thread's end is counted here; a started thread's is
- * counted by its cleanup handler, which pthread_exit runs. */
-MPROF_EXPORT void pthread_exit(void *ret)
+/*
+ * The main thread's end: it has no start routine of ours to return through,
+ * and it can end by pthread_exit, thrd_exit (glibc calls its internal
+ * exit there, not the exported one) or cancellation.  A thread-specific
+ * value's destructor runs on all three (and not when main returns from
+ * main(), which is exit()).  The key is set on the main thread only; a
+ * fork child's thread keeps what it had (the child's main is the thread
+ * that forked: its start routine's cleanup, or this key, counts it).
+ */
+static pthread_key_t main_key;
+
+static void main_ends(void *value)
 {
-    REAL(pthread_exit);
-    if (!started_by_us && !mprof_guarded() && syscall(SYS_gettid) == getpid())
-        thread_ends(NULL);
-    real_pthread_exit(ret);
+    (void)value;
+    thread_ends(NULL);
 }
 
-/* A fork child has one thread, the one that forked. */
+void mprof_threads_init(void)
+{
+    if (pthread_key_create(&main_key, main_ends) == 0)
+        pthread_setspecific(main_key, &live); /* any non-NULL value */
+}
+
+/* A fork child has one thread, the one that forked.  If our start routine
+ * did not start it (it was main, or glibc started it for thrd_create), its
+ * end is counted by the key, as main's is. */
 void mprof_threads_after_fork(void)
 {
     if (live != 1)
         live = 1;
+    if (!started_by_us)
+        pthread_setspecific(main_key, &live);
 }
 
 /* ---- calls around which the mprof thread steps aside ---- */
