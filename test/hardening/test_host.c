@@ -723,6 +723,42 @@ END_TEST
 
 /* main calls pthread_exit, the worker ends: the process exits 0 with its
  * exit dump, as bare it exits 0; and a SIGTERM ends such a process. */
+/* Threads that end without pthread_exit (thrd_exit, cancelling main), a
+ * cancel pending at setuid (mprof steps aside there, and must add no
+ * cancellation point), a deep signal handler firing while samples are
+ * taken, and fork while another thread holds libio's list lock in an
+ * allocating write callback: as bare, and no hang. */
+START_TEST(host_thread_endings_and_signals)
+{
+    static const struct {
+        const char *mode;
+        bool rate1; /* also with every allocation sampled */
+    } cases[] = {{"--thrd-exit", true},    {"--cancel-main", true}, {"--cancel-setuid", true},
+                 {"--deep-handler", true}, {"--fflush-fork", false}};
+    const char *dir = hd_fresh("host_thread_endings_and_signals");
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        run b;
+        run_spec bs = {.argv = {hd_path("host_endings"), cases[i].mode}, .cwd = dir};
+        hd_run_bare(&b, &bs);
+        ck_assert_msg(run_exit_code(&b) == 0, "%s bare: status %d\n%s", cases[i].mode,
+                      run_exit_code(&b), b.err.s);
+        for (int rate1 = 0; rate1 <= (int)cases[i].rate1; rate1++) {
+            char what[128];
+            snprintf(what, sizeof what, "host_endings %s, %s", cases[i].mode,
+                     rate1 ? "every allocation sampled" : "default settings");
+            run r;
+            run_spec s = {.argv = {hd_path("host_endings"), cases[i].mode},
+                          .env = {rate1 ? "MPROF_MEM_RATE=1" : NULL},
+                          .cwd = subdir(dir, rate1 ? "rate1" : "default")};
+            run_for(&r, &s, HANG_MS, what);
+            expect_as_bare(what, &r, &b, SAME_TRUTH);
+            run_free(&r);
+        }
+        run_free(&b);
+    }
+}
+END_TEST
+
 START_TEST(host_main_pthread_exit)
 {
     const char *dir = hd_fresh("host_main_pthread_exit");
@@ -1049,6 +1085,7 @@ int main(void)
     h_add_test(s, "host_stack_budget", host_stack_budget, 60);
     h_add_test(s, "host_fork_while_sampling", host_fork_while_sampling, 150);
     h_add_test(s, "host_sigterm_in_malloc", host_sigterm_in_malloc, 200);
+    h_add_test(s, "host_thread_endings_and_signals", host_thread_endings_and_signals, 240);
     h_add_test(s, "host_main_pthread_exit", host_main_pthread_exit, 90);
     h_add_test(s, "host_user_namespaces", host_user_namespaces, 150);
     h_add_test(s, "host_setpriv", host_setpriv, 60);
