@@ -43,9 +43,12 @@ $(B)/%.o: %.c $(wildcard core/*.h preload/*.h)
 	$(CC) $(CFLAGS) -Icore -c $< -o $@
 
 # -z nodelete: a program that dlopens and dlcloses us must not unmap code
-# that its other threads may be running.
+# that its other threads may be running.  -z now: every symbol bound at
+# load, none lazily on the first call, where the loader's resolver saves
+# the vector registers on the caller's stack (some 3 KiB: more than a
+# sampled event may take of it) and every fork child would look it up anew.
 $(LIBMPROF): $(CORE_OBJ) $(PRELOAD_OBJ)
-	$(CC) -shared -Wl,-z,nodelete -Wl,--no-undefined -o $@ $^ $(LIBS)
+	$(CC) -shared -Wl,-z,nodelete -Wl,-z,now -Wl,--no-undefined -o $@ $^ $(LIBS)
 
 $(B)/mprof: $(TOOLS_OBJ) $(CORE_OBJ)
 	$(CC) -o $@ $^ $(LIBS)

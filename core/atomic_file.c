@@ -6,6 +6,8 @@
  */
 #include "pprof.h"
 
+#include "fdmove.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -47,7 +49,7 @@ static int open_new(const char *tmp)
     int fd = open(tmp, flags, 0644);
     if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
         fd = open(tmp, flags, 0644);
-    return fd < 0 ? -errno : fd;
+    return fd < 0 ? -errno : mprof_fd_raise(fd);
 }
 
 int mprof_write_file_atomic(const char *path, const void *data, size_t n)

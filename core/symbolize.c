@@ -11,6 +11,7 @@
 #include "symbolize.h"
 
 #include "dumplibs.h"
+#include "fdmove.h"
 #include "log.h"
 
 #include <errno.h>
@@ -61,7 +62,7 @@ static const char *proc_file(char *buf, size_t len, const char *name)
 
 static char *read_whole(mprof_scratch *sc, const char *path, size_t *len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = mprof_fd_raise(open(path, O_RDONLY | O_CLOEXEC));
     if (fd < 0)
         return NULL;
     size_t cap = 64 << 10, n = 0;
@@ -232,6 +233,27 @@ static void main_first(mprof_symbolizer *sym)
  * inside the program's dump. A file found only through .gnu_debuglink, with
  * no build ID, goes unread: its functions keep their ELF symbol names.
  */
+/* elfutils' own lookups, with the descriptor of the file found moved out
+ * of the program's way (fdmove.h): the session keeps it open until the
+ * dump ends.  One that came with an Elf already made on it stays. */
+static int find_elf_high(Dwfl_Module *mod, void **userdata, const char *modname,
+                         Dwarf_Addr base, char **file_name, Elf **elfp)
+{
+    int fd = DW(dwfl_linux_proc_find_elf)(mod, userdata, modname, base, file_name, elfp);
+    return *elfp ? fd : mprof_fd_raise(fd);
+}
+
+static int find_debuginfo_high(Dwfl_Module *mod, void **userdata, const char *modname,
+                               Dwarf_Addr base, const char *file_name,
+                               const char *debuglink_file, GElf_Word debuglink_crc,
+                               char **debuginfo_file_name)
+{
+    return mprof_fd_raise(DW(dwfl_build_id_find_debuginfo)(mod, userdata, modname, base,
+                                                           file_name, debuglink_file,
+                                                           debuglink_crc,
+                                                           debuginfo_file_name));
+}
+
 static Dwfl *report_process(void)
 {
     /* The session keeps a pointer to its callbacks: static storage, the
@@ -246,14 +268,17 @@ static Dwfl *report_process(void)
                       "install libdw1", mprof_dumplibs_error(why, sizeof why));
         return NULL;
     }
-    callbacks.find_elf = dw->dwfl_linux_proc_find_elf;
-    callbacks.find_debuginfo = dw->dwfl_build_id_find_debuginfo;
+    callbacks.find_elf = find_elf_high;
+    callbacks.find_debuginfo = find_debuginfo_high;
     Dwfl *dwfl = DW(dwfl_begin)(&callbacks);
     if (!dwfl)
         return NULL;
     DW(dwfl_report_begin)(dwfl);
     char where[64];
-    FILE *maps = fopen(proc_file(where, sizeof where, "maps"), "re");
+    int mfd = mprof_fd_raise(open(proc_file(where, sizeof where, "maps"), O_RDONLY | O_CLOEXEC));
+    FILE *maps = mfd >= 0 ? fdopen(mfd, "re") : NULL;
+    if (!maps && mfd >= 0)
+        close(mfd);
     int rc = maps ? DW(dwfl_linux_proc_maps_report)(dwfl, maps) : -1;
     if (maps)
         fclose(maps);

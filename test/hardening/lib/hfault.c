@@ -42,6 +42,7 @@ static int (*real_close)(int);
 static int (*real_fdatasync)(int);
 static int (*real_rename)(const char *, const char *);
 static void *(*real_mmap)(void *, size_t, int, int, int, off_t);
+static int (*real_fcntl)(int, int, ...);
 
 static long space = -1; /* bytes per .tmp file; -1 = unlimited */
 static int open_errno, sync_errno, rename_errno;
@@ -82,6 +83,7 @@ static void setup(void)
     real_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
     real_rename = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
     real_mmap = (void *(*)(void *, size_t, int, int, int, off_t))dlsym(RTLD_NEXT, "mmap");
+    real_fcntl = (int (*)(int, int, ...))dlsym(RTLD_NEXT, "fcntl");
     space = parse_long(getenv("HFAULT_SPACE"), -1);
     open_errno = parse_errno(getenv("HFAULT_OPEN"));
     sync_errno = parse_errno(getenv("HFAULT_SYNC"));
@@ -122,6 +124,25 @@ int open(const char *path, int flags, ...)
 }
 
 int open64(const char *path, int flags, ...) __attribute__((alias("open")));
+
+/* mprof moves its descriptors out of the program's way (F_DUPFD_CLOEXEC):
+ * the copy of a .tmp file's descriptor is one of ours too. */
+int fcntl(int fd, int cmd, ...)
+{
+    setup();
+    va_list ap;
+    va_start(ap, cmd);
+    long arg = va_arg(ap, long);
+    va_end(ap);
+    int r = real_fcntl(fd, cmd, arg);
+    if ((cmd == F_DUPFD || cmd == F_DUPFD_CLOEXEC) && r >= 0 && r < MAX_FD && ours(fd)) {
+        is_tmp[r] = 1;
+        written[r] = written[fd];
+    }
+    return r;
+}
+
+int fcntl64(int fd, int cmd, ...) __attribute__((alias("fcntl")));
 
 ssize_t write(int fd, const void *buf, size_t n)
 {

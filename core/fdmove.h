@@ -1,0 +1,22 @@
+/*
+ * fdmove.h: descriptors mprof opens for a moment (a profile being written,
+ * /proc/self/maps, the ELF and debug files a dump reads) moved out of the
+ * numbers the program uses.
+ *
+ * Why: open() hands out the lowest free number.  A program that closed
+ * 0..2 and restores them with dup2 (CPython's subprocess tests do) would,
+ * in the middle of a dump on mprof's thread, dup2 over mprof's file and
+ * then have its restored stdout closed by mprof's close().  A descriptor
+ * moved high (F_DUPFD_CLOEXEC, fcntl(2)) is out of the way of a program
+ * that works with low numbers; the low one is closed only if it still
+ * names the same file (the program may have dup2'ed over it meanwhile).
+ */
+#ifndef MPROF_FDMOVE_H
+#define MPROF_FDMOVE_H
+
+/* fd, moved to a number near the top of what RLIMIT_NOFILE allows (at
+ * most 4096, so the kernel's table stays small); fd itself if it cannot
+ * be moved, or if fd < 0.  errno is kept. */
+int mprof_fd_raise(int fd);
+
+#endif
