@@ -7,9 +7,10 @@
  * the program's own threads: the main thread, plus every thread started
  * through pthread_create, each until its start routine returns, it calls
  * pthread_exit or it is cancelled (a cleanup handler around the start
- * routine sees all three; a thread-specific destructor sees main's end).  When the count falls to zero, the last thread
- * retires the mprof thread before it ends itself, and glibc then exits the
- * process from that thread, status 0, exit dump included, as bare.
+ * routine sees all three; a thread-specific destructor sees main's end).
+ * When the count falls to zero, the last thread retires the mprof thread
+ * before it ends itself, and glibc then exits the process from that
+ * thread, status 0, exit dump included, as bare.
  *
  * Some calls need the process to have a single thread (unshare with
  * CLONE_NEWUSER, setns into a mount or user namespace) or every thread to

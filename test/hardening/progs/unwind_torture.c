@@ -1,5 +1,5 @@
 /*
- * unwind_torture: allocations from frames that libunwind cannot (or can
+ * unwind_torture: allocations from frames that an unwinder cannot (or can
  * only partly) unwind.  x86-64 only.
  *
  *   unwind_torture --ucontext    coroutines on makecontext stacks, switched
