@@ -61,7 +61,7 @@ void mprof_block_add(mprof_btype type, const uintptr_t *stk, int nstk,
 {
     mprof_bucket *b = mprof_bucket_get(type, 0, stk, nstk);
     if (!b) {
-        __atomic_add_fetch(&dropped[type], 1, __ATOMIC_RELAXED);
+        mprof_block_count_dropped(type);
         return;
     }
     mprof_lock *l = mprof_bucket_stripe(b);

@@ -97,7 +97,7 @@ void mprof_heap_alloc(const void *p, uint64_t size, const uintptr_t *stk, int ns
     mark_used();
     mprof_bucket *b = mprof_bucket_get(MPROF_HEAP, size, stk, nstk);
     if (!b || mprof_addrmap_insert(p, b, size) != 0) {
-        __atomic_add_fetch(&dropped, 1, __ATOMIC_RELAXED);
+        mprof_heap_count_dropped();
         return;
     }
     mprof_lock *l = mprof_bucket_stripe(b);

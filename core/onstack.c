@@ -94,8 +94,6 @@ static long futex(atomic_uint *w, int op, unsigned val)
     return syscall(SYS_futex, w, op, val, NULL, NULL, 0);
 }
 
-
-
 /* A mapping of `size` usable bytes with a guard page below; its top, or
  * NULL. */
 static char *map_stack(size_t size)

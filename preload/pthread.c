@@ -98,17 +98,13 @@ static void resolve(void)
     mprof_guard_exit();
 }
 
-void mprof_pthread_resolve(void)
-{
-    if (!__atomic_load_n(&real.mutex_lock, __ATOMIC_ACQUIRE))
-        resolve();
-}
-
 static inline void ensure_resolved(void)
 {
     if (unlikely(!__atomic_load_n(&real.mutex_lock, __ATOMIC_ACQUIRE)))
         resolve();
 }
+
+void mprof_pthread_resolve(void) { ensure_resolved(); }
 
 /* Profile this call?  Not before the profiler is up, not for mprof itself. */
 static inline int observing(void)
