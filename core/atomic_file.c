@@ -52,7 +52,7 @@ static int open_new(const char *tmp)
     return fd < 0 ? -errno : mprof_fd_raise(fd);
 }
 
-int mprof_write_file_atomic(const char *path, const void *data, size_t n)
+int mprof_write_file_atomic(const char *path, const void *data, size_t n, int sync)
 {
     char tmp[PATH_MAX];
     size_t len = path ? strlen(path) : 0;
@@ -66,9 +66,10 @@ int mprof_write_file_atomic(const char *path, const void *data, size_t n)
     if (fd < 0)
         return fd;
     int rc = write_all(fd, data, n);
-    /* Without it a crash soon after the rename can leave an empty file
-     * under the final name; EINVAL means the file system cannot sync. */
-    if (rc == 0 && fdatasync(fd) < 0 && errno != EINVAL)
+    /* Without it a crash of the machine soon after the rename can leave an
+     * empty file under the final name; with it every dump waits for the
+     * disk (MPROF_SYNC=1 asks). EINVAL: the file system cannot sync. */
+    if (rc == 0 && sync && fdatasync(fd) < 0 && errno != EINVAL)
         rc = -errno;
     if (close(fd) < 0 && rc == 0 && errno != EINTR)
         rc = -errno;

@@ -5,6 +5,7 @@
  * once and replaced by the default, so a typo never stops the program.
  */
 #include "config.h"
+#include "symbolize.h"
 
 #include "log.h"
 
@@ -24,6 +25,7 @@ void mprof_config_defaults(mprof_config *c)
     c->dump_interval = 0;
     c->signal = SIGUSR2;
     c->stack_depth = 64;
+    c->symbols = MPROF_SYMBOLS_NAMES;
     strcpy(c->out, "mprof");
 }
 
@@ -108,6 +110,22 @@ static void load_signal(mprof_env_lookup get, void *ctx, mprof_config *c)
               "(or 'none'); using %d (SIGUSR2)", s, c->signal);
 }
 
+/* none | names | full: what a dump looks up in process (symbolize.h). */
+static void load_symbols(mprof_env_lookup get, void *ctx, mprof_config *c)
+{
+    static const char *const names[] = {"none", "names", "full"};
+    const char *s = get("MPROF_SYMBOLS", ctx);
+    if (!s)
+        return;
+    for (int i = 0; i < 3; i++)
+        if (strcasecmp(s, names[i]) == 0) {
+            c->symbols = i;
+            return;
+        }
+    mprof_log("MPROF_SYMBOLS='%.64s' is not none, names or full; using %s", s,
+              names[c->symbols]);
+}
+
 static void load_out(mprof_env_lookup get, void *ctx, mprof_config *c)
 {
     const char *s = get("MPROF_OUT", ctx);
@@ -132,6 +150,8 @@ void mprof_config_load(mprof_config *c, mprof_env_lookup get, void *ctx)
     load_u64(get, ctx, "MPROF_DUMP_INTERVAL", &c->dump_interval, 0, 365 * 86400);
     load_u64(get, ctx, "MPROF_STACK_DEPTH", &depth, 1, MPROF_STACK_MAX);
     load_u64(get, ctx, "MPROF_WRITE_EMPTY", &c->write_empty, 0, 1);
+    load_u64(get, ctx, "MPROF_SYNC", &c->sync, 0, 1);
+    load_symbols(get, ctx, c);
     c->stack_depth = (int)depth;
     load_signal(get, ctx, c);
     load_out(get, ctx, c);

@@ -21,6 +21,8 @@ typedef struct mprof_config {
     int signal;              /* 0 = none */
     int stack_depth;
     uint64_t write_empty;    /* 1: write profiles with no samples too */
+    uint64_t sync;           /* 1: fdatasync every file before its rename */
+    int symbols;             /* enum mprof_symbols_level (symbolize.h) */
     char out[MPROF_OUT_MAX];
 } mprof_config;
 

@@ -34,7 +34,6 @@ static const mprof_config *config;
 static MPROF_FORK_STATE unsigned seq;
 static MPROF_FORK_STATE int finished;
 static MPROF_FORK_STATE pid_t pid;
-static MPROF_FORK_STATE int64_t start_ns;
 
 static int64_t now_ns(clockid_t clk)
 {
@@ -47,7 +46,6 @@ void mprof_dump_init(const mprof_config *cfg)
 {
     config = cfg;
     pid = getpid();
-    start_ns = now_ns(CLOCK_REALTIME);
 }
 
 void mprof_dump_reset_after_fork(void)
@@ -56,7 +54,6 @@ void mprof_dump_reset_after_fork(void)
     seq = 0;
     finished = 0;
     pid = getpid();
-    start_ns = now_ns(CLOCK_REALTIME);
 }
 
 /* Samples of one profile, in memory that is unmapped after the write. */
@@ -121,7 +118,7 @@ static mprof_symbolizer *shared_symbolizer(struct dump_run *run)
 {
     if (!run->sym_tried) {
         run->sym_tried = 1;
-        run->sym = mprof_symbolizer_open(&run->sc);
+        run->sym = mprof_symbolizer_open(&run->sc, config->symbols);
     }
     return run->sym;
 }
@@ -176,8 +173,10 @@ static int write_profile(struct dump_run *run, const char *kind,
         munmap(a->s, a->map_len);
         return 0;
     }
+    /* As Go writes heap, block and mutex profiles: the time of the dump and
+     * no duration (pprof adds durations up when it merges or diffs). */
     d->time_nanos = now_ns(CLOCK_REALTIME);
-    d->duration_nanos = d->time_nanos - start_ns;
+    d->sync = (int)config->sync;
     char note[112];
     if (lost) {
         snprintf(note, sizeof note,

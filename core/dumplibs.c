@@ -1,5 +1,5 @@
 /*
- * dumplibs.c: loading libdw and zlib on first use (see dumplibs.h).
+ * dumplibs.c: loading libdw, zlib and the demangler on first use (see dumplibs.h).
  *
  * Invariant: a table pointer is NULL until every field of its table is
  * filled, and then never changes (release store, acquire load).  A failure
@@ -18,6 +18,7 @@ static MPROF_FORK_STATE mprof_lock load_lock = MPROF_LOCK_INIT;
 
 static struct mprof_libdw dw_table;
 static struct mprof_libz z_table;
+static struct mprof_libelf elf_table;
 
 /* dlsym into the library and what it depends on (libdw -> libelf). */
 static char why[256]; /* the last failure; under load_lock */
@@ -56,8 +57,25 @@ struct lazylib {
     const void *loaded; /* the table once full; atomic */
 };
 
+static int fill_elf(void *h, const char *lib, void *arg)
+{
+    struct mprof_libelf *table = arg;
+    MPROF_LIBELF_FUNCS(RESOLVE)
+    table->elf_version(EV_CURRENT); /* libelf refuses to work before this */
+    return 0;
+}
+
+static mprof_demangle_fn demangle_fn;
+
+static int fill_demangle(void *h, const char *lib, void *arg)
+{
+    return resolve(h, lib, "__cxa_demangle", arg);
+}
+
 static struct lazylib libdw = {"libdw.so.1", fill_dw, &dw_table, NULL};
 static struct lazylib libz = {"libz.so.1", fill_z, &z_table, NULL};
+static struct lazylib libelf = {"libelf.so.1", fill_elf, &elf_table, NULL};
+static struct lazylib libcxx = {"libstdc++.so.6", fill_demangle, &demangle_fn, NULL};
 
 static const void *load(struct lazylib *l)
 {
@@ -78,6 +96,13 @@ static const void *load(struct lazylib *l)
 
 const struct mprof_libdw *mprof_libdw(void) { return load(&libdw); }
 const struct mprof_libz *mprof_libz(void) { return load(&libz); }
+const struct mprof_libelf *mprof_libelf(void) { return load(&libelf); }
+
+mprof_demangle_fn mprof_demangler(void)
+{
+    const mprof_demangle_fn *f = load(&libcxx);
+    return f ? *f : NULL;
+}
 
 void mprof_dumplibs_after_fork(void) { mprof_lock_reset(&load_lock); }
 

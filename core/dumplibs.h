@@ -28,6 +28,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include <stddef.h>
 #include <zlib.h>
 
@@ -40,7 +41,14 @@
     X(dwfl_module_addrdie) X(dwfl_module_address_section)                       \
     X(dwfl_module_build_id) X(dwfl_module_getelf) X(dwfl_module_getsrc)         \
     X(dwfl_module_getsym_info) X(dwfl_module_getsymtab) X(dwfl_report_begin)    \
-    X(dwfl_report_end) X(elf_ndxscn)
+    X(dwfl_report_end) X(elf_ndxscn) X(dwarf_getscopes_die) X(dwfl_report_elf) \
+    X(dwfl_module_info) X(elf_begin) X(elf_end) X(elf_getphdrnum) X(gelf_getphdr) \
+    X(elf_version) X(gelf_getehdr)
+
+#define MPROF_LIBELF_FUNCS(X)                                                  \
+    X(elf_version) X(elf_begin) X(elf_end) X(elf_kind) X(elf_nextscn)          \
+    X(elf_getscn) X(elf_getdata) X(elf_strptr) X(gelf_getshdr) X(gelf_getsym)  \
+    X(gelf_getehdr) X(gelf_getnote)
 
 #define MPROF_LIBZ_FUNCS(X)                                                    \
     X(deflate) X(deflateBound) X(deflateEnd) X(deflateInit2_) X(inflate)        \
@@ -56,11 +64,26 @@ struct mprof_libz {
     MPROF_LIBZ_FUNCS(MPROF_DUMPLIBS_FIELD)
 };
 
+struct mprof_libelf {
+    MPROF_LIBELF_FUNCS(MPROF_DUMPLIBS_FIELD)
+};
+
+/* The C++ ABI's demangler (libstdc++, <cxxabi.h>): a malloc'ed string or
+ * NULL; *status 0 on success. Also reads Rust's legacy (_ZN...E) names. */
+char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+typedef __typeof__(&__cxa_demangle) mprof_demangle_fn;
+
 /* The tables, loaded on first call; NULL when the library or one of its
  * functions cannot be found.  Thread-safe; allocations dlopen makes are
  * mprof's (call with the guard set inside the library). */
 const struct mprof_libdw *mprof_libdw(void);
 const struct mprof_libz *mprof_libz(void);
+/* libelf alone (it needs only libz): what a dump of names reads with. */
+const struct mprof_libelf *mprof_libelf(void);
+
+/* libstdc++'s __cxa_demangle, loaded when the first mangled name is met
+ * (already mapped in every C++ program); NULL when it cannot be. */
+mprof_demangle_fn mprof_demangler(void);
 
 /* Why the last load failed (dlerror's words), copied into buf. */
 const char *mprof_dumplibs_error(char *buf, size_t len);
@@ -73,5 +96,6 @@ void mprof_dumplibs_after_fork(void);
 /* Call sites: the table is known to be loaded there. */
 #define DW(f) (mprof_libdw()->f)
 #define Z(f) (mprof_libz()->f)
+#define ELF(f) (mprof_libelf()->f)
 
 #endif

@@ -7,16 +7,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define TOP_CAP 4096
-#define ROOM 64 /* below the limit: the program may still open a few */
+/*
+ * A process starts with a table of 64 descriptors (BITS_PER_LONG, the
+ * kernel's NR_OPEN_DEFAULT). Growing it in a process with threads waits
+ * for an RCU grace period (expand_fdtable: synchronize_rcu), 10-25 ms that
+ * a short-lived program would pay at its exit dump: so mprof stays in the
+ * top quarter of that first table, well above the numbers programs count
+ * on, and below where the table must grow.
+ */
+#define FIRST_TABLE 64
+#define BASE 48
 
 static int high_base(void)
 {
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur <= 2 * ROOM)
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < FIRST_TABLE)
         return -1;
-    rlim_t top = rl.rlim_cur < TOP_CAP ? rl.rlim_cur : TOP_CAP;
-    return (int)(top - ROOM);
+    return BASE;
 }
 
 static int same_file(int a, int b)

@@ -14,9 +14,10 @@
 #ifndef MPROF_FDMOVE_H
 #define MPROF_FDMOVE_H
 
-/* fd, moved to a number near the top of what RLIMIT_NOFILE allows (at
- * most 4096, so the kernel's table stays small); fd itself if it cannot
- * be moved, or if fd < 0.  errno is kept. */
+/* fd, moved to the lowest free number from 48 on (the top of the kernel's
+ * first table of 64: growing it costs a threaded process an RCU grace
+ * period); fd itself if it cannot be moved, if fd < 0, or if RLIMIT_NOFILE
+ * is below 64.  errno is kept. */
 int mprof_fd_raise(int fd);
 
 #endif

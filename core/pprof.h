@@ -172,6 +172,26 @@ int mprof_profile_build(mprof_scratch *sc, const mprof_profile_desc *d,
                         const mprof_sample *s, size_t n,
                         struct mprof_symbolizer *sym, mprof_pprof_profile *out);
 
+/*
+ * A profile read back, with its frames completed from the files on this
+ * machine (what `mprof symbolize` writes and the reports read).
+ *
+ * mprof_profile_symbolizer opens, in sc, a symbolizer over in's mappings
+ * that lack file:line or inlined frames (symbolize.h: a file that is
+ * missing or of another build is skipped). mprof_profile_resymbolize then
+ * builds `out` in out->mem (release it with mprof_pprof_free): every
+ * location of such a mapping gets its frames, innermost inlined function
+ * first, demangled names with the linkage name as system_name, one
+ * Function per function; every other location, sample, id and string
+ * stays as it was. in and sym may be freed afterwards. 0 or -ENOMEM.
+ * Idea: pprof's symbolizer.Symbolize (local mode).
+ */
+struct mprof_symbolizer *mprof_profile_symbolizer(mprof_scratch *sc,
+                                                  const mprof_pprof_profile *in);
+int mprof_profile_resymbolize(const mprof_pprof_profile *in,
+                              struct mprof_symbolizer *sym,
+                              mprof_pprof_profile *out);
+
 /* ---- gzip and files ---- */
 
 /* gzip (RFC 1952) of in[0, n) into sc. zlib allocates from sc too. */
@@ -183,8 +203,8 @@ int mprof_gzip(mprof_scratch *sc, const void *in, size_t n, void **out,
 int mprof_gunzip(mprof_scratch *sc, const void *in, size_t n, size_t max,
                  void **out, size_t *outlen, const char **err);
 
-/* Write data to path.tmp with raw syscalls, fdatasync, rename to path.
- * 0, or -errno with the temporary removed. */
-int mprof_write_file_atomic(const char *path, const void *data, size_t n);
+/* Write data to path.tmp with raw syscalls, fdatasync if sync, rename to
+ * path. 0, or -errno with the temporary removed. */
+int mprof_write_file_atomic(const char *path, const void *data, size_t n, int sync);
 
 #endif

@@ -122,29 +122,40 @@ static int value_type(struct builder *b, const mprof_value_type *vt,
     return out->type < 0 || out->unit < 0 ? -1 : 0;
 }
 
-/* The function (name, file), added on first sight; its id, or 0. */
+/* The function (linkage name, file), added on first sight; its id, or 0.
+ * One record per function: a frame seen first without its declaration
+ * line (as the outer frame of inlined code may be) gets it from a later
+ * one. */
 static uint64_t function_id(struct builder *b, const mprof_sym_frame *f)
 {
     mprof_pprof_profile *p = b->p;
-    int64_t name = intern(b, f->name), file = intern(b, f->file);
-    if (name < 0 || file < 0 || name > UINT32_MAX || file > UINT32_MAX)
+    const char *sys = f->system_name ? f->system_name : f->name;
+    int64_t sysname = intern(b, sys), file = intern(b, f->file);
+    if (sysname < 0 || file < 0 || sysname > UINT32_MAX || file > UINT32_MAX)
         return 0;
-    uint64_t key = (uint64_t)name << 32 | (uint64_t)file;
+    uint64_t key = (uint64_t)sysname << 32 | (uint64_t)file;
     size_t i;
-    if (mprof_u64map_get(&b->funcs, key, &i))
+    if (mprof_u64map_get(&b->funcs, key, &i)) {
+        if (!p->function[i].start_line)
+            p->function[i].start_line = f->start_line;
         return p->function[i].id;
+    }
+    int64_t name = f->name && f->name != sys ? intern(b, f->name) : sysname;
     i = p->nfunction;
-    if (grow_array(b->sc, &p->function, &b->fn_cap, i + 1, sizeof *p->function) < 0 ||
+    if (name < 0 ||
+        grow_array(b->sc, &p->function, &b->fn_cap, i + 1, sizeof *p->function) < 0 ||
         mprof_u64map_put(b->sc, &b->funcs, key, i) < 0)
         return 0;
     p->function[i] = (mprof_pprof_function){.id = i + 1, .name = name,
-                                            .system_name = name,
+                                            .system_name = sysname,
                                             .filename = file,
                                             .start_line = f->start_line};
     p->nfunction++;
     return i + 1;
 }
 
+/* loc->line from the frames at loc->address; mapping_id is the
+ * symbolizer's index + 1 until build_mappings renumbers it. */
 static int symbolize_location(struct builder *b, mprof_pprof_location *loc)
 {
     long m = mprof_symbolizer_find_mapping(b->sym, loc->address);
@@ -187,8 +198,28 @@ static uint64_t location_id(struct builder *b, uintptr_t pc)
     memset(loc, 0, sizeof *loc);
     loc->id = i + 1;
     loc->address = addr;
+    long m = mprof_symbolizer_find_mapping(b->sym, addr);
+    loc->mapping_id = m < 0 ? 0 : (uint64_t)m + 1;
     p->nlocation++;
-    return symbolize_location(b, loc) < 0 ? 0 : loc->id;
+    return loc->id;
+}
+
+/* Every location's frames, its addresses looked up together first (the
+ * symbolizer reads each symbol table once for all of them). */
+static int symbolize_locations(struct builder *b)
+{
+    mprof_pprof_profile *p = b->p;
+    uint64_t *addrs = mprof_scratch_calloc(b->sc, p->nlocation + 1, sizeof *addrs);
+    if (!addrs)
+        return -1;
+    for (size_t i = 0; i < p->nlocation; i++)
+        addrs[i] = p->location[i].address;
+    if (mprof_symbolizer_prepare(b->sym, addrs, p->nlocation) < 0)
+        return -1;
+    for (size_t i = 0; i < p->nlocation; i++)
+        if (symbolize_location(b, &p->location[i]) < 0)
+            return -1;
+    return 0;
 }
 
 static int build_sample(struct builder *b, const mprof_profile_desc *d,
@@ -221,17 +252,29 @@ static int build_sample(struct builder *b, const mprof_profile_desc *d,
     return 0;
 }
 
+/*
+ * The mappings that some location points into, the main binary first (pprof
+ * takes mapping 1 as the program), renumbered 1..n; the rest (mprof's own
+ * libraries, everything no sample passed through) are left out.
+ */
 static int build_mappings(struct builder *b)
 {
     mprof_pprof_profile *p = b->p;
     size_t n = mprof_symbolizer_nmappings(b->sym);
-    p->mapping = mprof_scratch_calloc(b->sc, n, sizeof *p->mapping);
-    if (!p->mapping)
+    uint64_t *newid = mprof_scratch_calloc(b->sc, n + 1, sizeof *newid);
+    p->mapping = mprof_scratch_calloc(b->sc, n ? n : 1, sizeof *p->mapping);
+    if (!newid || !p->mapping)
         return -1;
+    for (size_t i = 0; i < p->nlocation; i++)
+        if (p->location[i].mapping_id)
+            newid[p->location[i].mapping_id] = 1;
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
+        if (!newid[i + 1])
+            continue;
         const mprof_sym_mapping *sm = mprof_symbolizer_mapping(b->sym, i);
-        mprof_pprof_mapping *m = &p->mapping[i];
-        m->id = i + 1;
+        mprof_pprof_mapping *m = &p->mapping[k];
+        newid[i + 1] = m->id = ++k;
         m->memory_start = sm->start;
         m->memory_limit = sm->limit;
         m->file_offset = sm->offset;
@@ -239,13 +282,16 @@ static int build_mappings(struct builder *b)
         m->build_id = intern(b, sm->build_id);
         if (m->filename < 0 || m->build_id < 0)
             return -1;
-        /* pprof re-symbolizes mappings without has_functions; it would find
-         * nothing more than libdwfl did. */
-        m->has_functions = true;
+        /* Without has_functions pprof would symbolize the mapping again
+         * from the file, where it finds what we did; with names only,
+         * `mprof symbolize` or pprof add the lines. */
+        m->has_functions = sm->has_names != 0;
         m->has_filenames = m->has_line_numbers = sm->has_lines != 0;
         m->has_inline_frames = sm->has_inline != 0;
     }
-    p->nmapping = n;
+    p->nmapping = k;
+    for (size_t i = 0; i < p->nlocation; i++)
+        p->location[i].mapping_id = newid[p->location[i].mapping_id];
     return 0;
 }
 
@@ -294,17 +340,209 @@ int mprof_profile_build(mprof_scratch *sc, const mprof_profile_desc *d,
     struct builder b = {.sc = sc, .p = out};
     if (build_header(&b, d) < 0)
         return -ENOMEM;
-    b.sym = sym ? sym : mprof_symbolizer_open(sc);
+    b.sym = sym ? sym : mprof_symbolizer_open(sc, MPROF_SYMBOLS_FULL);
     out->sample = mprof_scratch_calloc(sc, n, sizeof *out->sample);
     int rc = b.sym && out->sample ? 0 : -1;
     for (size_t i = 0; i < n && rc == 0; i++)
         rc = build_sample(&b, d, &s[i], &out->sample[i]);
     out->nsample = rc == 0 ? n : 0;
     if (rc == 0)
+        rc = symbolize_locations(&b);
+    if (rc == 0)
         rc = build_mappings(&b);
     if (!sym)
         mprof_symbolizer_close(b.sym);
     return rc == 0 ? 0 : -ENOMEM;
+}
+
+/* ======================================================================
+ * A profile read back: frames added from the files on this machine
+ * ====================================================================== */
+
+/* The same string in the profile being built. */
+static int64_t restring(struct builder *b, const mprof_pprof_profile *in, int64_t idx)
+{
+    const mprof_pprof_str *st = idx > 0 && (uint64_t)idx < in->nstring_table
+                                    ? &in->string_table[idx] : NULL;
+    return st ? intern_len(b, st->s, st->len) : 0;
+}
+
+static int copy_header(struct builder *b, const mprof_pprof_profile *in)
+{
+    mprof_pprof_profile *p = b->p;
+    p->sample_type = mprof_scratch_calloc(b->sc, in->nsample_type + 1, sizeof *p->sample_type);
+    p->comment = mprof_scratch_calloc(b->sc, in->ncomment + 1, sizeof *p->comment);
+    if (!p->sample_type || !p->comment || intern(b, "") != 0)
+        return -1;
+    int64_t bad = 0;
+    for (size_t i = 0; i < in->nsample_type; i++) {
+        p->sample_type[i].type = restring(b, in, in->sample_type[i].type);
+        p->sample_type[i].unit = restring(b, in, in->sample_type[i].unit);
+        bad |= p->sample_type[i].type | p->sample_type[i].unit;
+    }
+    p->nsample_type = in->nsample_type;
+    p->period_type.type = restring(b, in, in->period_type.type);
+    p->period_type.unit = restring(b, in, in->period_type.unit);
+    p->period = in->period;
+    p->time_nanos = in->time_nanos;
+    p->duration_nanos = in->duration_nanos;
+    p->default_sample_type = restring(b, in, in->default_sample_type);
+    p->drop_frames = restring(b, in, in->drop_frames);
+    p->keep_frames = restring(b, in, in->keep_frames);
+    for (size_t i = 0; i < in->ncomment; i++)
+        bad |= p->comment[p->ncomment++] = restring(b, in, in->comment[i]);
+    bad |= p->period_type.type | p->period_type.unit | p->default_sample_type |
+           p->drop_frames | p->keep_frames;
+    return bad < 0 ? -1 : 0;
+}
+
+static int copy_samples(struct builder *b, const mprof_pprof_profile *in)
+{
+    mprof_pprof_profile *p = b->p;
+    p->sample = mprof_scratch_calloc(b->sc, in->nsample + 1, sizeof *p->sample);
+    if (!p->sample)
+        return -1;
+    for (size_t i = 0; i < in->nsample; i++) {
+        const mprof_pprof_sample *is = &in->sample[i];
+        mprof_pprof_sample *os = &p->sample[i];
+        os->location_id = mprof_scratch_calloc(b->sc, is->nlocation_id + 1, sizeof *os->location_id);
+        os->value = mprof_scratch_calloc(b->sc, is->nvalue + 1, sizeof *os->value);
+        os->label = mprof_scratch_calloc(b->sc, is->nlabel + 1, sizeof *os->label);
+        if (!os->location_id || !os->value || !os->label)
+            return -1;
+        memcpy(os->location_id, is->location_id, is->nlocation_id * sizeof *os->location_id);
+        memcpy(os->value, is->value, is->nvalue * sizeof *os->value);
+        os->nlocation_id = is->nlocation_id;
+        os->nvalue = is->nvalue;
+        for (size_t j = 0; j < is->nlabel; j++) {
+            mprof_pprof_label l = is->label[j];
+            l.key = restring(b, in, l.key);
+            l.str = restring(b, in, l.str);
+            l.num_unit = restring(b, in, l.num_unit);
+            if ((l.key | l.str | l.num_unit) < 0)
+                return -1;
+            os->label[os->nlabel++] = l;
+        }
+    }
+    p->nsample = in->nsample;
+    return 0;
+}
+
+/* The location's lines as they were, functions carried over. */
+static int keep_lines(struct builder *b, const mprof_pprof_profile *in,
+                      const mprof_pprof_location *l, mprof_pprof_location *out)
+{
+    out->line = mprof_scratch_calloc(b->sc, l->nline + 1, sizeof *out->line);
+    if (!out->line)
+        return -1;
+    for (size_t k = 0; k < l->nline; k++) {
+        const mprof_pprof_function *fn = mprof_pprof_function_by_id(in, l->line[k].function_id);
+        const char *name = mprof_pprof_string(in, fn->name);
+        const char *sys = mprof_pprof_string(in, fn->system_name);
+        mprof_sym_frame f = {.name = name, .system_name = sys[0] ? sys : name,
+                             .file = mprof_pprof_string(in, fn->filename),
+                             .line = l->line[k].line, .start_line = fn->start_line};
+        uint64_t fid = function_id(b, &f);
+        if (!fid)
+            return -1;
+        out->line[out->nline++] = (mprof_pprof_line){fid, l->line[k].line, l->line[k].column};
+    }
+    return 0;
+}
+
+/* A mapping whose locations a full symbolization may add to. */
+static int wants_frames(const mprof_pprof_mapping *m)
+{
+    return !(m->has_functions && m->has_filenames && m->has_line_numbers &&
+             m->has_inline_frames);
+}
+
+static int copy_locations(struct builder *b, const mprof_pprof_profile *in)
+{
+    mprof_pprof_profile *p = b->p;
+    p->location = mprof_scratch_calloc(b->sc, in->nlocation + 1, sizeof *p->location);
+    if (!p->location)
+        return -1;
+    for (size_t i = 0; i < in->nlocation; i++) {
+        const mprof_pprof_location *l = &in->location[i];
+        mprof_pprof_location *o = &p->location[i];
+        *o = (mprof_pprof_location){.id = l->id, .mapping_id = l->mapping_id,
+                                    .address = l->address, .is_folded = l->is_folded};
+        const mprof_pprof_mapping *m = mprof_pprof_mapping_by_id(in, l->mapping_id);
+        int done = 0;
+        if (m && wants_frames(m) && l->address) {
+            size_t mi = (size_t)(m - in->mapping);
+            mprof_sym_mapping *sm = mprof_symbolizer_mapping(b->sym, mi);
+            if (sm && !sm->unusable) {
+                uint64_t loc_mapping = o->mapping_id;
+                if (symbolize_location(b, o) < 0)
+                    return -1;
+                o->mapping_id = loc_mapping; /* ids stay the profile's */
+                done = o->nline > 0;
+            }
+        }
+        if (!done && keep_lines(b, in, l, o) < 0)
+            return -1;
+    }
+    p->nlocation = in->nlocation;
+    return 0;
+}
+
+static int copy_mappings(struct builder *b, const mprof_pprof_profile *in)
+{
+    mprof_pprof_profile *p = b->p;
+    p->mapping = mprof_scratch_calloc(b->sc, in->nmapping + 1, sizeof *p->mapping);
+    if (!p->mapping)
+        return -1;
+    for (size_t i = 0; i < in->nmapping; i++) {
+        mprof_pprof_mapping m = in->mapping[i];
+        const mprof_sym_mapping *sm = mprof_symbolizer_mapping(b->sym, i);
+        m.filename = restring(b, in, m.filename);
+        m.build_id = restring(b, in, m.build_id);
+        if ((m.filename | m.build_id) < 0)
+            return -1;
+        if (sm && !sm->unusable && wants_frames(&in->mapping[i])) {
+            m.has_functions |= sm->has_names != 0;
+            m.has_filenames |= sm->has_lines != 0;
+            m.has_line_numbers |= sm->has_lines != 0;
+            m.has_inline_frames |= sm->has_inline != 0;
+        }
+        p->mapping[p->nmapping++] = m;
+    }
+    return 0;
+}
+
+mprof_symbolizer *mprof_profile_symbolizer(mprof_scratch *sc,
+                                           const mprof_pprof_profile *in)
+{
+    mprof_sym_mapping *maps = mprof_scratch_calloc(sc, in->nmapping + 1, sizeof *maps);
+    if (!maps)
+        return NULL;
+    for (size_t i = 0; i < in->nmapping; i++) {
+        const mprof_pprof_mapping *m = &in->mapping[i];
+        maps[i] = (mprof_sym_mapping){.start = m->memory_start, .limit = m->memory_limit,
+                                      .offset = m->file_offset,
+                                      .path = mprof_pprof_string(in, m->filename),
+                                      .build_id = mprof_pprof_string(in, m->build_id)};
+        if (!wants_frames(m))
+            maps[i].path = ""; /* complete already: not opened */
+    }
+    return mprof_symbolizer_open_files(sc, maps, in->nmapping, MPROF_SYMBOLS_FULL);
+}
+
+int mprof_profile_resymbolize(const mprof_pprof_profile *in,
+                              mprof_symbolizer *sym, mprof_pprof_profile *out)
+{
+    memset(out, 0, sizeof *out);
+    mprof_scratch_init(&out->mem);
+    struct builder b = {.sc = &out->mem, .p = out, .sym = sym};
+    int rc = copy_header(&b, in) < 0 || copy_samples(&b, in) < 0 ||
+             copy_locations(&b, in) < 0 || copy_mappings(&b, in) < 0;
+    if (rc) {
+        mprof_pprof_free(out);
+        return -ENOMEM;
+    }
+    return 0;
 }
 
 /* A write beyond RLIMIT_FSIZE raises SIGXFSZ, which by default kills the
@@ -345,7 +583,7 @@ int mprof_profile_write_file_sym(const char *path, const mprof_profile_desc *d,
     if (rc == 0 && !fits_file_size_limit(gzlen))
         rc = -EFBIG;
     if (rc == 0)
-        rc = mprof_write_file_atomic(path, gz, gzlen);
+        rc = mprof_write_file_atomic(path, gz, gzlen, d->sync);
     mprof_scratch_release(&sc);
     errno = saved_errno;
     return rc;

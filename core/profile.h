@@ -41,6 +41,7 @@ typedef struct mprof_profile_desc {
     const char *default_sample_type; /* NULL = none */
     int ncomments;
     const char *comments[MPROF_MAX_COMMENTS]; /* e.g. drop counters */
+    int sync;                        /* fdatasync the file before the rename */
 } mprof_profile_desc;
 
 /*

@@ -11,8 +11,10 @@
 #include "symbolize.h"
 
 #include "dumplibs.h"
+#include "elfnames.h"
 #include "fdmove.h"
 #include "log.h"
+#include "u64map.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -25,7 +27,8 @@
 /* A module's function symbols sorted by address, one per address. */
 struct sym_entry {
     uint64_t addr, size;
-    const char *name; /* in the ELF string table, owned by the Dwfl */
+    const char *name; /* in the ELF string table, owned by the Dwfl; may
+                         carry a version ("@@GLIBC_2.2.5") */
     int rank;         /* which of several symbols at one address wins */
     int order;        /* table index: the earlier wins a tie, as in libdwfl */
     GElf_Word shndx;  /* section (debug files keep the main file's numbers) */
@@ -39,11 +42,18 @@ struct sym_index {
 
 struct mprof_symbolizer {
     mprof_scratch *sc;
-    Dwfl *dwfl; /* NULL when elfutils could not report the process */
+    int level;  /* enum mprof_symbols_level */
+    int files;  /* opened on a profile's mappings: maps in the caller's order */
+    Dwfl *dwfl; /* NULL when elfutils could not report the modules */
     mprof_sym_mapping *maps;
     size_t nmaps;
     struct sym_index *idx; /* built on first use of each module */
     size_t nidx, idx_cap;
+    /* MPROF_SYMBOLS_NAMES in this process: address -> names[i], filled by
+     * mprof_symbolizer_prepare from the ELF tables (elfnames.h) */
+    struct u64map named;
+    const char **names;
+    size_t nnames, names_cap;
 };
 
 /* ---- /proc/self/maps ----
@@ -308,27 +318,123 @@ static const char *hex_build_id(mprof_scratch *sc, Dwfl_Module *mod)
     return hex;
 }
 
-static void add_build_ids(mprof_symbolizer *sym)
+/* Read when the mapping is asked for: a dump opens only the files that
+ * its samples pass through. */
+static void add_build_id(mprof_symbolizer *sym, mprof_sym_mapping *m)
 {
-    for (size_t i = 0; i < sym->nmaps; i++) {
-        Dwfl_Module *mod = DW(dwfl_addrmodule)(sym->dwfl, sym->maps[i].start);
-        if (mod)
-            sym->maps[i].build_id = hex_build_id(sym->sc, mod);
+    uint64_t bias;
+    const char *id = mprof_loaded_object(sym->sc, m->start, &bias);
+    if (id) {
+        m->build_id = id;
+        m->bias = bias;
+        m->bias_known = 1;
     }
 }
 
-mprof_symbolizer *mprof_symbolizer_open(mprof_scratch *sc)
+mprof_symbolizer *mprof_symbolizer_open(mprof_scratch *sc, int level)
 {
-    mprof_symbolizer *sym = mprof_scratch_alloc(sc, sizeof *sym);
+    mprof_symbolizer *sym = mprof_scratch_calloc(sc, 1, sizeof *sym);
     if (!sym)
         return NULL;
     sym->sc = sc;
+    sym->level = level;
     if (load_maps(sym) < 0)
         sym->nmaps = 0;
     main_first(sym);
-    sym->dwfl = report_process();
-    if (sym->dwfl)
-        add_build_ids(sym);
+    /* Names only: libelf, when a profile asks (mprof_symbolizer_prepare);
+     * libdw's session is for file:line and inlined frames. */
+    if (level == MPROF_SYMBOLS_FULL)
+        sym->dwfl = report_process();
+    return sym;
+}
+
+/* ---- the files of a profile's mappings ---- */
+
+/*
+ * The load bias that puts the file where the mapping says: the mapping
+ * holds the file from `offset` at `start`, and the executable PT_LOAD
+ * beginning in its first page places file offset x at p_vaddr + (x -
+ * p_offset). pprof's elfexec.GetBase does the same.
+ */
+static int file_bias(Elf *elf, const mprof_sym_mapping *m, uint64_t *bias)
+{
+    GElf_Ehdr eh;
+    size_t n;
+    if (!DW(gelf_getehdr)(elf, &eh) || DW(elf_getphdrnum)(elf, &n) != 0)
+        return -1;
+    if (eh.e_type == ET_EXEC) {
+        *bias = 0;
+        return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        GElf_Phdr ph;
+        if (!DW(gelf_getphdr)(elf, (int)i, &ph) || ph.p_type != PT_LOAD ||
+            !(ph.p_flags & PF_X) || ph.p_offset < m->offset ||
+            ph.p_offset - m->offset >= 0x10000 /* the largest page size */)
+            continue;
+        *bias = m->start - ph.p_vaddr + (ph.p_offset - m->offset);
+        return 0;
+    }
+    return -1;
+}
+
+static void report_file(mprof_symbolizer *sym, mprof_sym_mapping *m)
+{
+    m->unusable = 1;
+    if (m->path[0] != '/')
+        return; /* [vdso], or an anonymous name */
+    int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    uint64_t bias;
+    Elf *elf = DW(elf_begin)(fd, ELF_C_READ_MMAP, NULL);
+    int ok = elf && file_bias(elf, m, &bias) == 0;
+    if (elf)
+        DW(elf_end)(elf);
+    const char *base = strrchr(m->path, '/') + 1;
+    /* add_p_vaddr: bias is added to the segments' p_vaddr; fd is consumed */
+    Dwfl_Module *mod = ok ? DW(dwfl_report_elf)(sym->dwfl, base, m->path, fd, bias, true) : NULL;
+    if (!mod) {
+        if (!ok)
+            close(fd);
+        return;
+    }
+    const char *id = hex_build_id(sym->sc, mod);
+    m->unusable = m->build_id[0] && strcmp(id, m->build_id) != 0;
+}
+
+mprof_symbolizer *mprof_symbolizer_open_files(mprof_scratch *sc,
+                                              const mprof_sym_mapping *maps,
+                                              size_t n, int level)
+{
+    mprof_symbolizer *sym = mprof_scratch_calloc(sc, 1, sizeof *sym);
+    mprof_sym_mapping *copy = mprof_scratch_calloc(sc, n ? n : 1, sizeof *copy);
+    if (!sym || !copy)
+        return NULL;
+    *sym = (mprof_symbolizer){.sc = sc, .level = level, .files = 1,
+                              .maps = copy, .nmaps = n};
+    static Dwfl_Callbacks callbacks; /* kept by the session: static */
+    for (size_t i = 0; i < n; i++) {
+        copy[i] = (mprof_sym_mapping){.start = maps[i].start, .limit = maps[i].limit,
+                                      .offset = maps[i].offset,
+                                      .path = maps[i].path ? maps[i].path : "",
+                                      .build_id = maps[i].build_id ? maps[i].build_id : "",
+                                      .unusable = 1};
+    }
+    if (level == MPROF_SYMBOLS_NONE || !mprof_libdw())
+        return sym;
+    callbacks.find_elf = find_elf_high; /* unused: every module comes with its file */
+    callbacks.find_debuginfo = find_debuginfo_high;
+    DW(elf_version)(EV_CURRENT);
+    if (!(sym->dwfl = DW(dwfl_begin)(&callbacks)))
+        return sym;
+    DW(dwfl_report_begin)(sym->dwfl);
+    for (size_t i = 0; i < n; i++)
+        report_file(sym, &copy[i]);
+    if (DW(dwfl_report_end)(sym->dwfl, NULL, NULL) != 0) {
+        DW(dwfl_end)(sym->dwfl);
+        sym->dwfl = NULL;
+    }
     return sym;
 }
 
@@ -347,7 +453,14 @@ size_t mprof_symbolizer_nmappings(const mprof_symbolizer *sym)
 
 mprof_sym_mapping *mprof_symbolizer_mapping(mprof_symbolizer *sym, size_t i)
 {
-    return i < sym->nmaps ? &sym->maps[i] : NULL;
+    if (i >= sym->nmaps)
+        return NULL;
+    mprof_sym_mapping *m = &sym->maps[i];
+    if (!sym->files && !m->build_id_read) {
+        m->build_id_read = 1;
+        add_build_id(sym, m);
+    }
+    return m;
 }
 
 static int contains(const mprof_sym_mapping *m, uint64_t addr)
@@ -357,6 +470,12 @@ static int contains(const mprof_sym_mapping *m, uint64_t addr)
 
 long mprof_symbolizer_find_mapping(const mprof_symbolizer *sym, uint64_t addr)
 {
+    if (sym->files) { /* a profile's few mappings, in its order */
+        for (size_t i = 0; i < sym->nmaps; i++)
+            if (contains(&sym->maps[i], addr))
+                return (long)i;
+        return -1;
+    }
     if (sym->nmaps == 0)
         return -1;
     if (contains(&sym->maps[0], addr))
@@ -405,43 +524,44 @@ static int is_code_symbol(const GElf_Sym *s, GElf_Word shndx, const char *name)
            shndx != (GElf_Word)-1;
 }
 
-static int sym_before(const struct sym_entry *a, const struct sym_entry *b)
+/* Of several symbols at one address, the one libdwfl would name. */
+static int sym_better(const struct sym_entry *a, const struct sym_entry *b)
 {
-    if (a->addr != b->addr)
-        return a->addr < b->addr;
     if (a->rank != b->rank)
         return a->rank > b->rank;
     return a->order < b->order;
 }
 
-static void sift_down(struct sym_entry *e, size_t root, size_t n)
+/*
+ * Sort by address: a stable LSD radix sort, 8 bits a pass over the bits in
+ * which the module's addresses differ (three passes for libc's 10,000
+ * symbols, some 50 us where a comparison sort took most of a millisecond
+ * of every short process's exit dump). In the scratch: qsort may malloc.
+ * Returns the sorted array (e or tmp), NULL when out of memory.
+ */
+static struct sym_entry *sort_symbols(mprof_scratch *sc, struct sym_entry *e, size_t n)
 {
-    for (;;) {
-        size_t child = 2 * root + 1;
-        if (child >= n)
-            return;
-        if (child + 1 < n && sym_before(&e[child], &e[child + 1]))
-            child++;
-        if (!sym_before(&e[root], &e[child]))
-            return;
-        struct sym_entry t = e[root];
-        e[root] = e[child];
-        e[child] = t;
-        root = child;
+    struct sym_entry *tmp = mprof_scratch_calloc(sc, n ? n : 1, sizeof *tmp);
+    if (!tmp)
+        return NULL;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        lo = e[i].addr < lo ? e[i].addr : lo;
+        hi = e[i].addr > hi ? e[i].addr : hi;
     }
-}
-
-/* Heapsort: qsort may malloc, and this must stay in the scratch. */
-static void sort_symbols(struct sym_entry *e, size_t n)
-{
-    for (size_t i = n / 2; i-- > 0;)
-        sift_down(e, i, n);
-    for (size_t i = n; i-- > 1;) {
-        struct sym_entry t = e[0];
-        e[0] = e[i];
-        e[i] = t;
-        sift_down(e, 0, i);
+    for (unsigned shift = 0; n > 1 && shift < 64 && (hi - lo) >> shift; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[((e[i].addr - lo) >> shift & 255) + 1]++;
+        for (int d = 0; d < 256; d++)
+            count[d + 1] += count[d];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[(e[i].addr - lo) >> shift & 255]++] = e[i];
+        struct sym_entry *t = e;
+        e = tmp;
+        tmp = t;
     }
+    return e;
 }
 
 /* Dynamic symbols come back as "name@@GLIBC_2.34"; the version is noise in
@@ -470,15 +590,22 @@ static void build_index(mprof_symbolizer *sym, struct sym_index *ix)
         const char *name = DW(dwfl_module_getsym_info)(ix->mod, i, &s, &addr,
                                                    &shndx, NULL, NULL);
         if (is_code_symbol(&s, shndx, name))
-            ix->e[ix->n++] = (struct sym_entry){addr, s.st_size,
-                                                unversioned(sym, name),
+            ix->e[ix->n++] = (struct sym_entry){addr, s.st_size, name,
                                                 sym_rank(&s), i, shndx};
     }
-    sort_symbols(ix->e, ix->n);
+    struct sym_entry *e = sort_symbols(sym->sc, ix->e, ix->n);
+    if (!e) {
+        ix->n = 0;
+        return;
+    }
     size_t k = 0; /* keep the best-ranked symbol at each address */
-    for (size_t i = 0; i < ix->n; i++)
-        if (k == 0 || ix->e[k - 1].addr != ix->e[i].addr)
-            ix->e[k++] = ix->e[i];
+    for (size_t i = 0; i < ix->n; i++) {
+        if (k == 0 || e[k - 1].addr != e[i].addr)
+            e[k++] = e[i];
+        else if (sym_better(&e[i], &e[k - 1]))
+            e[k - 1] = e[i];
+    }
+    ix->e = e;
     ix->n = k;
 }
 
@@ -535,10 +662,35 @@ static const char *symbol_name(mprof_symbolizer *sym, Dwfl_Module *mod,
     for (size_t j = lo + 1, k = 0; j-- > 0 && k < 8; k++) {
         const struct sym_entry *e = &ix->e[j];
         if (e->size && addr - e->addr < e->size)
-            return e->name;
+            return unversioned(sym, e->name);
     }
     const struct sym_entry *near = &ix->e[lo];
-    return near->size == 0 && same_section(mod, near, addr) ? near->name : NULL;
+    return near->size == 0 && same_section(mod, near, addr)
+               ? unversioned(sym, near->name) : NULL;
+}
+
+/* ---- names ---- */
+
+const char *mprof_demangle(mprof_scratch *sc, const char *name)
+{
+    /* Itanium C++ (and Rust's legacy scheme): _Z..., or a GCC clone of one */
+    if (!name || strncmp(name, "_Z", 2) != 0)
+        return name;
+    mprof_demangle_fn demangle = mprof_demangler();
+    if (!demangle)
+        return name;
+    int status = -1;
+    char *d = demangle(name, NULL, NULL, &status);
+    const char *copy = status == 0 && d ? mprof_scratch_strndup(sc, d, strlen(d)) : NULL;
+    free(d);
+    return copy ? copy : name;
+}
+
+static void set_names(mprof_symbolizer *sym, mprof_sym_frame *f,
+                      const char *linkage)
+{
+    f->system_name = linkage;
+    f->name = mprof_demangle(sym->sc, linkage);
 }
 
 /* ---- frames ---- */
@@ -549,8 +701,8 @@ static const char *attr_string(Dwarf_Die *die, unsigned int name)
     return DW(dwarf_attr_integrate)(die, name, &a) ? DW(dwarf_formstring)(&a) : NULL;
 }
 
-/* The linkage (mangled) name where there is one: pprof demangles names
- * itself, and it is what the ELF symbol of an out-of-line copy says. */
+/* The linkage (mangled) name where there is one (C++), else the plain name
+ * (C): what the ELF symbol of an out-of-line copy says. */
 static const char *die_name(Dwarf_Die *die)
 {
     const char *n = attr_string(die, DW_AT_linkage_name);
@@ -601,23 +753,32 @@ static void call_site(Dwarf_Die *cu, Dwarf_Die *inl, const char **file,
         *file = DW(dwarf_filesrc)(files, v, NULL, NULL);
 }
 
-static void set_frame(mprof_sym_frame *f, const char *name, const char *file,
-                      int64_t line, Dwarf_Die *die)
+/* A frame of function `die` at (file, line): pprof's Function carries one
+ * file, the one that defines the function (DW_AT_decl_file), so that one
+ * function is one record; the position's own file is the fallback. */
+static void set_frame(mprof_symbolizer *sym, mprof_sym_frame *f,
+                      const char *name, const char *file, int64_t line,
+                      Dwarf_Die *die)
 {
-    f->name = name;
-    f->file = file ? file : (die ? DW(dwarf_decl_file)(die) : NULL);
+    set_names(sym, f, name);
+    const char *decl = die ? DW(dwarf_decl_file)(die) : NULL;
+    f->file = decl ? decl : file;
     f->line = line;
     f->start_line = die ? decl_line(die) : 0;
 }
 
 /*
- * Walk the DWARF scopes at addr from the innermost out: each inlined
- * subroutine is a frame at the current position, and its call site becomes
- * the position in the next frame out; the enclosing subprogram ends it.
+ * The innermost scope at addr, then its physical nesting outwards: each
+ * inlined subroutine is a frame at the current position, and its call site
+ * becomes the position in the next frame out; the enclosing subprogram ends
+ * it. dwarf_getscopes alone is not enough: from an inlined instance it goes
+ * on into the abstract origin's scopes, not the caller's, which cuts a
+ * chain to two frames; dwarf_getscopes_die on the innermost DIE walks the
+ * concrete nesting, as eu-addr2line -i does.
  */
-static int dwarf_frames(Dwfl_Module *mod, Dwarf_Addr addr, const char *symname,
-                        const char *file, int64_t line, mprof_sym_frame *out,
-                        int max)
+static int dwarf_frames(mprof_symbolizer *sym, Dwfl_Module *mod, Dwarf_Addr addr,
+                        const char *symname, const char *file, int64_t line,
+                        mprof_sym_frame *out, int max)
 {
     Dwarf_Addr bias;
     Dwarf_Die *cu = DW(dwfl_module_addrdie)(mod, addr, &bias);
@@ -625,20 +786,26 @@ static int dwarf_frames(Dwfl_Module *mod, Dwarf_Addr addr, const char *symname,
         return 0;
     Dwarf_Die *scopes = NULL;
     int n = DW(dwarf_getscopes)(cu, addr - bias, &scopes);
+    if (n > 0) {
+        Dwarf_Die inner = scopes[0];
+        free(scopes);
+        scopes = NULL;
+        n = DW(dwarf_getscopes_die)(&inner, &scopes);
+    }
     int nf = 0, done = 0;
     for (int i = 0; i < n && nf < max && !done; i++) {
         int tag = DW(dwarf_tag)(&scopes[i]);
         if (tag == DW_TAG_inlined_subroutine) {
-            set_frame(&out[nf++], die_name(&scopes[i]), file, line, &scopes[i]);
+            set_frame(sym, &out[nf++], die_name(&scopes[i]), file, line, &scopes[i]);
             call_site(cu, &scopes[i], &file, &line);
         } else if (tag == DW_TAG_subprogram) {
-            set_frame(&out[nf++], function_name(symname, &scopes[i]), file,
+            set_frame(sym, &out[nf++], function_name(symname, &scopes[i]), file,
                       line, &scopes[i]);
             done = 1;
         }
     }
     if (!done && nf > 0 && nf < max && symname)
-        set_frame(&out[nf++], symname, file, line, NULL);
+        set_frame(sym, &out[nf++], symname, file, line, NULL);
     free(scopes);
     return nf;
 }
@@ -649,34 +816,149 @@ static void note_found(mprof_symbolizer *sym, uint64_t addr, int lines,
     long i = mprof_symbolizer_find_mapping(sym, addr);
     if (i < 0)
         return;
+    sym->maps[i].has_names = 1;
     sym->maps[i].has_lines |= lines;
     sym->maps[i].has_inline |= inl;
+}
+
+/* file:line of addr from the line table, only inside a compile unit that
+ * covers it: the nearest row before an address no CU claims (_start, in
+ * crt1.o without debug info) is some other function's line. */
+static const char *source_line(Dwfl_Module *mod, uint64_t addr, int *line)
+{
+    Dwarf_Addr bias;
+    *line = 0;
+    if (!DW(dwfl_module_addrdie)(mod, addr, &bias))
+        return NULL;
+    Dwfl_Line *dl = DW(dwfl_module_getsrc)(mod, addr);
+    const char *file = dl ? DW(dwfl_lineinfo)(dl, NULL, line, NULL, NULL, NULL) : NULL;
+    if (!file)
+        *line = 0;
+    return file;
+}
+
+/* ---- names only, in this process ---- */
+
+/* Stable LSD radix sort by address, 8 bits a pass (no qsort: it may
+ * malloc). Returns the sorted array, r or tmp. */
+static mprof_elfname_req *sort_reqs(mprof_elfname_req *r, mprof_elfname_req *tmp, size_t n)
+{
+    uint64_t hi = 0;
+    for (size_t i = 0; i < n; i++)
+        hi |= r[i].addr;
+    for (unsigned shift = 0; n > 1 && shift < 64 && hi >> shift; shift += 8) {
+        size_t count[257] = {0};
+        for (size_t i = 0; i < n; i++)
+            count[(r[i].addr >> shift & 255) + 1]++;
+        for (int d = 0; d < 256; d++)
+            count[d + 1] += count[d];
+        for (size_t i = 0; i < n; i++)
+            tmp[count[r[i].addr >> shift & 255]++] = r[i];
+        mprof_elfname_req *t = r;
+        r = tmp;
+        tmp = t;
+    }
+    return r;
+}
+
+static int remember(mprof_symbolizer *sym, uint64_t addr, const char *name)
+{
+    if (sym->nnames == sym->names_cap) {
+        size_t cap = sym->names_cap ? 2 * sym->names_cap : 256;
+        const char **nn = mprof_scratch_grow(sym->sc, sym->names,
+                                             sym->names_cap * sizeof *nn, cap * sizeof *nn);
+        if (!nn)
+            return -1;
+        sym->names = nn;
+        sym->names_cap = cap;
+    }
+    sym->names[sym->nnames] = name;
+    return mprof_u64map_put(sym->sc, &sym->named, addr, sym->nnames++);
+}
+
+/* Name the sorted, distinct r[0, n) a mapping at a time. */
+static void name_by_mapping(mprof_symbolizer *sym, mprof_elfname_req *r, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        long m = mprof_symbolizer_find_mapping(sym, r[i].addr);
+        size_t j = i + 1;
+        while (j < n && mprof_symbolizer_find_mapping(sym, r[j].addr) == m)
+            j++;
+        mprof_sym_mapping *mp = m >= 0 ? mprof_symbolizer_mapping(sym, (size_t)m) : NULL;
+        if (mp && mp->bias_known)
+            mprof_elfnames(sym->sc, mp->path, mp->bias, mp->build_id, r + i, j - i);
+        i = j;
+    }
+}
+
+int mprof_symbolizer_prepare(mprof_symbolizer *sym, const uint64_t *addrs, size_t n)
+{
+    if (sym->files || sym->level != MPROF_SYMBOLS_NAMES || n == 0)
+        return 0;
+    mprof_elfname_req *r = mprof_scratch_calloc(sym->sc, n, sizeof *r);
+    mprof_elfname_req *tmp = mprof_scratch_calloc(sym->sc, n, sizeof *tmp);
+    if (!r || !tmp)
+        return -1;
+    size_t k = 0, seen;
+    for (size_t i = 0; i < n; i++)
+        if (addrs[i] && !mprof_u64map_get(&sym->named, addrs[i], &seen))
+            r[k++].addr = addrs[i];
+    r = sort_reqs(r, tmp, k);
+    size_t d = 0; /* distinct */
+    for (size_t i = 0; i < k; i++)
+        if (d == 0 || r[d - 1].addr != r[i].addr)
+            r[d++] = r[i];
+    name_by_mapping(sym, r, d);
+    for (size_t i = 0; i < d; i++)
+        if (remember(sym, r[i].addr, r[i].name) < 0)
+            return -1;
+    return 0;
+}
+
+static int names_only(mprof_symbolizer *sym, uint64_t addr, mprof_sym_frame *out)
+{
+    size_t i;
+    if (!mprof_u64map_get(&sym->named, addr, &i) || !sym->names[i])
+        return 0;
+    set_frame(sym, &out[0], sym->names[i], NULL, 0, NULL);
+    note_found(sym, addr, 0, 0);
+    return 1;
 }
 
 int mprof_symbolize(mprof_symbolizer *sym, uint64_t addr,
                     mprof_sym_frame *out, int max)
 {
-    if (!sym->dwfl || max <= 0)
+    if (max <= 0 || sym->level == MPROF_SYMBOLS_NONE)
+        return 0;
+    if (!sym->files && sym->level == MPROF_SYMBOLS_NAMES)
+        return names_only(sym, addr, out);
+    if (!sym->dwfl)
+        return 0;
+    long m = mprof_symbolizer_find_mapping(sym, addr);
+    if (m < 0 || sym->maps[m].unusable)
         return 0;
     Dwfl_Module *mod = DW(dwfl_addrmodule)(sym->dwfl, addr);
     if (!mod)
         return 0;
     const char *symname = symbol_name(sym, mod, addr);
-
-    const char *file = NULL;
-    int line = 0;
-    Dwfl_Line *dl = DW(dwfl_module_getsrc)(mod, addr);
-    if (dl)
-        file = DW(dwfl_lineinfo)(dl, NULL, &line, NULL, NULL, NULL);
-
-    int nf = dwarf_frames(mod, addr, symname, file, line, out, max);
-    if (nf > 0) {
-        note_found(sym, addr, file != NULL, 1);
-        return nf;
+    if (sym->level == MPROF_SYMBOLS_FULL) {
+        int line;
+        const char *file = source_line(mod, addr, &line);
+        int nf = dwarf_frames(sym, mod, addr, symname, file, line, out, max);
+        if (nf > 0) {
+            note_found(sym, addr, file != NULL, 1);
+            return nf;
+        }
+        if (symname) {
+            set_frame(sym, &out[0], symname, file, line, NULL);
+            note_found(sym, addr, file != NULL, 0);
+            return 1;
+        }
+        return 0;
     }
     if (!symname)
         return 0;
-    set_frame(&out[0], symname, file, line, NULL);
-    note_found(sym, addr, file != NULL, 0);
+    set_frame(sym, &out[0], symname, NULL, 0, NULL);
+    note_found(sym, addr, 0, 0);
     return 1;
 }

@@ -40,6 +40,12 @@ static const struct {
      "mprof collapsed FILE [--sample-index NAME|N]\n"
      "    Folded stacks, one line per unique stack: \"root;...;leaf value\"\n"
      "    (for flamegraph.pl, speedscope, inferno).\n"},
+    {"symbolize", cmd_symbolize,
+     "mprof symbolize FILE -o OUT\n"
+     "    Write FILE with file:line, inlined frames and demangled names\n"
+     "    added from the binaries and debug files on this machine (those\n"
+     "    whose build ID is the one profiled), for go tool pprof, Pyroscope\n"
+     "    or Parca. top, diff, collapsed and flame do this by themselves.\n"},
     {"flame", cmd_flame,
      "mprof flame FILE -o OUT.svg [--sample-index NAME|N] [--title TEXT]\n"
      "    A self-contained interactive SVG flame graph: hover shows a\n"

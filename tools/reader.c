@@ -6,6 +6,7 @@
  */
 #include "reader.h"
 
+#include "symbols.h"
 #include "tool.h"
 
 #include <fcntl.h>
@@ -170,6 +171,9 @@ int reader_open(reader *r, const char *cmd, const char *path)
         mprof_pprof_free(&r->p);
         return -1;
     }
+    /* file:line and inlined frames from this machine's files (a dump
+     * writes names only); without them the names still read */
+    symbols_complete(&r->p, NULL);
     build_location_frames(r);
     if (check_stack_sizes(r, cmd) < 0 || reader_select(r, cmd, NULL) < 0) {
         reader_close(r);

@@ -22,6 +22,7 @@ int cmd_top(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_collapsed(int argc, char **argv);
 int cmd_flame(int argc, char **argv);
+int cmd_symbolize(int argc, char **argv);
 
 /* "mprof <cmd>: <message>" on stderr, one line. */
 void tool_error(const char *cmd, const char *fmt, ...)

@@ -69,7 +69,7 @@ START_TEST(test_mappings)
 {
     mprof_scratch sc;
     mprof_scratch_init(&sc);
-    mprof_symbolizer *sym = mprof_symbolizer_open(&sc);
+    mprof_symbolizer *sym = mprof_symbolizer_open(&sc, MPROF_SYMBOLS_FULL);
     ck_assert_ptr_nonnull(sym);
     ck_assert_uint_gt(mprof_symbolizer_nmappings(sym), 1);
 
@@ -109,7 +109,7 @@ START_TEST(test_static_function_and_line)
 {
     mprof_scratch sc;
     mprof_scratch_init(&sc);
-    mprof_symbolizer *sym = mprof_symbolizer_open(&sc);
+    mprof_symbolizer *sym = mprof_symbolizer_open(&sc, MPROF_SYMBOLS_FULL);
     uintptr_t pc = symtest_leaf();
     mprof_sym_frame fr[8];
     int n = mprof_symbolize(sym, pc - 1, fr, 8);
@@ -134,7 +134,7 @@ START_TEST(test_inline_frames)
 {
     mprof_scratch sc;
     mprof_scratch_init(&sc);
-    mprof_symbolizer *sym = mprof_symbolizer_open(&sc);
+    mprof_symbolizer *sym = mprof_symbolizer_open(&sc, MPROF_SYMBOLS_FULL);
     uintptr_t pc = symtest_outer();
     mprof_sym_frame fr[8];
     int n = mprof_symbolize(sym, pc - 1, fr, 8);
@@ -158,7 +158,7 @@ START_TEST(test_libc_symbol)
 {
     mprof_scratch sc;
     mprof_scratch_init(&sc);
-    mprof_symbolizer *sym = mprof_symbolizer_open(&sc);
+    mprof_symbolizer *sym = mprof_symbolizer_open(&sc, MPROF_SYMBOLS_FULL);
     mprof_sym_frame fr[8];
     int n = mprof_symbolize(sym, (uintptr_t)&getpid + 1, fr, 8);
     ck_assert_int_ge(n, 1);
@@ -175,7 +175,7 @@ START_TEST(test_unknown_addresses)
     /* anonymous executable memory, as a JIT would have */
     void *jit = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    mprof_symbolizer *sym = mprof_symbolizer_open(&sc);
+    mprof_symbolizer *sym = mprof_symbolizer_open(&sc, MPROF_SYMBOLS_FULL);
     mprof_sym_frame fr[8];
     ck_assert_int_eq(mprof_symbolize(sym, 0, fr, 8), 0);
     ck_assert_int_eq(mprof_symbolize(sym, 16, fr, 8), 0);
@@ -206,7 +206,7 @@ START_TEST(test_symbols_match_libdwfl)
     ck_assert_int_eq(dwfl_report_end(d, NULL, NULL), 0);
     mprof_scratch sc;
     mprof_scratch_init(&sc);
-    mprof_symbolizer *sym = mprof_symbolizer_open(&sc);
+    mprof_symbolizer *sym = mprof_symbolizer_open(&sc, MPROF_SYMBOLS_FULL);
     unsigned seed = 5;
     int compared = 0;
     for (size_t i = 0; i < mprof_symbolizer_nmappings(sym); i++) {
@@ -252,7 +252,7 @@ START_TEST(test_repeated_open_close)
     for (int i = 0; i < 20; i++) {
         mprof_scratch sc;
         mprof_scratch_init(&sc);
-        mprof_symbolizer *sym = mprof_symbolizer_open(&sc);
+        mprof_symbolizer *sym = mprof_symbolizer_open(&sc, MPROF_SYMBOLS_FULL);
         mprof_sym_frame fr[4];
         ck_assert_int_ge(mprof_symbolize(sym, symtest_leaf() - 1, fr, 4), 1);
         mprof_symbolizer_close(sym);

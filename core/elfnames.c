@@ -1,0 +1,355 @@
+/*
+ * elfnames.c: names from ELF symbol tables, one pass per table (see
+ * elfnames.h).
+ *
+ * Invariant: reqs stay sorted by address, so the requests a symbol
+ * [start, start + size) covers are one run found by binary search, and the
+ * nearest symbol at or before each request is a prefix maximum.
+ */
+#include "elfnames.h"
+
+#include "dumplibs.h"
+#include "fdmove.h"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <link.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* ---- the loaded object, from memory ---- */
+
+static const char hexdigits[] = "0123456789abcdef";
+
+static char *hex(mprof_scratch *sc, const unsigned char *bits, size_t n)
+{
+    char *h = mprof_scratch_alloc(sc, 2 * n + 1);
+    if (!h)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        h[2 * i] = hexdigits[bits[i] >> 4];
+        h[2 * i + 1] = hexdigits[bits[i] & 15];
+    }
+    h[2 * n] = '\0';
+    return h;
+}
+
+/* NT_GNU_BUILD_ID in a PT_NOTE segment: notes are 4-byte aligned records
+ * of namesz, descsz, type, the name ("GNU\0") and the descriptor. */
+static const unsigned char *note_build_id(const char *p, size_t len, size_t *n)
+{
+    while (len >= 12) {
+        uint32_t namesz, descsz, type;
+        memcpy(&namesz, p, 4);
+        memcpy(&descsz, p + 4, 4);
+        memcpy(&type, p + 8, 4);
+        size_t name_pad = (namesz + 3) & ~3u, desc_pad = (descsz + 3) & ~3u;
+        if (12 + name_pad + desc_pad > len)
+            return NULL;
+        if (type == NT_GNU_BUILD_ID && namesz == 4 && memcmp(p + 12, "GNU", 4) == 0) {
+            *n = descsz;
+            return (const unsigned char *)p + 12 + name_pad;
+        }
+        p += 12 + name_pad + desc_pad;
+        len -= 12 + name_pad + desc_pad;
+    }
+    return NULL;
+}
+
+struct find_object {
+    uint64_t addr;
+    int found;
+    uint64_t bias;
+    const unsigned char *id;
+    size_t idlen;
+};
+
+static int object_at(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct find_object *f = arg;
+    (void)size;
+    int hit = 0;
+    for (int i = 0; i < info->dlpi_phnum && !hit; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uint64_t start = info->dlpi_addr + ph->p_vaddr;
+        hit = ph->p_type == PT_LOAD && f->addr >= start && f->addr - start < ph->p_memsz;
+    }
+    if (!hit)
+        return 0;
+    f->found = 1;
+    f->bias = info->dlpi_addr;
+    for (int i = 0; i < info->dlpi_phnum && !f->id; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_NOTE)
+            f->id = note_build_id((const char *)(info->dlpi_addr + ph->p_vaddr),
+                                  ph->p_memsz, &f->idlen);
+    }
+    return 1;
+}
+
+const char *mprof_loaded_object(mprof_scratch *sc, uint64_t addr, uint64_t *bias)
+{
+    struct find_object f = {.addr = addr};
+    dl_iterate_phdr(object_at, &f);
+    if (!f.found)
+        return NULL;
+    *bias = f.bias;
+    const char *h = f.id && f.idlen ? hex(sc, f.id, f.idlen) : NULL;
+    return h ? h : "";
+}
+
+/* ---- the file ---- */
+
+struct elf_file {
+    int fd;
+    Elf *elf;
+};
+
+static int elf_open(struct elf_file *f, const char *path)
+{
+    f->elf = NULL;
+    f->fd = mprof_fd_raise(open(path, O_RDONLY | O_CLOEXEC));
+    if (f->fd < 0)
+        return -1;
+    f->elf = ELF(elf_begin)(f->fd, ELF_C_READ_MMAP, NULL);
+    if (f->elf && ELF(elf_kind)(f->elf) == ELF_K_ELF)
+        return 0;
+    if (f->elf)
+        ELF(elf_end)(f->elf);
+    close(f->fd);
+    f->elf = NULL;
+    return -1;
+}
+
+static void elf_close(struct elf_file *f)
+{
+    if (f->elf) {
+        ELF(elf_end)(f->elf);
+        close(f->fd);
+        f->elf = NULL;
+    }
+}
+
+static Elf_Scn *section_of_type(Elf *elf, GElf_Word type)
+{
+    for (Elf_Scn *scn = ELF(elf_nextscn)(elf, NULL); scn; scn = ELF(elf_nextscn)(elf, scn)) {
+        GElf_Shdr sh;
+        if (ELF(gelf_getshdr)(scn, &sh) && sh.sh_type == type && sh.sh_size)
+            return scn;
+    }
+    return NULL;
+}
+
+/* The file's build ID from its SHT_NOTE sections, compared with want. */
+static int same_build(Elf *elf, const char *want)
+{
+    if (!want[0])
+        return 1; /* nothing to compare with: trust the path */
+    for (Elf_Scn *scn = ELF(elf_nextscn)(elf, NULL); scn; scn = ELF(elf_nextscn)(elf, scn)) {
+        GElf_Shdr sh;
+        Elf_Data *d;
+        if (!ELF(gelf_getshdr)(scn, &sh) || sh.sh_type != SHT_NOTE ||
+            !(d = ELF(elf_getdata)(scn, NULL)))
+            continue;
+        size_t off = 0, name_off, desc_off;
+        GElf_Nhdr nh;
+        while ((off = ELF(gelf_getnote)(d, off, &nh, &name_off, &desc_off)) > 0) {
+            if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+                memcmp((char *)d->d_buf + name_off, "GNU", 4) != 0)
+                continue;
+            size_t len = strlen(want);
+            if (len != 2 * nh.n_descsz)
+                return 0;
+            const unsigned char *b = (const unsigned char *)d->d_buf + desc_off;
+            for (size_t i = 0; i < nh.n_descsz; i++)
+                if (want[2 * i] != hexdigits[b[i] >> 4] ||
+                    want[2 * i + 1] != hexdigits[b[i] & 15])
+                    return 0;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* ---- one pass over a table ---- */
+
+struct best {
+    uint64_t start; /* of the symbol chosen so far */
+    int rank;       /* 0 = none yet */
+    size_t sym;     /* its index in the table */
+};
+
+static int sym_rank(const GElf_Sym *s)
+{
+    int r = 1 + (s->st_size ? 8 : 0); /* as libdwfl: sized, then global > weak */
+    if (GELF_ST_BIND(s->st_info) == STB_GLOBAL)
+        r += 4;
+    else if (GELF_ST_BIND(s->st_info) == STB_WEAK)
+        r += 2;
+    if (GELF_ST_TYPE(s->st_info) != STT_NOTYPE)
+        r += 1;
+    return r;
+}
+
+static int is_code(const GElf_Sym *s)
+{
+    int t = GELF_ST_TYPE(s->st_info);
+    return (t == STT_FUNC || t == STT_GNU_IFUNC || t == STT_NOTYPE) && s->st_name &&
+           s->st_shndx != SHN_UNDEF && s->st_shndx < SHN_LORESERVE;
+}
+
+/* Later start (the innermost symbol), then rank, then the earlier entry. */
+static int better(const struct best *b, uint64_t start, int rank)
+{
+    if (!b->rank)
+        return 1;
+    if (start != b->start)
+        return start > b->start;
+    return rank > b->rank;
+}
+
+/* First request at or after addr. */
+static size_t lower_bound(const mprof_elfname_req *r, size_t n, uint64_t addr)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (r[mid].addr < addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Whether vaddr lies in section shndx (a sizeless symbol reaches to the
+ * next symbol, but not across a section boundary: the PLT after _init is
+ * not _init). */
+static int in_section(Elf *elf, size_t shndx, uint64_t vaddr)
+{
+    GElf_Shdr sh;
+    Elf_Scn *scn = ELF(elf_getscn)(elf, shndx);
+    return scn && ELF(gelf_getshdr)(scn, &sh) && vaddr >= sh.sh_addr &&
+           vaddr - sh.sh_addr < sh.sh_size;
+}
+
+/*
+ * The function a symbol is part of: "memcpy@@GLIBC_2.14" is memcpy (the
+ * version would split one function in two), and GCC's pieces and copies
+ * of f ("f.cold", "f.part.0", "f.isra.0", "f.constprop.0", "f.lto_priv.0",
+ * "f.localalias") are f, as DWARF and addr2line call them.
+ */
+static size_t base_name_len(const char *name)
+{
+    static const char *const suffixes[] = {"cold", "part", "isra", "constprop",
+                                           "lto_priv", "localalias", "clone"};
+    const char *at = strchr(name, '@');
+    size_t len = at && at != name ? (size_t)(at - name) : strlen(name);
+    const char *dot = memchr(name, '.', len);
+    if (!dot || dot == name)
+        return len;
+    for (size_t k = 0; k < sizeof suffixes / sizeof suffixes[0]; k++) {
+        size_t sl = strlen(suffixes[k]);
+        if (strncmp(dot + 1, suffixes[k], sl) == 0 &&
+            (dot[1 + sl] == '.' || dot[1 + sl] == '\0' || dot[1 + sl] == '@'))
+            return (size_t)(dot - name);
+    }
+    return len;
+}
+
+/* Symbol k: straight from the table of a 64-bit file (libelf has made it
+ * native already), through gelf for the rest. A call per symbol is a good
+ * part of a short dump when a table has 10,000 of them. */
+static int get_sym(Elf_Data *d, int class64, size_t k, GElf_Sym *s)
+{
+    if (class64) {
+        *s = ((const Elf64_Sym *)d->d_buf)[k];
+        return 1;
+    }
+    return ELF(gelf_getsym)(d, (int)k, s) != NULL;
+}
+
+static size_t name_from_table(mprof_scratch *sc, Elf *elf, Elf_Scn *scn,
+                              uint64_t bias, mprof_elfname_req *r, size_t n)
+{
+    GElf_Shdr sh;
+    Elf_Data *d = ELF(gelf_getshdr)(scn, &sh) ? ELF(elf_getdata)(scn, NULL) : NULL;
+    struct best *in = mprof_scratch_calloc(sc, n, sizeof *in);   /* containing */
+    struct best *near = mprof_scratch_calloc(sc, n, sizeof *near); /* at or before */
+    if (!d || !sh.sh_entsize || !in || !near)
+        return 0;
+    GElf_Ehdr eh;
+    int class64 = ELF(gelf_getehdr)(elf, &eh) && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+                  d->d_type == ELF_T_SYM && d->d_size >= sh.sh_size;
+    size_t nsyms = sh.sh_size / sh.sh_entsize;
+    uint64_t first = r[0].addr, last = r[n - 1].addr;
+    for (size_t k = 1; k < nsyms; k++) {
+        GElf_Sym s;
+        if (!get_sym(d, class64, k, &s) || !is_code(&s))
+            continue;
+        uint64_t start = s.st_value + bias;
+        if (start > last || (s.st_size && start + s.st_size <= first))
+            continue;
+        int rank = sym_rank(&s);
+        size_t i = lower_bound(r, n, start);
+        if (i < n && better(&near[i], start, rank))
+            near[i] = (struct best){start, rank, k};
+        for (size_t j = i; s.st_size && j < n && r[j].addr - start < s.st_size; j++)
+            if (better(&in[j], start, rank))
+                in[j] = (struct best){start, rank, k};
+    }
+    size_t named = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && near[i - 1].rank && (!near[i].rank || near[i - 1].start > near[i].start))
+            near[i] = near[i - 1]; /* the nearest at or before is a prefix maximum */
+        GElf_Sym s;
+        const struct best *b = in[i].rank ? &in[i] : NULL;
+        if (!b && near[i].rank && get_sym(d, class64, near[i].sym, &s) &&
+            s.st_size == 0 && in_section(elf, s.st_shndx, r[i].addr - bias))
+            b = &near[i];
+        if (!b || !get_sym(d, class64, b->sym, &s))
+            continue;
+        const char *name = ELF(elf_strptr)(elf, sh.sh_link, s.st_name);
+        size_t len = name ? base_name_len(name) : 0;
+        if (len && (r[i].name = mprof_scratch_strndup(sc, name, len)))
+            named++;
+    }
+    return named;
+}
+
+/* ---- which table ---- */
+
+/* The table of `type` in f, or NULL; only if f is the build loaded. */
+static Elf_Scn *table(struct elf_file *f, GElf_Word type, const char *build_id)
+{
+    return f->elf && same_build(f->elf, build_id) ? section_of_type(f->elf, type) : NULL;
+}
+
+size_t mprof_elfnames(mprof_scratch *sc, const char *path, uint64_t bias,
+                      const char *build_id, mprof_elfname_req *reqs, size_t n)
+{
+    if (n == 0 || path[0] != '/' || !mprof_libelf())
+        return 0;
+    struct elf_file file, debug = {.elf = NULL};
+    elf_open(&file, path);
+    size_t named = 0;
+    Elf_Scn *scn = table(&file, SHT_SYMTAB, build_id);
+    if (scn) {
+        named = name_from_table(sc, file.elf, scn, bias, reqs, n);
+    } else {
+        char dpath[PATH_MAX];
+        if (strlen(build_id) > 2) { /* the debug file's name is its build ID */
+            snprintf(dpath, sizeof dpath, "/usr/lib/debug/.build-id/%.2s/%s.debug",
+                     build_id, build_id + 2);
+            elf_open(&debug, dpath);
+        }
+        if ((scn = table(&debug, SHT_SYMTAB, "")))
+            named = name_from_table(sc, debug.elf, scn, bias, reqs, n);
+        else if ((scn = table(&file, SHT_DYNSYM, build_id)))
+            named = name_from_table(sc, file.elf, scn, bias, reqs, n);
+    }
+    elf_close(&debug);
+    elf_close(&file);
+    return named;
+}

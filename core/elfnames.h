@@ -1,0 +1,55 @@
+/*
+ * elfnames.h: function names for the code addresses of a dump, from the
+ * ELF symbol tables of the modules loaded in this process, with libelf
+ * alone; and each module's load bias and GNU build ID from its program
+ * headers and notes in memory.
+ *
+ * Why not libdwfl, which the full symbolization uses: a dump that wants
+ * only names must cost a short-lived process next to nothing. libdw is
+ * some 0.5 ms to load and relocate, reports every module of the process,
+ * and sorting a module's whole symbol table for a handful of lookups is
+ * the better part of another millisecond. Here the addresses come sorted,
+ * and one pass over each table that they fall in answers all of them.
+ *
+ * Which table: the file's own .symtab when it has one (and its build ID is
+ * the one loaded: a file replaced since would name other code); else the
+ * .symtab of its separate debug file, found by build ID under
+ * /usr/lib/debug/.build-id/ (Debian's -dbg and -dbgsym packages); else the
+ * file's .dynsym (exported functions only). Which symbol: the sized one
+ * that contains the address (the innermost, then as libdwfl ranks them:
+ * global over weak over local, typed over untyped); else a sizeless one
+ * (an assembly label such as _start) at or before it in the same section,
+ * when no other symbol lies between them.
+ */
+#ifndef MPROF_ELFNAMES_H
+#define MPROF_ELFNAMES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scratch.h"
+
+typedef struct mprof_elfname_req {
+    uint64_t addr;    /* in: a code address of this process */
+    const char *name; /* out: the symbol's name (in sc), NULL if none */
+} mprof_elfname_req;
+
+/*
+ * Name reqs[0, n) (sorted by addr, all in the module loaded from `path`
+ * with load bias `bias`: file vaddr + bias = address; `build_id` in
+ * lowercase hex, "" if unknown). Returns how many got a name; 0 also when
+ * libelf or the file cannot be read. Opens and closes its descriptors
+ * (fdmove.h), allocates only in sc and libelf's own memory.
+ */
+size_t mprof_elfnames(mprof_scratch *sc, const char *path, uint64_t bias,
+                      const char *build_id, mprof_elfname_req *reqs, size_t n);
+
+/*
+ * The object loaded at addr (dl_iterate_phdr): its load bias into *bias
+ * and its GNU build ID (NT_GNU_BUILD_ID, read from its PT_NOTE segments in
+ * memory) as lowercase hex in sc. Returns the hex, "" when the object has
+ * no build ID, NULL when no loaded object contains addr.
+ */
+const char *mprof_loaded_object(mprof_scratch *sc, uint64_t addr, uint64_t *bias);
+
+#endif
