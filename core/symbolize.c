@@ -753,16 +753,33 @@ static void call_site(Dwarf_Die *cu, Dwarf_Die *inl, const char **file,
         *file = DW(dwarf_filesrc)(files, v, NULL, NULL);
 }
 
+/* A file named relative to the compilation directory, made absolute as
+ * addr2line prints it (pprof's source view and editors open it). */
+static const char *absolute(mprof_symbolizer *sym, Dwarf_Die *cu, const char *file)
+{
+    const char *dir = file && file[0] != '/' && cu ? attr_string(cu, DW_AT_comp_dir) : NULL;
+    if (!dir || !dir[0])
+        return file;
+    size_t dl = strlen(dir), fl = strlen(file);
+    char *path = mprof_scratch_alloc(sym->sc, dl + fl + 2);
+    if (!path)
+        return file;
+    memcpy(path, dir, dl);
+    path[dl] = '/';
+    memcpy(path + dl + 1, file, fl + 1);
+    return path;
+}
+
 /* A frame of function `die` at (file, line): pprof's Function carries one
  * file, the one that defines the function (DW_AT_decl_file), so that one
  * function is one record; the position's own file is the fallback. */
 static void set_frame(mprof_symbolizer *sym, mprof_sym_frame *f,
                       const char *name, const char *file, int64_t line,
-                      Dwarf_Die *die)
+                      Dwarf_Die *die, Dwarf_Die *cu)
 {
     set_names(sym, f, name);
     const char *decl = die ? DW(dwarf_decl_file)(die) : NULL;
-    f->file = decl ? decl : file;
+    f->file = absolute(sym, cu, decl ? decl : file);
     f->line = line;
     f->start_line = die ? decl_line(die) : 0;
 }
@@ -796,16 +813,16 @@ static int dwarf_frames(mprof_symbolizer *sym, Dwfl_Module *mod, Dwarf_Addr addr
     for (int i = 0; i < n && nf < max && !done; i++) {
         int tag = DW(dwarf_tag)(&scopes[i]);
         if (tag == DW_TAG_inlined_subroutine) {
-            set_frame(sym, &out[nf++], die_name(&scopes[i]), file, line, &scopes[i]);
+            set_frame(sym, &out[nf++], die_name(&scopes[i]), file, line, &scopes[i], cu);
             call_site(cu, &scopes[i], &file, &line);
         } else if (tag == DW_TAG_subprogram) {
             set_frame(sym, &out[nf++], function_name(symname, &scopes[i]), file,
-                      line, &scopes[i]);
+                      line, &scopes[i], cu);
             done = 1;
         }
     }
     if (!done && nf > 0 && nf < max && symname)
-        set_frame(sym, &out[nf++], symname, file, line, NULL);
+        set_frame(sym, &out[nf++], symname, file, line, NULL, cu);
     free(scopes);
     return nf;
 }
@@ -920,7 +937,7 @@ static int names_only(mprof_symbolizer *sym, uint64_t addr, mprof_sym_frame *out
     size_t i;
     if (!mprof_u64map_get(&sym->named, addr, &i) || !sym->names[i])
         return 0;
-    set_frame(sym, &out[0], sym->names[i], NULL, 0, NULL);
+    set_frame(sym, &out[0], sym->names[i], NULL, 0, NULL, NULL);
     note_found(sym, addr, 0, 0);
     return 1;
 }
@@ -950,7 +967,7 @@ int mprof_symbolize(mprof_symbolizer *sym, uint64_t addr,
             return nf;
         }
         if (symname) {
-            set_frame(sym, &out[0], symname, file, line, NULL);
+            set_frame(sym, &out[0], symname, file, line, NULL, NULL);
             note_found(sym, addr, file != NULL, 0);
             return 1;
         }
@@ -958,7 +975,7 @@ int mprof_symbolize(mprof_symbolizer *sym, uint64_t addr,
     }
     if (!symname)
         return 0;
-    set_frame(sym, &out[0], symname, NULL, 0, NULL);
+    set_frame(sym, &out[0], symname, NULL, 0, NULL, NULL);
     note_found(sym, addr, 0, 0);
     return 1;
 }

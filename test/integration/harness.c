@@ -106,6 +106,11 @@ const char *h_lib(void)
     return path_in_build("libmprof.so");
 }
 
+const char *h_tool(void)
+{
+    return path_in_build("mprof");
+}
+
 const char *h_prog(const char *name)
 {
     char rel[256];

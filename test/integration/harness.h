@@ -38,8 +38,10 @@ typedef struct run {
     int status; /* waitpid status, valid when exited */
 } run;
 
-/* Paths of the build: the library, a test program, the work directory. */
+/* Paths of the build: the library, the mprof command, a test program, the
+ * work directory. */
 const char *h_lib(void);
+const char *h_tool(void);
 const char *h_prog(const char *name);
 const char *h_work(void);
 

@@ -288,11 +288,34 @@ int prof_parse_raw(const char *text, prof *p, char *err, size_t errlen)
     return rc;
 }
 
+/* As the README tells users: a dump names functions; `mprof symbolize`
+ * adds file:line and inlined frames before another reader sees it. */
+static int symbolize(const char *path, char *out, size_t outlen, char *err, size_t errlen)
+{
+    snprintf(out, outlen, "%s.symbolized.pb.gz", path);
+    run r;
+    run_spec s = {.no_preload = true};
+    const char *argv[] = {h_tool(), "symbolize", path, "-o", out, NULL};
+    memcpy(s.argv, argv, sizeof argv);
+    run_checked(&r, &s);
+    int rc = run_exit_code(&r) == 0 && r.err.len == 0 ? 0 : -1;
+    if (rc < 0)
+        snprintf(err, errlen, "mprof symbolize %s: status %d: %.500s", path,
+                 run_exit_code(&r), r.err.s);
+    run_free(&r);
+    return rc;
+}
+
 int prof_load(const char *path, prof *p, char *err, size_t errlen)
 {
     run r;
     const char *pprof = getenv("MPROF_TEST_PPROF"); /* a pprof binary */
     run_spec s = {.no_preload = true};
+    char symbolized[4096];
+    memset(p, 0, sizeof *p);
+    if (symbolize(path, symbolized, sizeof symbolized, err, errlen) < 0)
+        return -1;
+    path = symbolized;
     if (pprof && *pprof) {
         const char *argv[] = {pprof, "-symbolize=none", "-raw", path, NULL};
         memcpy(s.argv, argv, sizeof argv);
