@@ -34,6 +34,7 @@ struct builder {
     struct u64map locs;  /* address -> location index */
     struct u64map funcs; /* name << 32 | file -> function index */
     int64_t bytes_key;
+    uint64_t truncated; /* id of the "[truncated]" location, once made */
 };
 
 static int grow_array(mprof_scratch *sc, void *arrp, size_t *cap, size_t need,
@@ -180,10 +181,36 @@ static int symbolize_location(struct builder *b, mprof_pprof_location *loc)
     return 0;
 }
 
+/* The location that ends a stack cut at MPROF_STACK_DEPTH: no address,
+ * no mapping, one frame "[truncated]"; shared by every such stack. */
+static uint64_t truncated_id(struct builder *b)
+{
+    mprof_pprof_profile *p = b->p;
+    if (b->truncated)
+        return b->truncated;
+    mprof_sym_frame f = {.name = MPROF_TRUNCATED_NAME};
+    uint64_t fid = function_id(b, &f);
+    size_t i = p->nlocation;
+    if (!fid || grow_array(b->sc, &p->location, &b->loc_cap, i + 1, sizeof *p->location) < 0)
+        return 0;
+    mprof_pprof_location *loc = &p->location[i];
+    memset(loc, 0, sizeof *loc);
+    loc->line = mprof_scratch_calloc(b->sc, 1, sizeof *loc->line);
+    if (!loc->line)
+        return 0;
+    loc->line[0].function_id = fid;
+    loc->nline = 1;
+    loc->id = i + 1;
+    p->nlocation++;
+    return b->truncated = loc->id;
+}
+
 /* The location id for return address pc; 0 when out of memory. */
 static uint64_t location_id(struct builder *b, uintptr_t pc)
 {
     mprof_pprof_profile *p = b->p;
+    if (pc == MPROF_PC_TRUNCATED)
+        return truncated_id(b);
     /* A return address points after the call; pc - 1 is inside it, so it
      * symbolizes to the calling line (DESIGN: address = return addr - 1). */
     uint64_t addr = pc ? (uint64_t)pc - 1 : 0;

@@ -109,7 +109,7 @@ struct alloc_event {
 static void sample_alloc(void *arg)
 {
     const struct alloc_event *e = arg;
-    uintptr_t stk[MPROF_STACK_MAX];
+    uintptr_t stk[MPROF_STACK_MAX + 1]; /* + the truncation mark */
     int n = mprof_stack_capture(stk, config.stack_depth);
     mprof_heap_alloc(e->p, e->size, stk, n);
     note_recorded();
@@ -200,7 +200,7 @@ struct lock_event {
 static void sample_lock_event(void *arg)
 {
     const struct lock_event *e = arg;
-    uintptr_t stk[MPROF_STACK_MAX];
+    uintptr_t stk[MPROF_STACK_MAX + 1]; /* + the truncation mark */
     int n = mprof_stack_capture(stk, config.stack_depth);
     mprof_block_add(e->type, stk, n, e->count, e->delay);
     note_recorded();

@@ -52,8 +52,12 @@ _Unwind_Reason_Code mprof_stack_on_frame(struct _Unwind_Context *ctx, void *arg)
     if (t->leading && ip >= skip_lo && ip < skip_hi)
         return _URC_NO_REASON;
     t->leading = 0;
+    if (t->n == t->max) { /* one frame more than we keep: say so */
+        t->truncated = 1;
+        return _URC_END_OF_STACK;
+    }
     t->pcs[t->n++] = ip;
-    return t->n < t->max ? _URC_NO_REASON : _URC_END_OF_STACK;
+    return _URC_NO_REASON;
 }
 
 uint64_t mprof_stack_hash(const uintptr_t *pcs, int n, uint64_t extra)

@@ -17,6 +17,7 @@
 #define MPROF_STACK_H
 
 #include "config.h"
+#include "profile.h"
 
 #include <stdint.h>
 #include <unwind.h>
@@ -30,20 +31,25 @@ struct mprof_trace {
     uintptr_t *pcs;
     int n, max;
     int leading; /* still in mprof's own frames */
+    int truncated; /* there was a frame beyond max */
 };
 _Unwind_Reason_Code mprof_stack_on_frame(struct _Unwind_Context *ctx, void *arg);
 
-/* Up to `max` return addresses, leaf first; returns how many.  Inline, so
- * that the walk starts in the caller's frame: each of mprof's frames costs
- * the unwinder a step (a few hundred ns) before the program's first. */
+/* Up to `max` return addresses, leaf first, then MPROF_PC_TRUNCATED if
+ * the stack went deeper: pcs has room for max + 1. Returns how many.
+ * Inline, so that the walk starts in the caller's frame: each of mprof's
+ * frames costs the unwinder a step (a few hundred ns) before the
+ * program's first. */
 static inline int mprof_stack_capture(uintptr_t *pcs, int max)
 {
     if (max > MPROF_STACK_MAX)
         max = MPROF_STACK_MAX;
     if (max <= 0)
         return 0;
-    struct mprof_trace t = {pcs, 0, max, 1};
+    struct mprof_trace t = {pcs, 0, max, 1, 0};
     _Unwind_Backtrace(mprof_stack_on_frame, &t);
+    if (t.truncated)
+        pcs[t.n++] = MPROF_PC_TRUNCATED;
     return t.n;
 }
 

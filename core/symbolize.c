@@ -758,7 +758,7 @@ static void call_site(Dwarf_Die *cu, Dwarf_Die *inl, const char **file,
 static const char *absolute(mprof_symbolizer *sym, Dwarf_Die *cu, const char *file)
 {
     const char *dir = file && file[0] != '/' && cu ? attr_string(cu, DW_AT_comp_dir) : NULL;
-    if (!dir || !dir[0])
+    if (!dir || dir[0] != '/') /* "./intl" of a reproducible build: as is */
         return file;
     size_t dl = strlen(dir), fl = strlen(file);
     char *path = mprof_scratch_alloc(sym->sc, dl + fl + 2);

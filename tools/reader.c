@@ -45,7 +45,8 @@ static void address_frame(reader *r, size_t i, frame *f)
     const mprof_pprof_location *l = &r->p.location[i];
     const mprof_pprof_mapping *m = mprof_pprof_mapping_by_id(&r->p, l->mapping_id);
     const char *name = m ? r->map_names[m - r->p.mapping] : NULL;
-    *f = (frame){.name = name ? name : "<unknown>", .file = mapping_file(r, l)};
+    *f = (frame){.name = name ? name : "<unknown>", .file = mapping_file(r, l),
+                 .mapping = m ? (int)(m - r->p.mapping) : -1};
 }
 
 static bool line_frame(reader *r, const mprof_pprof_line *ln, frame *f)
@@ -58,7 +59,8 @@ static bool line_frame(reader *r, const mprof_pprof_line *ln, frame *f)
         name = str(r, fn->system_name);
     if (!*name)
         return false;
-    *f = (frame){.name = name, .file = str(r, fn->filename), .line = ln->line};
+    *f = (frame){.name = name, .file = str(r, fn->filename), .line = ln->line,
+                 .mapping = -1};
     return true;
 }
 

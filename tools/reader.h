@@ -23,6 +23,7 @@ typedef struct frame {
     const char *file; /* "" when unknown; the mapping's file if no symbol */
     int64_t line;     /* 0 when unknown */
     bool inlined;     /* inlined into the next frame (its caller) */
+    int mapping;      /* for a pc without a symbol: index in p.mapping; else -1 */
 } frame;
 
 typedef struct loc_frames {

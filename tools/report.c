@@ -356,6 +356,43 @@ static int parse_report_args(int argc, char **argv, report_opts *o,
 
 /* ---- top ---- */
 
+/*
+ * Under the table, once: the modules whose code without symbols holds a
+ * tenth or more of the total in its own (flat) value, with their build IDs,
+ * so that the user can fetch the debug symbols (Debian's stripped binaries:
+ * python3, postgres, git... show mostly "[binary]" otherwise).
+ */
+static void note_missing_symbols(reader *r, acc total)
+{
+    size_t n = r->p.nmapping;
+    if (n == 0 || total == 0)
+        return;
+    acc *flat = xcalloc(n, sizeof *flat);
+    for (size_t i = 0; i < r->p.nsample; i++) {
+        const frame *f;
+        if (reader_stack(r, i, &f) && f[0].mapping >= 0)
+            flat[f[0].mapping] += mag(reader_value(r, i));
+    }
+    bool said = false;
+    for (size_t m = 0; m < n; m++) {
+        if (flat[m] * 10 < total)
+            continue;
+        const char *path = mprof_pprof_string(&r->p, r->p.mapping[m].filename);
+        const char *id = mprof_pprof_string(&r->p, r->p.mapping[m].build_id);
+        if (!said)
+            fputs("\n", stdout);
+        said = true;
+        printf("note: %.0f%% of %s is in code of %s without symbols",
+               100.0 * (double)flat[m] / (double)total, r->type, path);
+        if (*id)
+            printf(" (build ID %s)", id);
+        printf(";\n      install its debug symbols to see functions there: the -dbg or\n"
+               "      -dbgsym package (find-dbgsym-packages %s), or\n"
+               "      debuginfod-find debuginfo %s\n", path, *id ? id : "BUILD_ID");
+    }
+    free(flat);
+}
+
 int cmd_top(int argc, char **argv)
 {
     report_opts o;
@@ -382,6 +419,7 @@ int cmd_top(int argc, char **argv)
     put_clean(r.type);
     putchar('\n');
     print_table(&t, &o, total, r.unit, false);
+    note_missing_symbols(&r, total);
     table_free(&t);
     reader_close(&r);
     return tool_stdout_status("top");

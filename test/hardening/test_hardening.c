@@ -765,11 +765,12 @@ START_TEST(fault_disk_full_tmpfs)
 END_TEST
 
 /* The same without a mount: writes of profile files fail with ENOSPC
- * after 100 bytes (a short write first, as a filling disk does). */
+ * after 40 bytes (a short write first, as a filling disk does; an empty
+ * profile gzips to some 90). */
 START_TEST(fault_disk_full_injected)
 {
     const char *dir = hd_fresh("fault_disk_full_injected_out");
-    const char *env[] = {fault_lib(), "HFAULT_SPACE=100", NULL};
+    const char *env[] = {fault_lib(), "HFAULT_SPACE=40", NULL};
     check_unwritable("fault_disk_full_injected", dir, "x", env, strerror(ENOSPC));
     expect_no_tmp(dir);
 }
@@ -798,11 +799,12 @@ START_TEST(fault_missing_dir)
 }
 END_TEST
 
-/* fdatasync and rename failing: nothing under the final name, no .tmp. */
+/* fdatasync (asked for with MPROF_SYNC=1) and rename failing: nothing
+ * under the final name, no .tmp. */
 START_TEST(fault_sync_and_rename)
 {
     const char *d1 = hd_fresh("fault_sync_out");
-    const char *e1[] = {fault_lib(), "HFAULT_SYNC=EIO", NULL};
+    const char *e1[] = {fault_lib(), "HFAULT_SYNC=EIO", "MPROF_SYNC=1", NULL};
     check_unwritable("fault_sync", d1, "x", e1, strerror(EIO));
     expect_no_tmp(d1);
     const char *d2 = hd_fresh("fault_rename_out");

@@ -321,10 +321,17 @@ START_TEST(stack_depth_limit)
     expect_done(&r);
     prof p;
     load(heap_path(dir, "mprof", out_pid(&r, "pid"), 1), &p);
-    for (size_t i = 0; i < p.nsamples; i++)
-        ck_assert_msg(p.samples[i].nlocs <= 2,
+    /* two frames kept, then the mark that there were more (every stack of
+     * sites is deeper), where the root would be */
+    for (size_t i = 0; i < p.nsamples; i++) {
+        const prof_sample *smp = &p.samples[i];
+        ck_assert_msg(smp->nlocs == 3,
                       "sample %zu has %d locations with MPROF_STACK_DEPTH=2:\n%s",
-                      i, p.samples[i].nlocs, describe(&p));
+                      i, smp->nlocs, describe(&p));
+        const prof_loc *root = smp->locs[smp->nlocs - 1];
+        ck_assert_msg(root->nframes == 1 && !strcmp(root->frames[0].func, "[truncated]"),
+                      "sample %zu does not end in [truncated]:\n%s", i, describe(&p));
+    }
     truth t[MAX_TRUTHS];
     int nt = truths(&r, t, 11);
     check_sites_exact(&p, t, nt, 0, CHK_LEAF | CHK_LABEL, "depth 2");

@@ -244,6 +244,63 @@ START_TEST(test_symbols_match_libdwfl)
 }
 END_TEST
 
+/* The names a dump writes (MPROF_SYMBOLS=names: libelf, one pass over each
+ * table for a batch of addresses) are libdwfl's, with the same two
+ * liberties: clones named for their function, versions dropped. */
+START_TEST(test_names_level_matches_libdwfl)
+{
+    static const Dwfl_Callbacks cb = {.find_elf = dwfl_linux_proc_find_elf,
+                                      .find_debuginfo = dwfl_build_id_find_debuginfo};
+    Dwfl *d = dwfl_begin(&cb);
+    ck_assert_ptr_nonnull(d);
+    dwfl_report_begin(d);
+    ck_assert_int_eq(dwfl_linux_proc_report(d, getpid()), 0);
+    ck_assert_int_eq(dwfl_report_end(d, NULL, NULL), 0);
+    mprof_scratch sc;
+    mprof_scratch_init(&sc);
+    mprof_symbolizer *sym = mprof_symbolizer_open(&sc, MPROF_SYMBOLS_NAMES);
+    static uint64_t addrs[6000];
+    size_t n = 0;
+    unsigned seed = 7;
+    for (size_t i = 0; i < mprof_symbolizer_nmappings(sym); i++) {
+        mprof_sym_mapping *m = mprof_symbolizer_mapping(sym, i);
+        if (!m->is_main && !strstr(m->path, "libc.so"))
+            continue;
+        ck_assert_uint_eq(strlen(m->build_id), 40); /* from the notes in memory */
+        for (int k = 0; k < 3000 && n < 6000; k++)
+            addrs[n++] = m->start + (uint64_t)rand_r(&seed) % (m->limit - m->start);
+    }
+    ck_assert_uint_eq(n, 6000);
+    ck_assert_int_eq(mprof_symbolizer_prepare(sym, addrs, n), 0);
+    int named = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t a = addrs[i];
+        Dwfl_Module *mod = dwfl_addrmodule(d, a);
+        GElf_Off off;
+        GElf_Sym es;
+        const char *want = mod ? dwfl_module_addrinfo(mod, a, &off, &es, NULL, NULL, NULL)
+                               : NULL;
+        mprof_sym_frame fr[4];
+        int nf = mprof_symbolize(sym, a, fr, 4);
+        ck_assert_int_le(nf, 1); /* names only: no inlined frames */
+        const char *got = nf ? fr[0].system_name : NULL;
+        named += got != NULL;
+        if ((!want && !got) || (want && got && strcmp(want, got) == 0))
+            continue;
+        size_t len = got ? strlen(got) : 0;
+        if (want && got && strncmp(want, got, len) == 0 &&
+            (want[len] == '.' || want[len] == '@'))
+            continue;
+        ck_abort_msg("%#llx: libdwfl says %s, the names level %s", (unsigned long long)a,
+                     want ? want : "-", got ? got : "-");
+    }
+    ck_assert_int_ge(named, 5000);
+    mprof_symbolizer_close(sym);
+    mprof_scratch_release(&sc);
+    dwfl_end(d);
+}
+END_TEST
+
 /* A symbolizer per dump: repeated opens must not leak descriptors. */
 START_TEST(test_repeated_open_close)
 {
@@ -276,5 +333,6 @@ int main(void)
     tcase_add_test(tc, test_unknown_addresses);
     tcase_add_test(tc, test_repeated_open_close);
     tcase_add_test(tc, test_symbols_match_libdwfl);
+    tcase_add_test(tc, test_names_level_matches_libdwfl);
     return run_suite("symbolize", tc, NULL);
 }
