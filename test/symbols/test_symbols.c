@@ -201,6 +201,23 @@ static void check_collapsed(const struct program *pg, const char *want)
     run_free(&r);
 }
 
+/* go tool pprof's source view on the symbolized file: the README says it
+ * works there. */
+static void check_list(const struct program *pg, const char *func, const char *src)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s.symbolized.pb.gz", pg->path);
+    run r;
+    run_spec s = {.argv = {"go", "tool", "pprof", "-sample_index=alloc_space", "-list", func,
+                           path},
+                  .no_preload = true};
+    run_checked(&r, &s);
+    ck_assert_msg(run_exit_code(&r) == 0 && strstr(r.out.s, "ROUTINE") && strstr(r.out.s, src),
+                  "pprof -list %s: status %d, no '%s' in:\n%s%s", func, run_exit_code(&r),
+                  src, r.out.s, r.err.s);
+    run_free(&r);
+}
+
 START_TEST(inline_chain_as_addr2line)
 {
     struct program pg = {.name = "inline_chain"};
@@ -208,6 +225,7 @@ START_TEST(inline_chain_as_addr2line)
     ck_assert_int_ge(match_addr2line(&pg), 4); /* level3 level2 level1 chain_outer */
     check_records(&pg);
     check_collapsed(&pg, "main;chain_outer;level1;level2;level3 ");
+    check_list(&pg, "chain_outer", "void *p = level1(n);");
     prof_free(&pg.p);
 }
 END_TEST
