@@ -18,6 +18,9 @@ LIB_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec
 # libdw and zlib are not linked: core/dumplibs.c loads them at the first
 # dump, so a process that never dumps never maps them.
 LIBS    := -lgcc_s -ldl -lm -pthread
+# The library itself needs no libm (core/sample.c): each library loaded is
+# mappings that every fork copies and every exit unmaps.
+LIB_LIBS := -lgcc_s -ldl -pthread
 
 CORE_SRC    := $(wildcard core/*.c)
 PRELOAD_SRC := $(wildcard preload/*.c)
@@ -48,7 +51,7 @@ $(B)/%.o: %.c $(wildcard core/*.h preload/*.h)
 # the vector registers on the caller's stack (some 3 KiB: more than a
 # sampled event may take of it) and every fork child would look it up anew.
 $(LIBMPROF): $(CORE_OBJ) $(PRELOAD_OBJ)
-	$(CC) -shared -Wl,-z,nodelete -Wl,-z,now -Wl,--no-undefined -o $@ $^ $(LIBS)
+	$(CC) -shared -Wl,-z,nodelete -Wl,-z,now -Wl,--no-undefined -o $@ $^ $(LIB_LIBS)
 
 $(B)/mprof: $(TOOLS_OBJ) $(CORE_OBJ)
 	$(CC) -o $@ $^ $(LIBS)

@@ -35,9 +35,10 @@ struct shard {
     char pad[16];
 } __attribute__((aligned(64)));
 
-_Atomic uint64_t mprof_addrmap_filter[(1 << MPROF_FILTER_BITS) / 64];
-static uint32_t slot_count[1 << MPROF_FILTER_BITS]; /* under the slot's shard lock */
-static struct shard shards[SHARDS];
+/* Whole pages each, for mprof_clear_pages. */
+_Atomic uint64_t mprof_addrmap_filter[(1 << MPROF_FILTER_BITS) / 64] MPROF_PAGE_ALIGNED;
+static uint32_t slot_count[1 << MPROF_FILTER_BITS] MPROF_PAGE_ALIGNED; /* under the slot's shard lock */
+static struct shard shards[SHARDS] MPROF_PAGE_ALIGNED;
 
 /* Set once this module's state is first written: a fork child resets
  * only what its parent used (reading pages the parent never touched would
@@ -169,14 +170,14 @@ uint64_t mprof_addrmap_count(void)
     return n;
 }
 
-/* Entries are abandoned with their table; see mprof_clear for why only
- * what is not zero is written. */
+/* Entries are abandoned with their table; see mprof_clear_pages for why
+ * the pages are dropped, not written. */
 void mprof_addrmap_reset(void)
 {
     if (!used)
         return;
     used = 0;
-    mprof_clear(shards, sizeof shards);
-    mprof_clear((void *)mprof_addrmap_filter, sizeof mprof_addrmap_filter);
-    mprof_clear(slot_count, sizeof slot_count);
+    mprof_clear_pages(shards, sizeof shards);
+    mprof_clear_pages((void *)mprof_addrmap_filter, sizeof mprof_addrmap_filter);
+    mprof_clear_pages(slot_count, sizeof slot_count);
 }

@@ -10,6 +10,7 @@
 #include "lock.h"
 #include "log.h"
 
+#include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -82,6 +83,12 @@ void mprof_clear(void *p, size_t n)
         c += len;
         n -= len;
     }
+}
+
+void mprof_clear_pages(void *p, size_t n)
+{
+    if (((uintptr_t)p | n) & 4095 || madvise(p, n, MADV_DONTNEED) != 0)
+        mprof_clear(p, n);
 }
 
 void mprof_arena_after_fork(void)

@@ -24,7 +24,7 @@ struct stripe {
 static MPROF_FORK_STATE mprof_bucket **heads; /* HASH_SIZE chain heads; atomic */
 static mprof_bucket *all[MPROF_NTYPES];
 static mprof_lock insert_lock = MPROF_LOCK_INIT;
-static struct stripe stripes[MPROF_STRIPES] __attribute__((aligned(64)));
+static struct stripe stripes[MPROF_STRIPES] MPROF_PAGE_ALIGNED; /* whole pages */
 
 static mprof_bucket **table(void)
 {
@@ -133,5 +133,5 @@ void mprof_bucket_reset(void)
     mprof_clear(&heads, sizeof heads);
     mprof_clear(all, sizeof all);
     mprof_clear(&insert_lock, sizeof insert_lock);
-    mprof_clear(stripes, sizeof stripes);
+    mprof_clear_pages(stripes, sizeof stripes);
 }

@@ -26,9 +26,10 @@ struct stripe {
     struct record *free_list;
 } __attribute__((aligned(64)));
 
-_Atomic uint16_t mprof_lockwait_filter[1 << MPROF_LOCKWAIT_FILTER_BITS];
-static struct record *heads[HEADS];
-static struct stripe stripes[STRIPES];
+/* Whole pages each, for mprof_clear_pages. */
+_Atomic uint16_t mprof_lockwait_filter[1 << MPROF_LOCKWAIT_FILTER_BITS] MPROF_PAGE_ALIGNED;
+static struct record *heads[HEADS] MPROF_PAGE_ALIGNED;
+static struct stripe stripes[STRIPES] MPROF_PAGE_ALIGNED;
 
 /* Set once this module's state is first written: a fork child resets
  * only what its parent used (reading pages the parent never touched would
@@ -137,13 +138,13 @@ int64_t mprof_lockwait_charge(const void *lock, int64_t u)
     return charge > 0 ? charge : 0;
 }
 
-/* Records are abandoned with their table, locks and all (mprof_clear). */
+/* Records are abandoned with their table, locks and all (mprof_clear_pages). */
 void mprof_lockwait_reset(void)
 {
     if (!used)
         return;
     used = 0;
-    mprof_clear(heads, sizeof heads);
-    mprof_clear(stripes, sizeof stripes);
-    mprof_clear((void *)mprof_lockwait_filter, sizeof mprof_lockwait_filter);
+    mprof_clear_pages(heads, sizeof heads);
+    mprof_clear_pages(stripes, sizeof stripes);
+    mprof_clear_pages((void *)mprof_lockwait_filter, sizeof mprof_lockwait_filter);
 }

@@ -213,15 +213,24 @@ static void record_lock_event(mprof_btype type, double count, double delay)
         mprof_block_count_dropped(type);
 }
 
+int mprof_profiler_block_sampled(int64_t delay, mprof_block_event *e)
+{
+    return !mprof_tls.guard &&
+           mprof_block_sampled(delay, config.block_rate, thread_rng(), &e->count, &e->delay);
+}
+
+void mprof_profiler_block_record(const mprof_block_event *e)
+{
+    mprof_guard_enter();
+    record_lock_event(MPROF_BLOCK, e->count, e->delay);
+    mprof_guard_exit();
+}
+
 void mprof_profiler_on_block(int64_t delay)
 {
-    double count, scaled;
-    if (mprof_tls.guard ||
-        !mprof_block_sampled(delay, config.block_rate, thread_rng(), &count, &scaled))
-        return;
-    mprof_guard_enter();
-    record_lock_event(MPROF_BLOCK, count, scaled);
-    mprof_guard_exit();
+    mprof_block_event e;
+    if (mprof_profiler_block_sampled(delay, &e))
+        mprof_profiler_block_record(&e);
 }
 
 void mprof_profiler_on_contention(int64_t delay)

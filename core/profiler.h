@@ -59,6 +59,15 @@ void mprof_profiler_exit(void);
  * waiter's stack is captured here, so call it from the wrapper). */
 void mprof_profiler_on_block(int64_t delay);
 
+/* The same in two steps, for a wait that returns holding a lock (a
+ * condition variable's mutex): the draw, then, only when it says so and
+ * once the caller has let the lock go, the recording. */
+typedef struct mprof_block_event {
+    double count, delay;
+} mprof_block_event;
+int mprof_profiler_block_sampled(int64_t delay, mprof_block_event *e);
+void mprof_profiler_block_record(const mprof_block_event *e);
+
 /* An unlock that made tracked waiters wait `delay` ns in total (mutex
  * profile; the unlocker's stack). */
 void mprof_profiler_on_contention(int64_t delay);

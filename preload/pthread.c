@@ -347,6 +347,41 @@ static void cond_releases(pthread_mutex_t *m)
 
 static int cond_waited(int rc) { return rc == 0 || rc == ETIMEDOUT; }
 
+static int mutex_unlock_fn(void *m);
+
+/*
+ * The end of a condition variable wait, which returns holding the mutex.
+ * A recorded wait costs a stack walk (microseconds); made with the mutex
+ * held, it lengthens the caller's critical section, and a herd woken by one
+ * broadcast, which reacquires the mutex one waiter after the other, would
+ * pay every waiter's recording in turn, on every other waiter's clock.  So
+ * the mutex is let go for the recording and taken again: the same as the
+ * wait's own reacquire happening later, which the caller (who must recheck
+ * its predicate) cannot tell apart.  Not on an error return: the mutex
+ * may not be held, or be a robust one to mend first (EOWNERDEAD).  The
+ * retake is unobserved, as the wait's own reacquire is; the release
+ * charges tracked waiters of the mutex, as the caller's unlock would.
+ */
+static int cond_wait_end(struct wait *w, int rc, pthread_mutex_t *m)
+{
+    int e = errno;
+    int64_t end = now_ns();
+    mprof_block_event ev;
+    if (cond_waited(rc) && mprof_profiler_block_on() &&
+        mprof_profiler_block_sampled(end - w->start, &ev)) {
+        int urc = likely(!mprof_lockwait_maybe(m)) ? real.mutex_unlock(m)
+                                                   : unlock_charged(m, mutex_unlock_fn, m);
+        mprof_profiler_block_record(&ev);
+        if (urc == 0) {
+            int lrc = real.mutex_lock(m);
+            if (lrc != 0)
+                rc = lrc; /* EOWNERDEAD, as the wait's own reacquire would say */
+        }
+    }
+    errno = e;
+    return rc;
+}
+
 MPROF_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
     ensure_resolved();
@@ -356,8 +391,7 @@ MPROF_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     struct wait w;
     wait_begin(&w, NULL);
     int rc = real.cond_wait(c, m);
-    wait_end(&w, cond_waited(rc));
-    return rc;
+    return cond_wait_end(&w, rc, m);
 }
 
 MPROF_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, abst t)
@@ -369,8 +403,7 @@ MPROF_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, a
     struct wait w;
     wait_begin(&w, NULL);
     int rc = real.cond_timedwait(c, m, t);
-    wait_end(&w, cond_waited(rc));
-    return rc;
+    return cond_wait_end(&w, rc, m);
 }
 
 MPROF_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -383,8 +416,7 @@ MPROF_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
     struct wait w;
     wait_begin(&w, NULL);
     int rc = real.cond_clockwait(c, m, clk, t);
-    wait_end(&w, cond_waited(rc));
-    return rc;
+    return cond_wait_end(&w, rc, m);
 }
 
 /* ---- semaphores ----

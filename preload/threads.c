@@ -40,6 +40,10 @@ static MPROF_FORK_STATE int live = 1;
  * is counted by the cleanup handler, not by main_key's destructor). */
 static __thread int started_by_us __attribute__((tls_model("initial-exec")));
 
+/* main_key is set on the calling thread (values are per thread, and a fork
+ * child's thread keeps the forking thread's). */
+static __thread int has_main_key __attribute__((tls_model("initial-exec")));
+
 static void *next(const char *name)
 {
     mprof_guard_enter(); /* dlsym may allocate: that is mprof's, not the program's */
@@ -118,19 +122,22 @@ static void main_ends(void *value)
 
 void mprof_threads_init(void)
 {
-    if (pthread_key_create(&main_key, main_ends) == 0)
-        pthread_setspecific(main_key, &live); /* any non-NULL value */
+    if (pthread_key_create(&main_key, main_ends) == 0 &&
+        pthread_setspecific(main_key, &live) == 0) /* any non-NULL value */
+        has_main_key = 1;
 }
 
 /* A fork child has one thread, the one that forked.  If our start routine
  * did not start it (it was main, or glibc started it for thrd_create), its
- * end is counted by the key, as main's is. */
+ * end is counted by the key, as main's is.  Forked from main, it has the
+ * key already: no call (a fork child that calls into a page of libc the
+ * fork path does not touch pays a page fault for it). */
 void mprof_threads_after_fork(void)
 {
     if (live != 1)
         live = 1;
-    if (!started_by_us)
-        pthread_setspecific(main_key, &live);
+    if (!started_by_us && !has_main_key && pthread_setspecific(main_key, &live) == 0)
+        has_main_key = 1;
 }
 
 /* ---- calls around which the mprof thread steps aside ---- */

@@ -7,13 +7,17 @@
 #                        $(B)/test/bench/RESULTS.md instead
 #   make demo            profile test/programs/demo and show its top sites
 #
-# Knobs (see run.sh): RUNS, OPS, PEERS="bare mprof ...", WORKLOADS="churn1s
+# Whole-process workloads (forks, herd, python, subst, make) and the dump
+# curve (stacks N; WORKLOADS name "dump") are in the same run.
+#
+# Knobs (see run.sh): RUNS, OPS, FORKS, DUMP_N, PEERS="bare mprof ...", WORKLOADS="churn1s
 # ...", ACC_RUNS, RESULTS=<file>.
 
 BENCH_DIR := $(B)/test/bench
 DEMO_DIR  := $(B)/demo
 BENCH_CFLAGS := -O2 -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN)
 BENCH_BINS := $(BENCH_DIR)/churn $(BENCH_DIR)/locks $(BENCH_DIR)/measure \
+              $(BENCH_DIR)/forks $(BENCH_DIR)/herd $(BENCH_DIR)/stacks \
               $(BENCH_DIR)/tcsample.so
 
 $(BENCH_DIR)/%: test/bench/%.c test/bench/bench.h
@@ -28,6 +32,7 @@ $(BENCH_DIR)/tcsample.so: test/bench/tcsample.cc
 bench: $(LIBMPROF) $(BENCH_BINS) $(B)/test/programs/sites
 	QUICK=$(QUICK) RUNS=$(RUNS) OPS=$(OPS) PEERS="$(PEERS)" \
 	WORKLOADS="$(WORKLOADS)" ACC_RUNS=$(ACC_RUNS) RESULTS=$(RESULTS) \
+	FORKS=$(FORKS) DUMP_N="$(DUMP_N)" \
 	sh test/bench/run.sh $(B)
 
 # The demo writes into build/demo/, then shows two views of the exit profile

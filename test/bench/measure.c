@@ -3,8 +3,10 @@
  *
  *   measure <result file> <command> [args...]
  *
- * Appends "wall=<seconds> maxrss_kb=<KiB> status=<exit status>" to the
- * result file.  The peak RSS is ru_maxrss of RUSAGE_CHILDREN: the largest
+ * Appends "wall=<seconds> maxrss_kb=<KiB> status=<exit status> end=<s>"
+ * to the result file; end is CLOCK_MONOTONIC when the command was reaped
+ * (a program that prints its own CLOCK_MONOTONIC time as it leaves main
+ * gives the time its exit took, the profiler's exit dump included).  The peak RSS is ru_maxrss of RUSAGE_CHILDREN: the largest
  * resident set of any process in the tree that was waited for (for a
  * wrapper script such as heaptrack's, the largest of the program and its
  * helpers).  Exits with the command's status (128+signal if killed).  Stands
@@ -44,7 +46,7 @@ int main(int argc, char **argv)
     int st;
     while (waitpid(pid, &st, 0) < 0)
         ;
-    double wall = now() - t0;
+    double end = now(), wall = end - t0;
     struct rusage ru;
     getrusage(RUSAGE_CHILDREN, &ru);
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -53,7 +55,7 @@ int main(int argc, char **argv)
         perror(argv[1]);
         return 2;
     }
-    fprintf(f, "wall=%.6f maxrss_kb=%ld status=%d\n", wall, ru.ru_maxrss, code);
+    fprintf(f, "wall=%.6f maxrss_kb=%ld status=%d end=%.6f\n", wall, ru.ru_maxrss, code, end);
     fclose(f);
     return code;
 }

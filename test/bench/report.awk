@@ -1,7 +1,8 @@
 # report.awk: turns the records of test/bench/run.sh into RESULTS.md.
 #
 # Input: records, one per line: "peer <n> <name> <own allocator> <divisor>",
-# "work <n> <name> <kind> <rounds> <label>", "run <workload> <round> <peer> <metric> <rss kB> <extra>",
+# "work <n> <name> <kind> <rounds> <label>", "run <workload> <round> <peer> <metric> <rss kB> <extra> [<inner s>]",
+# "curve <N> <round> <peer> <wall s> <rss kB> <exit s> <profile bytes>",
 # "acc <peer> <run> <site> <truth bytes> <estimated bytes>". -v min_inuse: the smallest
 # truth of a "big" site.
 function median(list,    n, a, i, j, x) {
@@ -34,6 +35,7 @@ function med(w, p, what,    r, l) {
         if (((w, r, p) in val) && val[w, r, p] != "fail") {
             if (what == "rss") l = l " " rss[w, r, p]
             else if (what == "extra") l = l " " extra[w, r, p]
+            else if (what == "inner") { if (inner[w, r, p] != "-" && inner[w, r, p] != "") l = l " " inner[w, r, p] }
             else l = l " " val[w, r, p]
         }
     return median(l)
@@ -51,7 +53,13 @@ $1 == "peer" { np = $2; peer[np] = $3; own[$3] = $4; div[$3] = $5; next }
 $1 == "work" { nw = $2; work[nw] = $3; kind[$3] = $4
                lab = $6; for (i = 7; i <= NF; i++) lab = lab " " $i; label[$3] = lab; next }
 $1 == "run" { w = $2; r = $3; p = $4; val[w, r, p] = $5; rss[w, r, p] = $6
-              extra[w, r, p] = $7; ran[w, p] = 1; if (r + 0 > maxr) maxr = r + 0; next }
+              extra[w, r, p] = $7; inner[w, r, p] = $8
+              ran[w, p] = 1; if (r + 0 > maxr) maxr = r + 0; next }
+$1 == "curve" { n = $2; p = $4
+                if (!((n, p) in cv)) { cv[n, p] = 1; if (!(n in cn)) { cn[n] = 1; cN[++ncn] = n }
+                                       if (!(p in cpx)) { cpx[p] = 1; cP[++ncp] = p } }
+                cwall[n, p] = cwall[n, p] " " $5; crss[n, p] = crss[n, p] " " $6
+                cexit[n, p] = cexit[n, p] " " $7; cbytes[n, p] = cbytes[n, p] " " $8; next }
 $1 == "acc" { p = $2; a = $3; s = $4; t = $5; e = $6
               if (!(s in struth)) { ns++; site[ns] = s; struth[s] = t }
               accp[p] = 1; accruns[p, a] = 1
@@ -70,7 +78,7 @@ $1 == "acc" { p = $2; a = $3; s = $4; t = $5; e = $6
 END {
     # Overhead: time and RSS ratios, heap workloads.
     hdr = "| peer |"; sep = "|---|"; nh = 0
-    for (i = 1; i <= nw; i++) if (kind[work[i]] != "lock") {
+    for (i = 1; i <= nw; i++) if (kind[work[i]] != "lock" && kind[work[i]] !~ /^proc/) {
         hw[++nh] = work[i]; hdr = hdr " " label[work[i]] " |"; sep = sep "---|"
     }
     if (nh) {
@@ -150,6 +158,73 @@ END {
         print "Lock handoffs: share of pairs whose lock was last held by the other thread."
         print ""
     }
+    # Whole processes (issue 11).
+    npw = 0
+    for (i = 1; i <= nw; i++) if (kind[work[i]] ~ /^proc/) pw[++npw] = work[i]
+    if (npw) {
+        print "## Whole processes: what a process that records little pays"
+        print ""
+        print "Each timed whole (start-up, exit and any exit dump included), median of"
+        print "per-round ratios to bare; peak RSS is the largest process of the tree."
+        print "Files: what the run left in the output directory (profiles; mprof writes"
+        print "none for a process that recorded nothing). Inner: the program's own timing"
+        print "of its loop (fork loop, herd rounds), ratio to bare's."
+        print ""
+        print "| workload | peer | wall | vs bare | inner vs bare | peak RSS | vs bare | files |"
+        print "|---|---|---|---|---|---|---|---|"
+        for (j = 1; j <= npw; j++) {
+            w = pw[j]
+            for (i = 1; i <= np; i++) {
+                p = peer[i]
+                if (!((w, p) in ran)) continue
+                m = med(w, p)
+                if (m == "") { printf "| %s | %s | FAILED | | | | | |\n", label[w], p; continue }
+                in_r = ""
+                if (p != "bare" && med(w, p, "inner") != "") {
+                    l = ""
+                    for (r = 1; r <= maxr; r++)
+                        if (((w, r, p) in inner) && ((w, r, "bare") in inner) && inner[w, r, p] != "-" &&
+                            inner[w, r, "bare"] != "-" && inner[w, r, "bare"] > 0)
+                            l = l " " inner[w, r, p] / inner[w, r, "bare"]
+                    in_r = median(l)
+                }
+                printf "| %s | %s | %.3f s | %s | %s | %.1f MiB | %s | %s |\n", label[w], p, m,
+                    p == "bare" ? "" : x(ratio(w, p, "bare")) (failed(w, p) ? " FAILED" : ""),
+                    p == "bare" ? (med(w, p, "inner") != "" ? sprintf("(%.3f s)", med(w, p, "inner")) : "") : (in_r == "" ? "" : x(in_r)),
+                    med(w, p, "rss") / 1024,
+                    p == "bare" ? "" : x(ratio(w, p, "bare", "rss")),
+                    med(w, p, "extra")
+                if (w == "forks" && p == "mprof") forkratio = ratio(w, p, "bare")
+                if (w == "herd" && p == "mprof") herdratio = ratio(w, p, "bare")
+                if (w == "herd" && p == "mprof_block_off") herdoff = ratio(w, p, "bare")
+            }
+        }
+        print ""
+    }
+    # Dump curve.
+    if (ncn) {
+        print "## Dump curve: the exit as a function of distinct stacks (test/bench/stacks)"
+        print ""
+        print "N allocations live at exit, each at a distinct stack, every allocation"
+        print "recorded. Exit: from the program leaving main to its reaping, exit dump"
+        print "included (bare's is the process teardown alone); medians over rounds."
+        print ""
+        print "| N | peer | wall | exit | exit - bare's | peak RSS | profile bytes |"
+        print "|---|---|---|---|---|---|---|"
+        for (a = 1; a <= ncn; a++) {
+            n = cN[a]; be = (n, "bare") in cv ? median(cexit[n, "bare"]) : ""
+            for (b = 1; b <= ncp; b++) {
+                p = cP[b]
+                if (!((n, p) in cv)) continue
+                e = median(cexit[n, p])
+                printf "| %s | %s | %.3f s | %.1f ms | %s | %.1f MiB | %d |\n", n, p,
+                    median(cwall[n, p]), 1000 * e,
+                    (p == "bare" || be == "") ? "" : sprintf("%.1f ms", 1000 * (e - be)),
+                    median(crss[n, p]) / 1024, median(cbytes[n, p])
+            }
+        }
+        print ""
+    }
     # Accuracy.
     nap = 0
     for (i = 1; i <= np; i++) if (peer[i] in accp) ap[++nap] = peer[i]
@@ -215,5 +290,10 @@ END {
             lockdelta, lockdelta <= 5 ? "met" : sprintf("MISSED by %.2f ns", lockdelta - 5)
     if (lockratio != "")
         printf "- contended pair (2 threads, 1 mutex), mprof default: %s of bare (no target)\n", x(lockratio)
+    if (forkratio != "")
+        printf "- fork + _exit loop, whole process: mprof %s of bare (target <= 1.2x): %s\n", x(forkratio),
+            forkratio <= 1.2 ? "met" : sprintf("MISSED by %.1f points", 100 * (forkratio - 1.2))
+    if (herdratio != "")
+        printf "- 1,024-thread herd, whole process: mprof %s of bare, block profile off %s (no target; the exit dump's symbolization is most of the difference)\n", x(herdratio), x(herdoff)
     print ""
 }

@@ -13,6 +13,8 @@
 #   ACC_RUNS=n   runs of the known-truth program per sampling heap profiler
 #                (100; QUICK 6); the exact ones (full tracking) run 3 times
 #   OPS=n        churn operations per thread (20000000; QUICK 10000000)
+#   FORKS=n      forks of the fork loop (2000; QUICK 1000)
+#   DUMP_N="..." distinct stacks of the dump curve ("10 1000 50000")
 #   PEERS="..."  only these peers (bare is always run), e.g. "jemalloc jeprof mprof"
 #   WORKLOADS="..." only these workloads (names as in workloads()), e.g. "churn1s lock1"
 #   KEEP_TMP=1   keep the scratch directory (every run's records) for a look
@@ -25,6 +27,14 @@
 # program of the same round.  The churn and lock programs time their own
 # steady state (threads start to end); a real program is timed whole, exit
 # dump included.  Peak RSS is ru_maxrss from test/bench/measure.c.
+# Whole processes (issue 11: what a process that records little pays): a
+# fork+_exit loop, 1,024 threads woken by one broadcast, python3 -c pass, a
+# bash loop of command substitutions, make -j2 of a small C project; each
+# timed whole (start-up and exit included), with peak RSS and the files
+# left in the output directory; each under the peers where it means
+# something.  Dump curve: test/bench/stacks makes N distinct heap stacks
+# (MPROF_MEM_RATE=1), N = 10, 1,000, 50,000; the exit's time is measure's
+# end minus the program's own time as it leaves main.
 # Accuracy: the known-truth program test/programs/sites (exact workload)
 # runs under each heap profiler; each profile is read with that peer's own
 # reader, and the in-use bytes per site are compared with the truth lines.
@@ -44,12 +54,12 @@ START=$(date +%s)
 
 if [ "${QUICK:-}" = 1 ]; then
     RUNS=${RUNS:-3}; REAL_RUNS=${REAL_RUNS:-2}; ACC_RUNS=${ACC_RUNS:-6}
-    OPS=${OPS:-10000000}; LOCK1_OPS=25000000; LOCK2_OPS=1000000
+    OPS=${OPS:-10000000}; LOCK1_OPS=25000000; LOCK2_OPS=1000000; FORKS=${FORKS:-1000}
     HEAPPROF_REAL=0
     RESULTS=${RESULTS:-$BIN/RESULTS.md}
 else
     RUNS=${RUNS:-7}; REAL_RUNS=${REAL_RUNS:-5}; ACC_RUNS=${ACC_RUNS:-100}
-    OPS=${OPS:-20000000}; LOCK1_OPS=50000000; LOCK2_OPS=2000000
+    OPS=${OPS:-20000000}; LOCK1_OPS=50000000; LOCK2_OPS=2000000; FORKS=${FORKS:-2000}
     HEAPPROF_REAL=1
     if [ -n "${PEERS:-}${WORKLOADS:-}" ]; then
         RESULTS=${RESULTS:-$BIN/RESULTS.md}
@@ -57,6 +67,7 @@ else
         RESULTS=${RESULTS:-$SRC/RESULTS.md}
     fi
 fi
+DUMP_N=${DUMP_N:-10 1000 50000}
 MIN_INUSE=4194304 # sites with at least this many bytes in use (8 periods)
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mprof-bench.XXXXXX")
@@ -73,7 +84,8 @@ note() { echo "$*" >>"$NOTES"; echo "bench: $*" >&2; }
 #   own allocator  the bare peer of the same allocator, for the second ratio
 #   churn divisor  slow peers run OPS/divisor churn operations (ratios are
 #                  per operation, so they stay comparable)
-#   kinds          heap (churn, real programs, accuracy), lock, or all
+#   kinds          heap (churn, real programs, accuracy), lock, all, or proc
+#                  (only the whole-process workloads that name it)
 #   cap            at most this many rounds of the real programs (- = all)
 #   environment    VAR=value words for env(1); the profile goes under $OUT
 #   prefix         a command put in front of the program
@@ -93,6 +105,7 @@ mprof_off|bare|1|all|-|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m MPROF_MEM_RATE=0 MPROF_B
 mprof_rate1|bare|20|heap|-|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m MPROF_MEM_RATE=1|
 mprof_jemalloc|jemalloc|1|heap|-|LD_PRELOAD='$LIB $JE' MPROF_OUT=$OUT/m|
 mprof_locks_all|bare|1|lock|-|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m MPROF_BLOCK_RATE=1 MPROF_MUTEX_FRACTION=1|
+mprof_block_off|bare|1|proc|-|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m MPROF_BLOCK_RATE=0|
 EOF
 }
 
@@ -144,6 +157,50 @@ for own in jemalloc tcmalloc; do
 done
 
 # --- the workloads ---------------------------------------------------------
+# A small C project: 20 files of a few functions each and a main, and a
+# script that builds it from clean with make -j2 (every run rebuilds all).
+make_cproj() { # dir
+    mkdir -p "$1"
+    i=1
+    while [ "$i" -le 20 ]; do
+        sed "s/@/$i/g" >"$1/f$i.c" <<'CSRC'
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+struct rec@ { int id; char name[32]; double w; };
+static int cmp@(const void *a, const void *b)
+{
+    return ((const struct rec@ *)a)->id - ((const struct rec@ *)b)->id;
+}
+int f@(int n)
+{
+    struct rec@ r[16];
+    for (int k = 0; k < 16; k++) {
+        r[k].id = (k * 7 + n) % 16;
+        snprintf(r[k].name, sizeof r[k].name, "r%d", k);
+        r[k].w = k * 0.5;
+    }
+    qsort(r, 16, sizeof r[0], cmp@);
+    return r[n % 16].id + (int)strlen(r[0].name);
+}
+CSRC
+        i=$((i + 1))
+    done
+    {
+        i=1; while [ "$i" -le 20 ]; do echo "int f$i(int);"; i=$((i + 1)); done
+        echo "int main(void)"; echo "{"; echo "    int s = 0;"
+        i=1; while [ "$i" -le 20 ]; do echo "    s += f$i($i);"; i=$((i + 1)); done
+        echo "    return s == 0;"; echo "}"
+    } >"$1/main.c"
+    cat >"$1/Makefile" <<'MK'
+OBJS := main.o $(patsubst %.c,%.o,$(wildcard f*.c))
+prog: $(OBJS)
+	$(CC) -o $@ $(OBJS)
+%.o: %.c
+	$(CC) -O2 -c $< -o $@
+MK
+    printf 'cd "%s" && rm -f ./*.o prog && exec make -s -j2 CC=cc\n' "$1" >"$1/build.sh"
+}
 # name|kind|rounds|label|command ({OPS} is replaced by the operations count)
 CC1PLUS=$(g++ -print-prog-name=cc1plus 2>/dev/null || true)
 all_workloads() {
@@ -156,6 +213,11 @@ gxx|prog|$REAL_RUNS|g++ -O2 (cc1plus) of compile_me.cc|$CC1PLUS -fpreprocessed -
 perl|prog|$REAL_RUNS|perl alloc.pl|perl $SRC/alloc.pl
 lock1|lock|$RUNS|uncontended lock+unlock, 1 thread|$BIN/locks 1 $LOCK1_OPS
 lock2|lock|$RUNS|contended lock+unlock, 2 threads, 1 mutex|$BIN/locks 2 $LOCK2_OPS
+forks|proc=mprof,mprof_off,jemalloc,jeprof|$RUNS|fork + _exit + wait x $FORKS|$BIN/forks $FORKS
+herd|proc=mprof,mprof_block_off,mprof_off|$RUNS|1,024 threads on 1 cond, 5 broadcasts|$BIN/herd 1024 5
+python|proc=mprof,mprof_off,jemalloc,jeprof|$RUNS|python3 -c pass|/usr/bin/python3 -c pass
+subst|proc=mprof,mprof_off,jeprof|$RUNS|bash: 100 command substitutions|bash $TMP/subst.sh
+make|proc=mprof,mprof_off,jemalloc,jeprof|$RUNS|make -j2 of 21 small C files|sh $TMP/cproj/build.sh
 EOF
 }
 all_workloads | while IFS='|' read -r name kind rounds label cmd; do
@@ -170,6 +232,16 @@ all_workloads | while IFS='|' read -r name kind rounds label cmd; do
         g++ -E "$SRC/compile_me.cc" -o "$TMP/compile_me.ii" ;;
     perl)
         command -v perl >/dev/null || { note "perl skipped: no perl"; continue; } ;;
+    python)
+        [ -x /usr/bin/python3 ] || { note "python skipped: no /usr/bin/python3"; continue; } ;;
+    subst)
+        command -v bash >/dev/null || { note "subst skipped: no bash"; continue; }
+        # x=$(echo $i), 100 times; the loop's own $(seq) is one more
+        echo 'for i in $(seq 100); do x=$(echo $i); done' >"$TMP/subst.sh" ;;
+    make)
+        command -v make >/dev/null && command -v cc >/dev/null ||
+            { note "make skipped: no make or cc"; continue; }
+        make_cproj "$TMP/cproj" ;;
     esac
     echo "$name|$kind|$rounds|$label|$cmd"
 done >"$TMP/workloads"
@@ -201,27 +273,71 @@ while [ "$r" -le "$max_rounds" ]; do
     while IFS='|' read -r w kind rounds label cmd; do
         [ "$r" -le "$rounds" ] || continue
         while IFS='|' read -r p own div kinds cap envs prefix; do
-            case $kinds in all | "$kind") ;; heap) [ "$kind" = prog ] || continue ;; *) continue ;; esac
+            case $kind in
+            proc=*) # bare and the peers it names
+                [ "$p" = bare ] || case ",${kind#proc=}," in *",$p,"*) ;; *) continue ;; esac ;;
+            *) case $kinds in all | "$kind") ;; heap) [ "$kind" = prog ] || continue ;; *) continue ;; esac ;;
+            esac
             if [ "$kind" = prog ] && [ "$cap" != - ] && [ "$r" -gt "$cap" ]; then continue; fi
             ops=$((OPS / div))
             c=$(echo "$cmd" | sed "s/{OPS}/$ops/")
             rm -rf "$OUT" && mkdir -p "$OUT"
             if run_peer "$p" "$envs" "$prefix" "$c"; then
                 rss=$(field maxrss_kb "$TMP/m1")
+                inner=-
                 case $kind in
                 prog) metric=$(field wall "$TMP/m1"); extra=- ;;
+                proc=*) metric=$(field wall "$TMP/m1")
+                   extra=$(find "$OUT" -type f | wc -l) # files left behind
+                   inner=$(field seconds "$TMP/stdout"); inner=${inner:--} ;;
                 *) metric=$(field ns_per_op "$TMP/stdout")
                    extra=$(field handoffs "$TMP/stdout"); extra=${extra:--} ;;
                 esac
-                echo "$w $r $p ${metric:-fail} $rss $extra" >>"$runs"
+                echo "$w $r $p ${metric:-fail} $rss $extra $inner" >>"$runs"
             else
-                echo "$w $r $p fail - -" >>"$runs"
+                echo "$w $r $p fail - - -" >>"$runs"
             fi
         done <"$TMP/peers"
     done <"$TMP/workloads"
     echo "bench: round $r done ($(($(date +%s) - START)) s)" >&2
     r=$((r + 1))
 done
+
+# --- dump curve ------------------------------------------------------------
+# stacks N with every allocation recorded: mprof at MPROF_MEM_RATE=1, the
+# same with the heap profile off (nothing to dump), jemalloc's profiler
+# sampling every allocation (lg_prof_sample:0, its final dump), and bare for
+# the exit's baseline.  Records "<N> <round> <peer> <wall> <rss kB>
+# <exit s> <profile bytes>".
+curve=$TMP/curve
+: >"$curve"
+if [ -z "${WORKLOADS:-}" ] || wanted dump "$WORKLOADS"; then
+    {
+        echo "bare|"
+        echo "mprof_rate1|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m MPROF_MEM_RATE=1"
+        echo "mprof_heap_off|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m MPROF_MEM_RATE=0"
+        if grep -q '^jeprof|' "$TMP/peers"; then
+            echo "jeprof_all|LD_PRELOAD=$JE MALLOC_CONF=prof:true,lg_prof_sample:0,prof_final:true,prof_prefix:$OUT/je"
+        fi
+    } >"$TMP/curve_peers"
+    r=1
+    while [ "$r" -le "$RUNS" ]; do
+        for n in $DUMP_N; do
+            while IFS='|' read -r p envs; do
+                rm -rf "$OUT" && mkdir -p "$OUT"
+                if run_peer "$p" "$envs" "" "$BIN/stacks $n"; then
+                    main_end=$(field main_end "$TMP/stdout")
+                    end=$(field end "$TMP/m1")
+                    bytes=$(find "$OUT" -type f -exec cat {} + 2>/dev/null | wc -c)
+                    echo "$n $r $p $(field wall "$TMP/m1") $(field maxrss_kb "$TMP/m1")" \
+                        "$(echo "$end $main_end" | awk '{ printf "%.6f", $1 - $2 }') $bytes" >>"$curve"
+                fi
+            done <"$TMP/curve_peers"
+        done
+        r=$((r + 1))
+    done
+    echo "bench: dump curve done ($(($(date +%s) - START)) s)" >&2
+fi
 
 # --- accuracy --------------------------------------------------------------
 # Each reader prints "<function> <in-use bytes>" for the flat (leaf) bytes.
@@ -327,6 +443,7 @@ cat "$TMP/peers" | awk -F'|' '{ print "peer", NR, $1, $2, $3 }'
 cat "$TMP/workloads" | awk -F'|' '{ print "work", NR, $1, $2, $3, $4 }'
 sed 's/^/run /' "$runs"
 sed 's/^/acc /' "$acc"
+sed 's/^/curve /' "$curve"
 } | awk -v min_inuse="$MIN_INUSE" -f "$SRC/report.awk" >>"$TMP/report"
 
 if [ -s "$NOTES" ]; then
