@@ -213,6 +213,7 @@ gxx|prog|$REAL_RUNS|g++ -O2 (cc1plus) of compile_me.cc|$CC1PLUS -fpreprocessed -
 perl|prog|$REAL_RUNS|perl alloc.pl|perl $SRC/alloc.pl
 lock1|lock|$RUNS|uncontended lock+unlock, 1 thread|$BIN/locks 1 $LOCK1_OPS
 lock2|lock|$RUNS|contended lock+unlock, 2 threads, 1 mutex|$BIN/locks 2 $LOCK2_OPS
+churnw|proc=mprof,mprof_off,jemalloc,jeprof|$RUNS|churn whole process (1 thread, small, 10M pairs)|$BIN/churn 1 10000000 small
 forks|proc=mprof,mprof_off,jemalloc,jeprof|$RUNS|fork + _exit + wait x $FORKS|$BIN/forks $FORKS
 herd|proc=mprof,mprof_block_off,mprof_off|$RUNS|1,024 threads on 1 cond, 5 broadcasts|$BIN/herd 1024 5
 python|proc=mprof,mprof_off,jemalloc,jeprof|$RUNS|python3 -c pass|/usr/bin/python3 -c pass

@@ -246,10 +246,41 @@ START_TEST(cxx_stl_as_addr2line)
 }
 END_TEST
 
+/* A stripped program with no debug file: its frames are "[name]", and
+ * mprof top says, under the table, which module and which build ID. */
+START_TEST(stripped_program_note)
+{
+    const char *dir = h_fresh_dir("stripped_program_note");
+    char bin[1100], out[1100], cmd[2400];
+    snprintf(bin, sizeof bin, "%s/stripped", dir);
+    snprintf(cmd, sizeof cmd, "objcopy --strip-all %s %s", h_prog("inline_chain"), bin);
+    ck_assert_int_eq(system(cmd), 0);
+    snprintf(out, sizeof out, "MPROF_OUT=%s/p", dir);
+    run r;
+    run_spec s = {.argv = {bin}, .env = {"MPROF_MEM_RATE=1", out}, .cwd = dir};
+    run_checked(&r, &s);
+    ck_assert_int_eq(run_exit_code(&r), 0);
+    run_free(&r);
+    heap_file f[MAX_FILES];
+    ck_assert_int_eq(heap_files(dir, "p", f, MAX_FILES), 1);
+    run t;
+    run_spec ts = {.argv = {h_tool(), "top", f[0].path, "--sample-index", "alloc_space"},
+                   .no_preload = true};
+    run_checked(&t, &ts);
+    ck_assert_int_eq(run_exit_code(&t), 0);
+    ck_assert_msg(strstr(t.out.s, "[stripped]") && strstr(t.out.s, "note: ") &&
+                      strstr(t.out.s, bin) && strstr(t.out.s, "build ID ") &&
+                      strstr(t.out.s, "debuginfod-find debuginfo "),
+                  "no note about %s in:\n%s", bin, t.out.s);
+    run_free(&t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("symbols");
     h_add_test(s, "inline_chain_as_addr2line", inline_chain_as_addr2line, 120);
     h_add_test(s, "cxx_stl_as_addr2line", cxx_stl_as_addr2line, 120);
+    h_add_test(s, "stripped_program_note", stripped_program_note, 60);
     return h_run_suite(s);
 }

@@ -1,6 +1,7 @@
 /* Unit tests of core/config.c: defaults, valid values, and one clear
  * message (variable, bad value, value used) per bad value. */
 #include "config.h"
+#include "symbolize.h"
 #include "log.h"
 
 #include <check.h>
@@ -50,6 +51,8 @@ START_TEST(defaults)
     ck_assert_int_eq(c.signal, SIGUSR2);
     ck_assert_int_eq(c.stack_depth, 64);
     ck_assert_str_eq(c.out, "mprof");
+    ck_assert_int_eq(c.symbols, MPROF_SYMBOLS_NAMES);
+    ck_assert_uint_eq(c.sync, 0);
     ck_assert_int_eq(nlogged, 0);
 }
 END_TEST
@@ -104,6 +107,26 @@ START_TEST(bad_values)
 }
 END_TEST
 
+START_TEST(symbols_and_sync)
+{
+    static const struct {
+        const char *v;
+        int want;
+    } cases[] = {{"none", MPROF_SYMBOLS_NONE}, {"names", MPROF_SYMBOLS_NAMES},
+                 {"full", MPROF_SYMBOLS_FULL}, {"FULL", MPROF_SYMBOLS_FULL}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *t[] = {"MPROF_SYMBOLS", cases[i].v, "MPROF_SYNC", "1", NULL};
+        mprof_config c;
+        load(&c, t);
+        ck_assert_int_eq(c.symbols, cases[i].want);
+        ck_assert_uint_eq(c.sync, 1);
+        ck_assert_int_eq(nlogged, 0);
+    }
+    expect_one_complaint("MPROF_SYMBOLS", "dwarf", "using names");
+    expect_one_complaint("MPROF_SYNC", "yes", "using 0");
+}
+END_TEST
+
 START_TEST(signal_names)
 {
     ck_assert_int_eq(mprof_parse_signal("USR2"), SIGUSR2);
@@ -122,6 +145,7 @@ int main(void)
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, valid_values);
     tcase_add_test(tc, bad_values);
+    tcase_add_test(tc, symbols_and_sync);
     tcase_add_test(tc, signal_names);
     return run_suite("config", tc, NULL);
 }
