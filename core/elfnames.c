@@ -81,9 +81,10 @@ static int object_at(struct dl_phdr_info *info, size_t size, void *arg)
     f->bias = info->dlpi_addr;
     for (int i = 0; i < info->dlpi_phnum && !f->id; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        /* the loaded segment: its address is the bias plus its vaddr */
+        const char *seg = (const char *)(info->dlpi_addr + ph->p_vaddr); // NOLINT(performance-no-int-to-ptr)
         if (ph->p_type == PT_NOTE)
-            f->id = note_build_id((const char *)(info->dlpi_addr + ph->p_vaddr),
-                                  ph->p_memsz, &f->idlen);
+            f->id = note_build_id(seg, ph->p_memsz, &f->idlen);
     }
     return 1;
 }

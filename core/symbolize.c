@@ -764,9 +764,7 @@ static const char *absolute(mprof_symbolizer *sym, Dwarf_Die *cu, const char *fi
     char *path = mprof_scratch_alloc(sym->sc, dl + fl + 2);
     if (!path)
         return file;
-    memcpy(path, dir, dl);
-    path[dl] = '/';
-    memcpy(path + dl + 1, file, fl + 1);
+    snprintf(path, dl + fl + 2, "%s/%s", dir, file);
     return path;
 }
 
