@@ -61,4 +61,5 @@ demo-run:
 	echo; \
 	$(B)/mprof flame "$$f" -o $(DEMO_DIR)/demo.svg --sample-index alloc_space && \
 	echo "== flame graph of alloc_space: $(DEMO_DIR)/demo.svg (open it in a browser)"; \
-	echo "   more: $(B)/mprof --help; go tool pprof -http=: $$f"
+	echo "   more: $(B)/mprof --help; for go tool pprof, pprof's web UI or Pyroscope:"; \
+	echo "   $(B)/mprof symbolize $$f -o $(DEMO_DIR)/demo.pb.gz && go tool pprof -http=: $(DEMO_DIR)/demo.pb.gz"
