@@ -57,46 +57,18 @@ static const unsigned char *note_build_id(const char *p, size_t len, size_t *n)
     return NULL;
 }
 
-struct find_object {
-    uint64_t addr;
-    int found;
-    uint64_t bias;
-    const unsigned char *id;
-    size_t idlen;
-};
-
-static int object_at(struct dl_phdr_info *info, size_t size, void *arg)
+const char *mprof_object_build_id(mprof_scratch *sc, const struct dl_phdr_info *info)
 {
-    struct find_object *f = arg;
-    (void)size;
-    int hit = 0;
-    for (int i = 0; i < info->dlpi_phnum && !hit; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        uint64_t start = info->dlpi_addr + ph->p_vaddr;
-        hit = ph->p_type == PT_LOAD && f->addr >= start && f->addr - start < ph->p_memsz;
-    }
-    if (!hit)
-        return 0;
-    f->found = 1;
-    f->bias = info->dlpi_addr;
-    for (int i = 0; i < info->dlpi_phnum && !f->id; i++) {
+    const unsigned char *id = NULL;
+    size_t len = 0;
+    for (int i = 0; i < info->dlpi_phnum && !id; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         /* the loaded segment: its address is the bias plus its vaddr */
         const char *seg = (const char *)(info->dlpi_addr + ph->p_vaddr); // NOLINT(performance-no-int-to-ptr)
         if (ph->p_type == PT_NOTE)
-            f->id = note_build_id(seg, ph->p_memsz, &f->idlen);
+            id = note_build_id(seg, ph->p_memsz, &len);
     }
-    return 1;
-}
-
-const char *mprof_loaded_object(mprof_scratch *sc, uint64_t addr, uint64_t *bias)
-{
-    struct find_object f = {.addr = addr};
-    dl_iterate_phdr(object_at, &f);
-    if (!f.found)
-        return NULL;
-    *bias = f.bias;
-    const char *h = f.id && f.idlen ? hex(sc, f.id, f.idlen) : NULL;
+    const char *h = id && len ? hex(sc, id, len) : NULL;
     return h ? h : "";
 }
 

@@ -45,11 +45,11 @@ size_t mprof_elfnames(mprof_scratch *sc, const char *path, uint64_t bias,
                       const char *build_id, mprof_elfname_req *reqs, size_t n);
 
 /*
- * The object loaded at addr (dl_iterate_phdr): its load bias into *bias
- * and its GNU build ID (NT_GNU_BUILD_ID, read from its PT_NOTE segments in
- * memory) as lowercase hex in sc. Returns the hex, "" when the object has
- * no build ID, NULL when no loaded object contains addr.
+ * The GNU build ID (NT_GNU_BUILD_ID) of an object that dl_iterate_phdr
+ * reports, read from its PT_NOTE segments in memory (no file is opened),
+ * as lowercase hex in sc; "" when it has none.
  */
-const char *mprof_loaded_object(mprof_scratch *sc, uint64_t addr, uint64_t *bias);
+struct dl_phdr_info;
+const char *mprof_object_build_id(mprof_scratch *sc, const struct dl_phdr_info *info);
 
 #endif

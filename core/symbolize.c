@@ -1,17 +1,19 @@
 /*
  * symbolize.c: addresses of this process -> mappings, functions, file:line.
  *
- * Owns a per-dump snapshot of the executable mappings and a Dwfl session.
- * Invariant: maps[0] is the main executable when it was found, and
- * maps[1..n) are sorted by address and disjoint, so lookup is a check of
- * maps[0] and a binary search of the rest. The Dwfl is rebuilt for every
- * dump (never cached), so dlopen/dlclose between dumps cannot leave stale
- * modules behind.
+ * Owns a per-dump snapshot of the executable mappings and, for file:line,
+ * a Dwfl session. Invariant (this process): maps[0, nmain) are the
+ * program's segments and maps[nmain, n) are sorted by address and
+ * disjoint, so lookup is a check of the first and a binary search of the
+ * rest; (a profile's files) maps are the profile's, in its order. Nothing
+ * is cached across dumps, so dlopen/dlclose between dumps cannot leave
+ * stale modules behind.
  */
 #include "symbolize.h"
 
 #include "dumplibs.h"
 #include "elfnames.h"
+#include "segments.h"
 #include "fdmove.h"
 #include "log.h"
 #include "u64map.h"
@@ -49,6 +51,7 @@ struct mprof_symbolizer {
     size_t nmaps;
     struct sym_index *idx; /* built on first use of each module */
     size_t nidx, idx_cap;
+    size_t nmain; /* maps[0, nmain): the program's; the rest sorted */
     /* MPROF_SYMBOLS_NAMES in this process: address -> names[i], filled by
      * mprof_symbolizer_prepare from the ELF tables (elfnames.h) */
     struct u64map named;
@@ -56,12 +59,9 @@ struct mprof_symbolizer {
     size_t nnames, names_cap;
 };
 
-/* ---- /proc/self/maps ----
- * Read through /proc/thread-self: once the main thread has called
- * pthread_exit, the process leader is a zombie and /proc/self/maps reads
- * empty and /proc/self/exe dangles, while the calling thread's own view
- * (task/<tid>) is complete.  /proc/self is the fallback for old kernels. */
-
+/* /proc/thread-self/<name>: once the main thread has called pthread_exit,
+ * the process leader is a zombie and /proc/self/maps reads empty, while
+ * the calling thread's own view is complete. /proc/self on old kernels. */
 static const char *proc_file(char *buf, size_t len, const char *name)
 {
     snprintf(buf, len, "/proc/thread-self/%s", name);
@@ -70,165 +70,24 @@ static const char *proc_file(char *buf, size_t len, const char *name)
     return buf;
 }
 
-static char *read_whole(mprof_scratch *sc, const char *path, size_t *len)
+/* This process's code segments (segments.h), as the mappings of its
+ * profiles: the program's first, the rest by address. */
+static void load_segments(mprof_symbolizer *sym)
 {
-    int fd = mprof_fd_raise(open(path, O_RDONLY | O_CLOEXEC));
-    if (fd < 0)
-        return NULL;
-    size_t cap = 64 << 10, n = 0;
-    char *buf = mprof_scratch_alloc(sc, cap + 1);
-    while (buf) {
-        if (n == cap) {
-            char *nb = mprof_scratch_grow(sc, buf, cap + 1, 2 * cap + 1);
-            if (!nb) {
-                buf = NULL;
-                break;
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0)
-            buf = NULL;
-        else if (r == 0)
-            break;
-        else
-            n += (size_t)r;
-    }
-    close(fd);
-    if (buf) {
-        buf[n] = '\0';
-        *len = n;
-    }
-    return buf;
-}
-
-static const char *parse_hex(const char *p, uint64_t *v)
-{
-    uint64_t x = 0;
-    int digits = 0;
-    for (;; p++, digits++) {
-        int d;
-        if (*p >= '0' && *p <= '9')
-            d = *p - '0';
-        else if (*p >= 'a' && *p <= 'f')
-            d = *p - 'a' + 10;
-        else
-            break;
-        x = x << 4 | (uint64_t)d;
-    }
-    *v = x;
-    return digits ? p : NULL;
-}
-
-static const char *skip_field(const char *p, const char *eol)
-{
-    while (p < eol && *p != ' ')
-        p++;
-    while (p < eol && *p == ' ')
-        p++;
-    return p;
-}
-
-/* The kernel appends this to the path of a file unlinked after mapping. */
-static size_t trim_deleted(const char *s, size_t len)
-{
-    static const char suffix[] = " (deleted)";
-    size_t k = sizeof suffix - 1;
-    if (len > k && memcmp(s + len - k, suffix, k) == 0)
-        return len - k;
-    return len;
-}
-
-/*
- * One line: "start-end perms offset dev inode   path". Keeps executable
- * segments backed by a file or the vDSO; anonymous code (JIT) has no
- * mapping, and its locations get mapping_id 0.
- */
-static int parse_maps_line(const char *line, const char *eol,
-                           mprof_sym_mapping *m, const char **path,
-                           size_t *pathlen)
-{
-    uint64_t start, limit, offset;
-    const char *p = parse_hex(line, &start);
-    if (!p || *p != '-' || !(p = parse_hex(p + 1, &limit)) || *p != ' ')
-        return 0;
-    p++;
-    if (eol - p < 4 || p[2] != 'x')
-        return 0;
-    p = skip_field(p, eol);
-    if (!(p = parse_hex(p, &offset)))
-        return 0;
-    p = skip_field(p, eol); /* offset */
-    p = skip_field(p, eol); /* dev */
-    p = skip_field(p, eol); /* inode */
-    if (p >= eol)
-        return 0;
-    size_t len = (size_t)(eol - p);
-    if (!(p[0] == '/' || (len == 6 && memcmp(p, "[vdso]", 6) == 0)))
-        return 0;
-    m->start = start;
-    m->limit = limit;
-    m->offset = offset;
-    *path = p;
-    *pathlen = trim_deleted(p, len);
-    return 1;
-}
-
-static int load_maps(mprof_symbolizer *sym)
-{
-    size_t len;
-    char where[64];
-    char *text = read_whole(sym->sc, proc_file(where, sizeof where, "maps"), &len);
-    if (!text)
-        return -1;
-    size_t cap = 1;
-    for (size_t i = 0; i < len; i++)
-        cap += text[i] == '\n';
-    sym->maps = mprof_scratch_calloc(sym->sc, cap, sizeof *sym->maps);
+    mprof_segment *seg;
+    size_t n = mprof_segments(sym->sc, &seg);
+    sym->maps = mprof_scratch_calloc(sym->sc, n ? n : 1, sizeof *sym->maps);
     if (!sym->maps)
-        return -1;
-    for (const char *line = text; line < text + len;) {
-        const char *eol = memchr(line, '\n', (size_t)(text + len - line));
-        if (!eol)
-            eol = text + len;
-        mprof_sym_mapping *m = &sym->maps[sym->nmaps];
-        const char *path;
-        size_t pathlen;
-        if (sym->nmaps < cap && parse_maps_line(line, eol, m, &path, &pathlen)) {
-            m->path = mprof_scratch_strndup(sym->sc, path, pathlen);
-            m->build_id = "";
-            if (!m->path)
-                return -1;
-            sym->nmaps++;
-        }
-        line = eol + 1;
-    }
-    return 0;
-}
-
-/* Move the first mapping of the main executable to the front (pprof takes
- * mapping 1 as the main binary); the rest stay sorted by address. */
-static void main_first(mprof_symbolizer *sym)
-{
-    char exe[PATH_MAX];
-    char where[64];
-    ssize_t n = readlink(proc_file(where, sizeof where, "exe"), exe, sizeof exe - 1);
-    if (n <= 0)
         return;
-    size_t len = trim_deleted(exe, (size_t)n);
-    exe[len] = '\0';
-    for (size_t i = 0; i < sym->nmaps; i++) {
-        if (strcmp(sym->maps[i].path, exe) != 0)
-            continue;
-        mprof_sym_mapping m = sym->maps[i];
-        memmove(&sym->maps[1], &sym->maps[0], i * sizeof m);
-        m.is_main = 1;
-        sym->maps[0] = m;
-        return;
+    for (size_t i = 0; i < n; i++) {
+        sym->maps[i] = (mprof_sym_mapping){.start = seg[i].start, .limit = seg[i].limit,
+                                           .offset = seg[i].offset, .path = seg[i].path,
+                                           .build_id = seg[i].build_id,
+                                           .is_main = seg[i].is_main,
+                                           .bias_known = 1, .bias = seg[i].bias};
+        sym->nmain += seg[i].is_main != 0;
     }
+    sym->nmaps = n;
 }
 
 /* ---- elfutils ---- */
@@ -318,19 +177,6 @@ static const char *hex_build_id(mprof_scratch *sc, Dwfl_Module *mod)
     return hex;
 }
 
-/* Read when the mapping is asked for: a dump opens only the files that
- * its samples pass through. */
-static void add_build_id(mprof_symbolizer *sym, mprof_sym_mapping *m)
-{
-    uint64_t bias;
-    const char *id = mprof_loaded_object(sym->sc, m->start, &bias);
-    if (id) {
-        m->build_id = id;
-        m->bias = bias;
-        m->bias_known = 1;
-    }
-}
-
 mprof_symbolizer *mprof_symbolizer_open(mprof_scratch *sc, int level)
 {
     mprof_symbolizer *sym = mprof_scratch_calloc(sc, 1, sizeof *sym);
@@ -338,9 +184,7 @@ mprof_symbolizer *mprof_symbolizer_open(mprof_scratch *sc, int level)
         return NULL;
     sym->sc = sc;
     sym->level = level;
-    if (load_maps(sym) < 0)
-        sym->nmaps = 0;
-    main_first(sym);
+    load_segments(sym);
     /* Names only: libelf, when a profile asks (mprof_symbolizer_prepare);
      * libdw's session is for file:line and inlined frames. */
     if (level == MPROF_SYMBOLS_FULL)
@@ -455,12 +299,7 @@ mprof_sym_mapping *mprof_symbolizer_mapping(mprof_symbolizer *sym, size_t i)
 {
     if (i >= sym->nmaps)
         return NULL;
-    mprof_sym_mapping *m = &sym->maps[i];
-    if (!sym->files && !m->build_id_read) {
-        m->build_id_read = 1;
-        add_build_id(sym, m);
-    }
-    return m;
+    return &sym->maps[i];
 }
 
 static int contains(const mprof_sym_mapping *m, uint64_t addr)
@@ -476,13 +315,10 @@ long mprof_symbolizer_find_mapping(const mprof_symbolizer *sym, uint64_t addr)
                 return (long)i;
         return -1;
     }
-    if (sym->nmaps == 0)
-        return -1;
-    if (contains(&sym->maps[0], addr))
-        return 0;
-    size_t lo = 1, hi = sym->nmaps; /* sorted part: [1, nmaps) */
-    if (!sym->maps[0].is_main)
-        lo = 0;
+    for (size_t i = 0; i < sym->nmain; i++)
+        if (contains(&sym->maps[i], addr))
+            return (long)i;
+    size_t lo = sym->nmain, hi = sym->nmaps; /* the sorted part */
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
         if (addr < sym->maps[mid].start)

@@ -5,8 +5,8 @@
  * close. Its tables live in the caller's scratch; elfutils mallocs its own.
  * Two ways to open one:
  *
- *  - mprof_symbolizer_open: this process, from /proc/self/maps (what a dump
- *    does). At MPROF_SYMBOLS_NAMES, the default, only the ELF symbol tables
+ *  - mprof_symbolizer_open: this process, its code segments as the dynamic
+ *    linker lists them (segments.h; what a dump does). At MPROF_SYMBOLS_NAMES, the default, only the ELF symbol tables
  *    are read (never compressed, a few ms per module); DWARF, whose
  *    sections Debian compresses and which costs tens of ms and MBs per
  *    library to read, is left to whoever reads the profile.
@@ -45,7 +45,6 @@ typedef struct mprof_sym_mapping {
     int has_lines;        /* some lookup in it found file:line */
     int has_inline;       /* lookups in it read DWARF scopes */
     int unusable;         /* (files) missing here, or another build */
-    int build_id_read;    /* (this process) build_id is filled in lazily */
     int bias_known;       /* (this process) bias: file vaddr + bias = address */
     uint64_t bias;
 } mprof_sym_mapping;
