@@ -17,6 +17,7 @@
 #include "hutil.h"
 
 #include <check.h>
+#include "run_suite.h"
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,5 +166,5 @@ int main(void)
     h_add_test(s, "clean_cxx_stderr_as_bare", clean_cxx_stderr_as_bare, 60);
     h_add_test(s, "cxx_restored_default_kills", cxx_restored_default_kills, 60);
     h_add_test(s, "python_getsignal_as_bare", python_getsignal_as_bare, 60);
-    return h_run_suite(s);
+    return run_built_suite(s);
 }

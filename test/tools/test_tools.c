@@ -19,6 +19,7 @@
 #include "units.h"
 
 #include <check.h>
+#include "run_suite.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -1774,5 +1775,5 @@ int main(void)
     h_add_test(s, "run_lists_children_files", run_lists_children_files, 60);
     h_add_test(s, "run_finds_installed_library", run_finds_installed_library, 60);
     h_add_test(s, "usage_errors", usage_errors, 30);
-    return h_run_suite(s);
+    return run_built_suite(s);
 }
