@@ -11,7 +11,7 @@
  * requires the same stdout, the same stderr byte for byte, and the same
  * exit status.
  *
- * `mprof dump`'s side of the same story is in test/tools/test_tools.c.
+ * `mprof dump`'s side of the same story is in test/tools/tools_dump.c.
  * Work directories: build/test/hardening/work/<test>.
  */
 #include "hutil.h"
