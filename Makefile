@@ -26,12 +26,17 @@ LIB_LIBS := -lgcc_s -ldl -pthread
 # back below: touching a header rebuilds the objects that include it, and
 # only those.  -MP adds a rule per header, so deleting one breaks no build.
 DEPFLAGS := -MMD -MP
+# An existing object without its .d (a build tree from before -MMD) would
+# never see a header change: $(call STALE_WITHOUT_D,objects) rebuilds it once.
+STALE_WITHOUT_D = $(foreach o,$(1),$(if $(wildcard $(o)),$(if $(wildcard $(o:.o=.d)),,$(eval $(o): FORCE))))
+.PHONY: FORCE
 
 # Test programs and test executables (test/*/*.mk), whatever CFLAGS says:
 # -O2 -g, because the tests check function names and file:line as a user's
 # optimised build with debug info gets them.  The include directories are
 # all the tests': core/ and tools/ for the code under test and its encoder,
-# test/ for run_suite.h, test/integration for the harness.
+# test/ for run_suite.h, test/integration for the harness, test/programs
+# for the programs' common.h.
 TEST_CFLAGS   := -O2 -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(DEPFLAGS) \
                  -Icore -Itools -Itest -Itest/integration -Itest/programs \
                  -DIT_BUILD_DIR='"$(abspath $(B))"'
@@ -108,6 +113,7 @@ include $(wildcard test/*/*.mk)
 
 -include $(CORE_OBJ:.o=.d) $(PRELOAD_OBJ:.o=.d) $(TOOLS_OBJ:.o=.d) \
          $(UNIT_BIN:=.d) $(UNIT_PPROF:.o=.d)
+$(call STALE_WITHOUT_D,$(CORE_OBJ) $(PRELOAD_OBJ) $(TOOLS_OBJ))
 
 check: deps
 	$(MAKE) all

@@ -116,4 +116,6 @@ lint:
 
 # Objects reached only through pattern rules are intermediate to make; keep
 # them, or every run rebuilds the sanitizer trees.
+$(call STALE_WITHOUT_D,$(asan_CORE_OBJ) $(tsan_CORE_OBJ) $(FUZZ_OBJ))
+
 .SECONDARY: $(asan_CORE_OBJ) $(tsan_CORE_OBJ) $(asan_TEST_OBJ) $(tsan_TEST_OBJ) $(FUZZ_OBJ)
