@@ -22,6 +22,26 @@ LIBS    := -lgcc_s -ldl -lm -pthread
 # mappings that every fork copies and every exit unmaps.
 LIB_LIBS := -lgcc_s -ldl -pthread
 
+# Each object records the headers it includes in a .d file beside it, read
+# back below: touching a header rebuilds the objects that include it, and
+# only those.  -MP adds a rule per header, so deleting one breaks no build.
+DEPFLAGS := -MMD -MP
+# An existing object without its .d (a build tree from before -MMD) would
+# never see a header change: $(call STALE_WITHOUT_D,objects) rebuilds it once.
+STALE_WITHOUT_D = $(foreach o,$(1),$(if $(wildcard $(o)),$(if $(wildcard $(o:.o=.d)),,$(eval $(o): FORCE))))
+.PHONY: FORCE
+
+# Test programs and test executables (test/*/*.mk), whatever CFLAGS says:
+# -O2 -g, because the tests check function names and file:line as a user's
+# optimised build with debug info gets them.  The include directories are
+# all the tests': core/ and tools/ for the code under test and its encoder,
+# test/ for run_suite.h, test/integration for the harness, test/programs
+# for the programs' common.h.
+TEST_CFLAGS   := -O2 -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(DEPFLAGS) \
+                 -Icore -Itools -Itest -Itest/integration -Itest/programs \
+                 -DIT_BUILD_DIR='"$(abspath $(B))"'
+TEST_CXXFLAGS := -O2 -g -std=gnu++17 -pthread $(WARN) $(DEPFLAGS)
+
 CORE_SRC    := $(wildcard core/*.c)
 PRELOAD_SRC := $(wildcard preload/*.c)
 TOOLS_SRC   := $(wildcard tools/*.c)
@@ -30,6 +50,9 @@ PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 TOOLS_OBJ   := $(TOOLS_SRC:%.c=$(B)/%.o)
 UNIT_SRC    := $(wildcard test/unit/test_*.c)
 UNIT_BIN    := $(UNIT_SRC:%.c=$(B)/%)
+# test_pprof's subjects, one file each, linked into its executable (one
+# main, one fixture whose code the profiles point into).
+UNIT_PPROF  := $(patsubst %.c,$(B)/%.o,$(wildcard test/unit/pprof_*.c))
 
 LIBMPROF := $(B)/libmprof.so
 TOOL     := $(if $(TOOLS_SRC),$(B)/mprof)
@@ -41,9 +64,9 @@ $(B)/core/%.o $(B)/preload/%.o: CFLAGS += $(LIB_CFLAGS)
 # The shim defines malloc itself: GCC must not turn malloc+memset into a
 # call to calloc (ours) or assume malloc/free never re-enter.
 $(B)/preload/%.o: CFLAGS += -fno-builtin
-$(B)/%.o: %.c $(wildcard core/*.h preload/*.h)
+$(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Icore -c $< -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Icore -c $< -o $@
 
 # -z nodelete: a program that dlopens and dlcloses us must not unmap code
 # that its other threads may be running.  -z now: every symbol bound at
@@ -58,10 +81,27 @@ $(B)/mprof: $(TOOLS_OBJ) $(CORE_OBJ)
 
 # Unit tests link core/ without the shim; libdw too, which test_symbolize
 # calls directly as the reference its answers are checked against.
+# They are built with CFLAGS, as core/ is: a unit test is core/'s own code.
 UNIT_LIBS := $(LIBS) -ldw
-$(B)/test/unit/%: test/unit/%.c $(CORE_OBJ) $(wildcard test/unit/*.h)
+$(B)/test/unit/%.o: test/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Icore -Itest/unit -o $@ $< $(CORE_OBJ) $$(pkg-config --cflags --libs check) $(UNIT_LIBS)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Icore -Itest $$(pkg-config --cflags check) -c $< -o $@
+
+$(UNIT_BIN): $(B)/test/unit/%: $(B)/test/unit/%.o $(CORE_OBJ)
+	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $$(pkg-config --libs check) $(UNIT_LIBS)
+$(B)/test/unit/test_pprof: $(UNIT_PPROF)
+
+# An object of test/ (besides test/unit) that goes into a test executable;
+# programs, one source each, are compiled and linked in one step.
+$(B)/test/%.o: test/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $$(pkg-config --cflags check) -c $< -o $@
+
+# A test executable from its objects ($^ may list core/'s too).
+TEST_LINK = $(CC) -pthread -o $@ $(filter %.o,$^) $$(pkg-config --libs check)
+# The harness and profile reader of test/integration, which every suite
+# that runs programs links (defined here: fragments are read in name order).
+TEST_HARNESS := $(B)/test/integration/harness.o $(B)/test/integration/prof.o
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; CK_DEFAULT_TIMEOUT=120 $$t; done
@@ -70,6 +110,10 @@ unit: $(UNIT_BIN)
 # and may append to CHECKS the targets that `make check` must run.
 CHECKS := unit integration
 include $(wildcard test/*/*.mk)
+
+-include $(CORE_OBJ:.o=.d) $(PRELOAD_OBJ:.o=.d) $(TOOLS_OBJ:.o=.d) \
+         $(UNIT_BIN:=.d) $(UNIT_PPROF:.o=.d)
+$(call STALE_WITHOUT_D,$(CORE_OBJ) $(PRELOAD_OBJ) $(TOOLS_OBJ))
 
 check: deps
 	$(MAKE) all

@@ -15,19 +15,20 @@
 
 BENCH_DIR := $(B)/test/bench
 DEMO_DIR  := $(B)/demo
-BENCH_CFLAGS := -O2 -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN)
-BENCH_BINS := $(BENCH_DIR)/churn $(BENCH_DIR)/locks $(BENCH_DIR)/measure \
-              $(BENCH_DIR)/forks $(BENCH_DIR)/herd $(BENCH_DIR)/stacks \
-              $(BENCH_DIR)/tcsample.so
+BENCH_PROGS := $(BENCH_DIR)/churn $(BENCH_DIR)/locks $(BENCH_DIR)/measure \
+               $(BENCH_DIR)/forks $(BENCH_DIR)/herd $(BENCH_DIR)/stacks
+BENCH_BINS := $(BENCH_PROGS) $(BENCH_DIR)/tcsample.so
 
-$(BENCH_DIR)/%: test/bench/%.c test/bench/bench.h
+$(BENCH_PROGS): $(BENCH_DIR)/%: test/bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BENCH_CFLAGS) -o $@ $<
+	$(CC) $(TEST_CFLAGS) -o $@ $<
 
 # Loaded beside libtcmalloc.so.4 only: it dumps tcmalloc's sampled profile.
 $(BENCH_DIR)/tcsample.so: test/bench/tcsample.cc
 	@mkdir -p $(dir $@)
-	$(CXX) -O2 -std=gnu++17 -shared -fPIC $(WARN) -o $@ $< -ltcmalloc
+	$(CXX) $(TEST_CXXFLAGS) -shared -fPIC -o $@ $< -ltcmalloc
+
+-include $(addsuffix .d,$(basename $(BENCH_BINS)))
 
 bench: $(LIBMPROF) $(BENCH_BINS) $(B)/test/programs/sites
 	QUICK=$(QUICK) RUNS=$(RUNS) OPS=$(OPS) PEERS="$(PEERS)" \

@@ -19,6 +19,7 @@
 #include "pprof.h"
 
 #include <check.h>
+#include "run_suite.h"
 #include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -250,23 +251,15 @@ END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("core_stress");
     TCase *a = tcase_create("everything_at_once");
     tcase_set_timeout(a, 300);
     tcase_add_test(a, everything_at_once);
-    suite_add_tcase(s, a);
     /* Under TSan: the lock-free count read against inserts and removes. */
     TCase *c = tcase_create("addrmap_count_while_inserting");
     tcase_set_timeout(c, 300);
     tcase_add_test(c, addrmap_count_while_inserting);
-    suite_add_tcase(s, c);
     TCase *b = tcase_create("arena_cap_drops_are_counted");
     tcase_set_timeout(b, 300);
     tcase_add_test(b, arena_cap_drops_are_counted);
-    suite_add_tcase(s, b);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_suite("core_stress", a, c, b, NULL);
 }

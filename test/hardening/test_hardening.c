@@ -18,6 +18,7 @@
 #include "hutil.h"
 
 #include <check.h>
+#include "run_suite.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -1089,9 +1090,5 @@ int main(void)
     add(s, "fd_dup2_over_all", fd_dup2_over_all, 60);
     add(s, "fd_exhausted", fd_exhausted, 60);
     add(s, "malloc_in_signal_handler", malloc_in_signal_handler, 90);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
+    return run_built_suite(s);
 }

@@ -32,6 +32,7 @@
 #include "pprof.h"
 
 #include <check.h>
+#include "run_suite.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1091,5 +1092,5 @@ int main(void)
     h_add_test(s, "host_setpriv", host_setpriv, 60);
     h_add_test(s, "host_short_lived_processes", host_short_lived_processes, 300);
     h_add_test(s, "host_clean_stderr", host_clean_stderr, 120);
-    return h_run_suite(s);
+    return run_built_suite(s);
 }

@@ -11,12 +11,13 @@
  * requires the same stdout, the same stderr byte for byte, and the same
  * exit status.
  *
- * `mprof dump`'s side of the same story is in test/tools/test_tools.c.
+ * `mprof dump`'s side of the same story is in test/tools/tools_dump.c.
  * Work directories: build/test/hardening/work/<test>.
  */
 #include "hutil.h"
 
 #include <check.h>
+#include "run_suite.h"
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,5 +166,5 @@ int main(void)
     h_add_test(s, "clean_cxx_stderr_as_bare", clean_cxx_stderr_as_bare, 60);
     h_add_test(s, "cxx_restored_default_kills", cxx_restored_default_kills, 60);
     h_add_test(s, "python_getsignal_as_bare", python_getsignal_as_bare, 60);
-    return h_run_suite(s);
+    return run_built_suite(s);
 }

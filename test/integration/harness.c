@@ -514,12 +514,3 @@ void h_add_test(Suite *s, const char *name, const TTest *t, int timeout)
     tcase_add_test(tc, t);
     suite_add_tcase(s, tc);
 }
-
-int h_run_suite(Suite *s)
-{
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
-}

@@ -106,9 +106,8 @@ void sb_free(strbuf *b);
 void sleep_ms(long ms);
 
 /* One test per test case, so that each has its own timeout (seconds) and
- * CK_RUN_CASE=<name> runs it alone. */
+ * CK_RUN_CASE=<name> runs it alone.  The suite runs with run_built_suite
+ * (test/run_suite.h). */
 void h_add_test(Suite *s, const char *name, const TTest *t, int timeout);
-/* Runs the suite; the exit status for main. */
-int h_run_suite(Suite *s);
 
 #endif

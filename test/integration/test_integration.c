@@ -11,6 +11,7 @@
 #include "prof.h"
 
 #include <check.h>
+#include "run_suite.h"
 #include <ctype.h>
 #include <libgen.h>
 #include <math.h>
@@ -996,5 +997,5 @@ int main(void)
     h_add_test(s, "unwritable_readonly_dir", unwritable_readonly_dir, 60);
     h_add_test(s, "unwritable_disk_full", unwritable_disk_full, 60);
     h_add_test(s, "unwritable_line_per_dump", unwritable_line_per_dump, 60);
-    return h_run_suite(s);
+    return run_built_suite(s);
 }

@@ -6,19 +6,17 @@ LOCKS_DIR  := $(B)/test/locks
 LOCKS_PROGS := $(LOCKS_DIR)/contention $(LOCKS_DIR)/behaviour
 LOCKS_TEST := $(LOCKS_DIR)/test_locks
 
-$(LOCKS_DIR)/%: test/locks/%.c
+$(LOCKS_PROGS): $(LOCKS_DIR)/%: test/locks/%.c
 	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -o $@ $<
+	$(CC) $(TEST_CFLAGS) -o $@ $<
 
-$(LOCKS_TEST): test/locks/test_locks.c test/integration/harness.c test/integration/prof.c \
-               $(wildcard test/integration/*.h)
-	@mkdir -p $(dir $@)
-	$(CC) -O2 -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) -Itest/integration -Itest/unit \
-	    -DIT_BUILD_DIR='"$(abspath $(B))"' -o $@ $(filter %.c,$^) \
-	    $$(pkg-config --cflags --libs check) -lm
+$(LOCKS_TEST): $(LOCKS_DIR)/test_locks.o $(TEST_HARNESS)
+	$(TEST_LINK) -lm
 
 .PHONY: check-locks
 check-locks: $(LIBMPROF) $(LOCKS_PROGS) $(LOCKS_TEST)
 	$(LOCKS_TEST)
 
 CHECKS += check-locks
+
+-include $(LOCKS_PROGS:=.d) $(LOCKS_DIR)/test_locks.d

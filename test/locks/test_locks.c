@@ -214,16 +214,33 @@ START_TEST(mutex_fraction_is_unbiased)
 }
 END_TEST
 
-/* Rates 0: no block or mutex file at all. */
+/* Rates 0: no block or mutex file at all, even with empty profiles
+ * written.  No file is also what a run without mprof leaves, so the same
+ * process must show mprof there and recording: every allocation sampled,
+ * its heap profile written at exit with samples in it. */
 START_TEST(block_and_mutex_off)
 {
     const char *dir = h_fresh_dir("locks_off");
     run r;
-    run_contention(&r, dir, "mutex", "5", "0", "0");
+    run_spec s = {.argv = {locks_prog("contention"), "mutex", "5"},
+                  .env = {"MPROF_BLOCK_RATE=0", "MPROF_MUTEX_FRACTION=0", "MPROF_MEM_RATE=1",
+                          "MPROF_WRITE_EMPTY=1"},
+                  .cwd = dir};
+    run_checked(&r, &s);
+    ck_assert_msg(run_exit_code(&r) == 0, "contention exited %d: %s", run_exit_code(&r), r.err.s);
     strbuf names = {0};
     dir_entries(dir, &names);
     ck_assert_msg(!names.s || (!strstr(names.s, ".block.") && !strstr(names.s, ".mutex.")),
                   "files: %s", names.s);
+    /* The positive control. */
+    char heap[1200], err[512];
+    snprintf(heap, sizeof heap, "%s/mprof.%d.1.heap.pb.gz", dir, (int)r.pid);
+    prof p;
+    ck_assert_msg(prof_load(heap, &p, err, sizeof err) == 0,
+                  "no heap profile from the same run, so nothing shows that mprof was "
+                  "loaded: %s (files: %s)", err, names.s ? names.s : "none");
+    ck_assert_msg(p.nsamples > 0, "%s: no samples at MPROF_MEM_RATE=1", heap);
+    prof_free(&p);
     sb_free(&names);
     run_free(&r);
 }

@@ -11,21 +11,19 @@ SYM_PROGS := $(B)/test/programs/inline_chain $(B)/test/programs/cxx_stl
 # The programs run from build/test/programs/ beside the others (h_prog).
 $(B)/test/programs/inline_chain: test/symbols/inline_chain.c
 	@mkdir -p $(dir $@)
-	$(CC) $(PROG_CFLAGS) -o $@ $<
+	$(CC) $(TEST_CFLAGS) -o $@ $<
 
 $(B)/test/programs/cxx_stl: test/symbols/cxx_stl.cc
 	@mkdir -p $(dir $@)
-	$(CXX) $(PROG_CXXFLAGS) -o $@ $<
+	$(CXX) $(TEST_CXXFLAGS) -o $@ $<
 
-$(SYM_TEST): test/symbols/test_symbols.c test/integration/harness.c test/integration/prof.c \
-             $(CORE_OBJ) $(wildcard test/integration/*.h)
-	@mkdir -p $(dir $@)
-	$(CC) $(PROG_CFLAGS) -Icore -Itest/integration -DIT_BUILD_DIR='"$(abspath $(B))"' \
-	    -o $@ test/symbols/test_symbols.c test/integration/harness.c test/integration/prof.c \
-	    $(CORE_OBJ) $$(pkg-config --cflags --libs check) $(LIBS)
+$(SYM_TEST): $(SYM_DIR)/test_symbols.o $(TEST_HARNESS) $(CORE_OBJ)
+	$(TEST_LINK) $(LIBS)
 
 .PHONY: check-symbols
 check-symbols: $(LIBMPROF) $(B)/mprof $(SYM_PROGS) $(SYM_TEST)
 	$(SYM_TEST)
 
 CHECKS += check-symbols
+
+-include $(SYM_PROGS:=.d) $(SYM_DIR)/test_symbols.d

@@ -16,6 +16,7 @@
 #include "prof.h"
 
 #include <check.h>
+#include "run_suite.h"
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -282,5 +283,5 @@ int main(void)
     h_add_test(s, "inline_chain_as_addr2line", inline_chain_as_addr2line, 120);
     h_add_test(s, "cxx_stl_as_addr2line", cxx_stl_as_addr2line, 120);
     h_add_test(s, "stripped_program_note", stripped_program_note, 60);
-    return h_run_suite(s);
+    return run_built_suite(s);
 }
