@@ -13,6 +13,7 @@
 #include "log.h"
 #include "tls.h"
 
+#include <sys/prctl.h>
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
@@ -70,6 +71,12 @@ static void *agent_main(void *arg)
 {
     (void)arg;
     mprof_guard_enter();
+    /* Named from inside (prctl), not by pthread_setname_np from the
+     * starting thread, which writes /proc/self/task/<tid>/comm: any
+     * /proc/<pid> entry a process has looked up is walked again when it
+     * is reaped (proc_invalidate_siblings_dcache), in its parent's wait,
+     * which for a server forking a process per request is the bottleneck. */
+    prctl(PR_SET_NAME, "mprof", 0, 0, 0);
     const int64_t epoch = (int64_t)config->epoch_ms * 1000000;
     const int64_t interval = (int64_t)config->dump_interval * 1000000000;
     int64_t next_tick = mono_ns() + epoch;
@@ -113,7 +120,6 @@ static int start_locked(void)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc == 0) {
         running = 1;
-        pthread_setname_np(thread, "mprof");
     } else if (!create_failed_said) {
         create_failed_said = 1;
         mprof_log("cannot start the mprof thread (%s); profiles will be "

@@ -34,6 +34,7 @@
 #include "onstack.h"
 #include "ownheap.h"
 #include "publish.h"
+#include "segments.h"
 #include "sample.h"
 #include "stack.h"
 
@@ -84,6 +85,7 @@ void mprof_profiler_start(const mprof_config *cfg)
     mprof_heap_set_rate(config.mem_rate);
     mprof_dump_init(&config);
     mprof_agent_init(&config);
+    mprof_segments_init();
     __atomic_store_n(&mprof_ready, 1, __ATOMIC_RELEASE);
     mprof_lock_profiling = config.block_rate || config.mutex_fraction;
 }

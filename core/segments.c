@@ -20,21 +20,35 @@ struct walk {
     int failed;
 };
 
-/* The program's own path: /proc/self/exe as the kernel names it, less the
- * " (deleted)" of a binary replaced since it started. */
+/*
+ * The program's own path, without /proc: /proc/self/exe would make the
+ * kernel create /proc/<pid> entries that it walks again when the process
+ * is reaped, in the parent's wait (see agent.c); a server that forks a
+ * process per request pays it per request. The kernel's AT_EXECFN is the
+ * file execve was given, made absolute from the directory the program
+ * started in (start_dir, saved at start) and resolved through symlinks,
+ * as /proc/self/exe names it. A name that no longer resolves stays as
+ * given (the build ID still says which binary it was).
+ */
+static char start_dir[PATH_MAX];
+
+void mprof_segments_init(void)
+{
+    if (!getcwd(start_dir, sizeof start_dir))
+        start_dir[0] = '\0';
+}
+
 static const char *program_path(mprof_scratch *sc)
 {
-    char buf[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n <= 0) {
-        const char *fn = (const char *)getauxval(AT_EXECFN); // NOLINT(performance-no-int-to-ptr)
-        return fn ? mprof_scratch_strndup(sc, fn, strlen(fn)) : NULL;
-    }
-    static const char deleted[] = " (deleted)";
-    size_t k = sizeof deleted - 1;
-    if ((size_t)n > k && memcmp(buf + n - k, deleted, k) == 0)
-        n -= (ssize_t)k;
-    return mprof_scratch_strndup(sc, buf, (size_t)n);
+    const char *fn = (const char *)getauxval(AT_EXECFN); // NOLINT(performance-no-int-to-ptr)
+    if (!fn || !fn[0])
+        return NULL;
+    char joined[PATH_MAX], real[PATH_MAX];
+    if (fn[0] != '/' && start_dir[0] &&
+        snprintf(joined, sizeof joined, "%s/%s", start_dir, fn) < (int)sizeof joined)
+        fn = joined;
+    const char *path = realpath(fn, real) ? real : fn;
+    return mprof_scratch_strndup(sc, path, strlen(path));
 }
 
 /* The object's file as pprof names mappings: absolute, "[vdso]", or NULL

@@ -29,6 +29,10 @@ typedef struct mprof_segment {
     int is_main;           /* a segment of the program itself */
 } mprof_segment;
 
+/* At start, before the program may change directory: the directory a
+ * relative program name (AT_EXECFN) is taken from. */
+void mprof_segments_init(void);
+
 /*
  * Every executable PT_LOAD of every loaded object, in sc: the program's
  * first, then the rest sorted by address (disjoint). Returns how many;
