@@ -466,7 +466,13 @@ static int keep_lines(struct builder *b, const mprof_pprof_profile *in,
         const mprof_pprof_function *fn = mprof_pprof_function_by_id(in, l->line[k].function_id);
         const char *name = mprof_pprof_string(in, fn->name);
         const char *sys = mprof_pprof_string(in, fn->system_name);
-        mprof_sym_frame f = {.name = name, .system_name = sys[0] ? sys : name,
+        if (!sys[0])
+            sys = name;
+        /* a linkage name left as it was (a dump of names only, a binary
+         * not found here): demangled, as the rest of the profile */
+        if (!strcmp(name, sys))
+            name = mprof_demangle(b->sc, sys);
+        mprof_sym_frame f = {.name = name, .system_name = sys,
                              .file = mprof_pprof_string(in, fn->filename),
                              .line = l->line[k].line, .start_line = fn->start_line};
         uint64_t fid = function_id(b, &f);

@@ -522,11 +522,20 @@ const char *mprof_demangle(mprof_scratch *sc, const char *name)
     return copy ? copy : name;
 }
 
+/*
+ * A complete profile (MPROF_SYMBOLS=full, or a profile's files: what
+ * `mprof symbolize` writes) gets names demangled in full, as addr2line -C
+ * prints them, the linkage name kept in system_name. A dump of names only
+ * is one to be completed: it writes the linkage name in both, as the ELF
+ * table has it, and every reader demangles it its own way (pprof to its
+ * short form, mprof's reports and `mprof symbolize` in full), which also
+ * spares a dump the demangler.
+ */
 static void set_names(mprof_symbolizer *sym, mprof_sym_frame *f,
                       const char *linkage)
 {
     f->system_name = linkage;
-    f->name = mprof_demangle(sym->sc, linkage);
+    f->name = sym->level == MPROF_SYMBOLS_FULL ? mprof_demangle(sym->sc, linkage) : linkage;
 }
 
 /* ---- frames ---- */
