@@ -254,21 +254,26 @@ static size_t name_from_table(mprof_scratch *sc, Elf *elf, Elf_Scn *scn,
         return 0;
     GElf_Ehdr eh;
     int class64 = ELF(gelf_getehdr)(elf, &eh) && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
-                  d->d_type == ELF_T_SYM && d->d_size >= sh.sh_size;
-    size_t nsyms = sh.sh_size / sh.sh_entsize;
+                  d->d_type == ELF_T_SYM && sh.sh_entsize == sizeof(Elf64_Sym);
+    size_t bytes = sh.sh_size < d->d_size ? sh.sh_size : d->d_size;
+    size_t nsyms = bytes / sh.sh_entsize;
     uint64_t first = r[0].addr, last = r[n - 1].addr;
     for (size_t k = 1; k < nsyms; k++) {
         GElf_Sym s;
         if (!get_sym(d, class64, k, &s) || !is_code(&s))
             continue;
         uint64_t start = s.st_value + bias;
-        if (start > last || (s.st_size && start + s.st_size <= first))
+        if (start > last)
             continue;
+        /* every symbol at or before the last address counts for near[]:
+         * a sized one between a label and an address ends the label */
         int rank = sym_rank(&s);
         size_t i = lower_bound(r, n, start);
         if (i < n && better(&near[i], start, rank))
             near[i] = (struct best){start, rank, k};
-        for (size_t j = i; s.st_size && j < n && r[j].addr - start < s.st_size; j++)
+        if (!s.st_size || start + s.st_size <= first)
+            continue;
+        for (size_t j = i; j < n && r[j].addr - start < s.st_size; j++)
             if (better(&in[j], start, rank))
                 in[j] = (struct best){start, rank, k};
     }

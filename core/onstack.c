@@ -24,6 +24,7 @@
 
 #include "lock.h"
 
+#include <time.h>
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -208,6 +209,18 @@ void mprof_onstack_dump(void (*fn)(void *), void *arg)
     munmap(top - MPROF_DUMP_STACK_SIZE - GUARD_PAGE, MPROF_DUMP_STACK_SIZE + GUARD_PAGE);
     errno = saved;
 }
+
+void mprof_onstack_gate_hold(void)
+{
+    /* A fork in progress is short (its prepare waits only for samples):
+     * wait it out rather than go on outside the gate. */
+    while (!gate_enter()) {
+        struct timespec ts = {0, 20 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
+void mprof_onstack_gate_release(void) { gate_leave(); }
 
 void mprof_onstack_fork_prepare(void)
 {

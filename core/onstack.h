@@ -70,6 +70,13 @@ void mprof_onstack_dump(void (*fn)(void *), void *arg);
 /* pthread_atfork protocol.  prepare waits for sampled events in flight;
  * parent ends the fork's count; child starts afresh (the stacks other
  * threads were using are lost to it, nothing else). */
+/* Inside the fork gate, on the caller's own stack, for work outside a
+ * sample that holds a lock fork does not reset (a dump's walk of the
+ * loader's list holds glibc's dl_load_write_lock): unlike a sample, it
+ * waits for a fork in progress to end instead of going on outside. */
+void mprof_onstack_gate_hold(void);
+void mprof_onstack_gate_release(void);
+
 void mprof_onstack_fork_prepare(void);
 void mprof_onstack_fork_parent(void);
 void mprof_onstack_fork_child(void);

@@ -2,7 +2,10 @@
 #include "segments.h"
 
 #include "elfnames.h"
+#include "fdmove.h"
+#include "onstack.h"
 
+#include <fcntl.h>
 #include <limits.h>
 #include <link.h>
 #include <stdio.h>
@@ -13,6 +16,7 @@
 
 struct walk {
     mprof_scratch *sc;
+    const char *program; /* the program's path, found before the walk */
     mprof_segment *seg;
     size_t n, cap;
     int first; /* the next object reported is the program */
@@ -38,16 +42,46 @@ void mprof_segments_init(void)
         start_dir[0] = '\0';
 }
 
+static int is_elf(const char *path)
+{
+    char magic[4] = {0};
+    int fd = mprof_fd_raise(open(path, O_RDONLY | O_CLOEXEC));
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, magic, sizeof magic);
+    close(fd);
+    return n == 4 && memcmp(magic, "\177ELF", 4) == 0;
+}
+
+/* A name relative to where the program started, made absolute and
+ * resolved through symlinks into out; NULL if it does not resolve. */
+static const char *resolve(const char *name, char *out)
+{
+    char joined[PATH_MAX];
+    if (name[0] != '/' && start_dir[0] &&
+        snprintf(joined, sizeof joined, "%s/%s", start_dir, name) < (int)sizeof joined)
+        name = joined;
+    return realpath(name, out);
+}
+
 static const char *program_path(mprof_scratch *sc)
 {
     const char *fn = (const char *)getauxval(AT_EXECFN); // NOLINT(performance-no-int-to-ptr)
-    if (!fn || !fn[0])
-        return NULL;
-    char joined[PATH_MAX], real[PATH_MAX];
-    if (fn[0] != '/' && start_dir[0] &&
-        snprintf(joined, sizeof joined, "%s/%s", start_dir, fn) < (int)sizeof joined)
-        fn = joined;
-    const char *path = realpath(fn, real) ? real : fn;
+    char real[PATH_MAX];
+    const char *path = fn && fn[0] ? resolve(fn, real) : NULL;
+    /* A script started through "#!" has AT_EXECFN naming the script, not
+     * its interpreter: then ask /proc after all. */
+    if (!path || !is_elf(path)) {
+        ssize_t n = readlink("/proc/self/exe", real, sizeof real - 1);
+        static const char deleted[] = " (deleted)";
+        size_t k = sizeof deleted - 1;
+        if (n > 0 && (size_t)n > k && memcmp(real + n - k, deleted, k) == 0)
+            n -= (ssize_t)k;
+        if (n <= 0)
+            return NULL;
+        real[n] = '\0';
+        path = real;
+    }
     return mprof_scratch_strndup(sc, path, strlen(path));
 }
 
@@ -56,14 +90,14 @@ static const char *program_path(mprof_scratch *sc)
 static const char *object_path(struct walk *w, const char *name, int is_main)
 {
     if (is_main && !name[0])
-        return program_path(w->sc);
+        return w->program;
     if (name[0] == '/')
         return mprof_scratch_strndup(w->sc, name, strlen(name));
     if (strncmp(name, "linux-vdso", 10) == 0 || strncmp(name, "linux-gate", 10) == 0)
         return "[vdso]";
-    char real[PATH_MAX]; /* dlopen("./lib.so"): relative to where it was opened */
-    return name[0] && realpath(name, real) ? mprof_scratch_strndup(w->sc, real, strlen(real))
-                                           : NULL;
+    char real[PATH_MAX]; /* dlopen("./lib.so"): taken from the start directory */
+    return name[0] && resolve(name, real) ? mprof_scratch_strndup(w->sc, real, strlen(real))
+                                          : NULL;
 }
 
 static void add(struct walk *w, const mprof_segment *s)
@@ -125,8 +159,14 @@ static void sort_from(mprof_segment *s, size_t from, size_t n)
 size_t mprof_segments(mprof_scratch *sc, mprof_segment **out)
 {
     long page = sysconf(_SC_PAGESIZE);
-    struct walk w = {.sc = sc, .first = 1, .page = page > 0 ? (uint64_t)page : 4096};
+    struct walk w = {.sc = sc, .first = 1, .page = page > 0 ? (uint64_t)page : 4096,
+                     .program = program_path(sc)};
+    /* dl_iterate_phdr holds the loader's dl_load_write_lock, which fork
+     * does not reset: a child forked meanwhile would block on it for
+     * good. So the walk waits out a fork, and a fork waits for the walk. */
+    mprof_onstack_gate_hold();
     dl_iterate_phdr(object, &w);
+    mprof_onstack_gate_release();
     if (w.failed) {
         *out = NULL;
         return 0;

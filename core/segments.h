@@ -37,8 +37,9 @@ void mprof_segments_init(void);
  * Every executable PT_LOAD of every loaded object, in sc: the program's
  * first, then the rest sorted by address (disjoint). Returns how many;
  * *out is NULL (and 0 returned) when out of memory. Takes the loader's
- * lock for the walk (dl_iterate_phdr): call outside any mprof lock that a
- * dlopen could wait for.
+ * lock for the walk (dl_iterate_phdr), inside the fork gate (onstack.h),
+ * so it waits out a fork in progress: call outside any mprof lock that a
+ * dlopen or a fork could wait for, and never from a sample.
  */
 size_t mprof_segments(mprof_scratch *sc, mprof_segment **out);
 

@@ -222,12 +222,26 @@ static int file_bias(Elf *elf, const mprof_sym_mapping *m, uint64_t *bias)
     return -1;
 }
 
-static void report_file(mprof_symbolizer *sym, mprof_sym_mapping *m)
+/* An earlier mapping of the same file at the same bias: one module covers
+ * all of a file's segments, and reporting it twice makes libdwfl drop it
+ * (DWFL_E_OVERLAP). Its index, or -1. */
+static long same_module(const mprof_symbolizer *sym, size_t upto, const char *path,
+                        uint64_t bias)
 {
+    for (size_t i = 0; i < upto; i++)
+        if (sym->maps[i].bias_known && sym->maps[i].bias == bias &&
+            strcmp(sym->maps[i].path, path) == 0)
+            return (long)i;
+    return -1;
+}
+
+static void report_file(mprof_symbolizer *sym, size_t k)
+{
+    mprof_sym_mapping *m = &sym->maps[k];
     m->unusable = 1;
     if (m->path[0] != '/')
         return; /* [vdso], or an anonymous name */
-    int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+    int fd = mprof_fd_raise(open(m->path, O_RDONLY | O_CLOEXEC));
     if (fd < 0)
         return;
     uint64_t bias;
@@ -235,14 +249,26 @@ static void report_file(mprof_symbolizer *sym, mprof_sym_mapping *m)
     int ok = elf && file_bias(elf, m, &bias) == 0;
     if (elf)
         DW(elf_end)(elf);
-    const char *base = strrchr(m->path, '/') + 1;
-    /* add_p_vaddr: bias is added to the segments' p_vaddr; fd is consumed */
-    Dwfl_Module *mod = ok ? DW(dwfl_report_elf)(sym->dwfl, base, m->path, fd, bias, true) : NULL;
-    if (!mod) {
-        if (!ok)
-            close(fd);
+    long twin = ok ? same_module(sym, k, m->path, bias) : -1;
+    if (!ok || twin >= 0) {
+        close(fd);
+        if (twin >= 0) {
+            m->bias_known = 1;
+            m->bias = bias;
+            m->unusable = sym->maps[twin].unusable;
+        }
         return;
     }
+    const char *base = strrchr(m->path, '/') + 1;
+    /* add_p_vaddr: bias is added to the segments' p_vaddr; fd is consumed
+     * on success only */
+    Dwfl_Module *mod = DW(dwfl_report_elf)(sym->dwfl, base, m->path, fd, bias, true);
+    if (!mod) {
+        close(fd);
+        return;
+    }
+    m->bias_known = 1;
+    m->bias = bias;
     const char *id = hex_build_id(sym->sc, mod);
     m->unusable = m->build_id[0] && strcmp(id, m->build_id) != 0;
 }
@@ -274,7 +300,7 @@ mprof_symbolizer *mprof_symbolizer_open_files(mprof_scratch *sc,
         return sym;
     DW(dwfl_report_begin)(sym->dwfl);
     for (size_t i = 0; i < n; i++)
-        report_file(sym, &copy[i]);
+        report_file(sym, i);
     if (DW(dwfl_report_end)(sym->dwfl, NULL, NULL) != 0) {
         DW(dwfl_end)(sym->dwfl);
         sym->dwfl = NULL;
