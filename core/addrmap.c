@@ -27,7 +27,8 @@ struct entry {
 };
 
 struct shard {
-    mprof_lock lock;
+    mprof_lock lock; /* guards the shard's heads, entries and free list, and the
+                        counts and bits of the filter slots that map to it */
     uint32_t nheads; /* power of two, 0 before first use */
     uint64_t count;
     struct entry **heads;

@@ -30,6 +30,8 @@ static MPROF_FORK_STATE atomic_int stopped; /* the exit dump is written */
 static MPROF_FORK_STATE atomic_int leave; /* the thread is asked to return */
 static const mprof_config *config;
 
+/* Guards the thread's existence: thread, running, wanted, pause_depth,
+ * retired (agent.h); held across pthread_create and pthread_join. */
 static MPROF_FORK_STATE mprof_lock agent_lock = MPROF_LOCK_INIT;
 static pthread_t thread;
 static MPROF_FORK_STATE int running, pause_depth, wanted, retired;

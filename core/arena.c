@@ -17,7 +17,7 @@
 #define CHUNK_SIZE ((size_t)4 << 20)
 #define ALIGN 16
 
-static MPROF_FORK_STATE mprof_lock arena_lock = MPROF_LOCK_INIT;
+static MPROF_FORK_STATE mprof_lock arena_lock = MPROF_LOCK_INIT; /* guards cur, end; a leaf */
 static char *cur, *end;
 static size_t used, mapped;
 static size_t limit = (size_t)4 << 30;

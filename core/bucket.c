@@ -17,13 +17,13 @@
 #define HASH_SIZE ((size_t)1 << HASH_BITS)
 
 struct stripe {
-    mprof_lock lock;
+    mprof_lock lock; /* guards the records of the buckets striped to it (bucket.h) */
     char pad[64 - sizeof(mprof_lock)];
 };
 
 static MPROF_FORK_STATE mprof_bucket **heads; /* HASH_SIZE chain heads; atomic */
 static mprof_bucket *all[MPROF_NTYPES];
-static mprof_lock insert_lock = MPROF_LOCK_INIT;
+static mprof_lock insert_lock = MPROF_LOCK_INIT; /* serializes inserts into heads, all */
 static struct stripe stripes[MPROF_STRIPES] MPROF_PAGE_ALIGNED; /* whole pages */
 
 static mprof_bucket **table(void)

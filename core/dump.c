@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static MPROF_FORK_STATE mprof_lock dump_lock = MPROF_LOCK_INIT;
+static MPROF_FORK_STATE mprof_lock dump_lock = MPROF_LOCK_INIT; /* one dump at a time; seq, finished */
 static const mprof_config *config;
 static MPROF_FORK_STATE unsigned seq;
 static MPROF_FORK_STATE int finished;

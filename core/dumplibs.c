@@ -14,6 +14,8 @@
 #include <dlfcn.h>
 #include <stdio.h>
 
+/* Serializes the loading (tables are published by release store) and
+ * guards why[]. */
 static MPROF_FORK_STATE mprof_lock load_lock = MPROF_LOCK_INIT;
 
 static struct mprof_libdw dw_table;

@@ -46,7 +46,7 @@
 
 #include <string.h>
 
-static mprof_lock cycle_lock = MPROF_LOCK_INIT;
+static mprof_lock cycle_lock = MPROF_LOCK_INIT; /* writes of cycle and active (see top) */
 static unsigned cycle; /* index into future[]: 0, 1, 2 */
 static uint64_t heap_rate;
 static uint64_t dropped;

@@ -22,7 +22,7 @@ struct record {
 };
 
 struct stripe {
-    mprof_lock lock;
+    mprof_lock lock; /* guards the chains hashed to it, their records, free_list */
     struct record *free_list;
 } __attribute__((aligned(64)));
 

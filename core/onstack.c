@@ -86,7 +86,7 @@ struct pooled {
  * stay 64-byte aligned. */
 #define HEADER_ROOM ((sizeof(struct pooled) + 63) & ~(size_t)63)
 
-static MPROF_FORK_STATE mprof_lock pool_lock = MPROF_LOCK_INIT;
+static MPROF_FORK_STATE mprof_lock pool_lock = MPROF_LOCK_INIT; /* guards pool; a leaf */
 static MPROF_FORK_STATE struct pooled *pool;
 static MPROF_FORK_STATE atomic_uint gate;
 

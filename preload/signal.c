@@ -69,7 +69,7 @@ static int libc_adds;                /* flags libc adds to every sigaction */
 static int kernel_keeps = ~0;        /* flags the kernel stores */
 static struct sigaction program_view; /* what the program set, while `ours` */
 static int interrupting;             /* siginterrupt(dump_signal, 1) */
-static mprof_lock state_lock = MPROF_LOCK_INIT;
+static mprof_lock state_lock = MPROF_LOCK_INIT; /* the disposition state above */
 
 /* ---- libc's functions ---- */
 
