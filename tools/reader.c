@@ -120,12 +120,6 @@ static void read_error(const char *cmd, const char *path, const char *err)
         tool_error(cmd, "%s", err);
 }
 
-/*
- * A small file can describe enormous stacks: one location with a thousand
- * inlined frames, referenced a million times. Real profiles stay far below
- * these bounds (mprof keeps at most 512 frames a stack); a file beyond them
- * is refused as bad input instead of exhausting memory or time.
- */
 /* The frames of location `id`; NULL for an id the profile lacks (the
  * decoder rejects those; never trust, never crash). */
 static const loc_frames *frames_of(const reader *r, uint64_t id)
@@ -134,6 +128,12 @@ static const loc_frames *frames_of(const reader *r, uint64_t id)
     return l ? &r->locs[l - r->p.location] : NULL;
 }
 
+/*
+ * A small file can describe enormous stacks: one location with a thousand
+ * inlined frames, referenced a million times. Real profiles stay far below
+ * these bounds (mprof keeps at most 512 frames a stack); a file beyond them
+ * is refused as bad input instead of exhausting memory or time.
+ */
 #define MAX_STACK_FRAMES ((size_t)1 << 16)
 #define MAX_TOTAL_FRAMES ((size_t)1 << 27)
 
