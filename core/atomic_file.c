@@ -4,13 +4,14 @@
  * renamed; on any failure the temporary is removed.  No stdio, so it is
  * safe at exit and inside the profiler.
  */
-#include "pprof.h"
+#include "atomic_file.h"
 
 #include "fdmove.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>

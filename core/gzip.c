@@ -2,7 +2,7 @@
  * gzip.c: gzip and gunzip in scratch memory (zlib allocates from the
  * scratch too, so nothing here calls the application's allocator).
  */
-#include "pprof.h"
+#include "gzip.h"
 
 #include <errno.h>
 #include <string.h>

@@ -1,7 +1,7 @@
 /*
  * pprof.h: the pprof Profile message (github.com/google/pprof
- * proto/profile.proto) in memory, its encoder and decoder, and the pieces
- * of a dump: build from mprof_sample (profile.h), gzip, atomic write.
+ * proto/profile.proto) in memory, its encoder and decoder. Building one
+ * from samples is profile.h's; gzip.h and atomic_file.h write it.
  *
  * The structs below mirror the proto messages field for field. One table in
  * pprof.c describes them (field numbers, kinds, struct offsets), and both
@@ -39,7 +39,6 @@
 #include <stdint.h>
 
 #include "pbuf.h"
-#include "profile.h"
 #include "scratch.h"
 
 typedef struct mprof_pprof_str {
@@ -158,53 +157,5 @@ const mprof_pprof_mapping *mprof_pprof_mapping_by_id(const mprof_pprof_profile *
 /* Serialize p into b (packed repeated scalars, proto3 defaults omitted).
  * Returns 0 or b->err. */
 int mprof_pprof_encode(const mprof_pprof_profile *p, mprof_pbuf *b);
-
-/*
- * Symbolize the samples' stacks in-process and build the Profile in sc:
- * locations deduplicated by address (return address - 1), functions by
- * (name, file), strings interned; the main binary's mapping is id 1.
- * sym: an open symbolizer whose strings outlive `out`, or NULL to open one
- * in sc for this profile alone.
- * Returns 0, -EINVAL for a bad desc, or -ENOMEM.
- */
-struct mprof_symbolizer;
-int mprof_profile_build(mprof_scratch *sc, const mprof_profile_desc *d,
-                        const mprof_sample *s, size_t n,
-                        struct mprof_symbolizer *sym, mprof_pprof_profile *out);
-
-/*
- * A profile read back, with its frames completed from the files on this
- * machine (what `mprof symbolize` writes and the reports read).
- *
- * mprof_profile_symbolizer opens, in sc, a symbolizer over in's mappings
- * that lack file:line or inlined frames (symbolize.h: a file that is
- * missing or of another build is skipped). mprof_profile_resymbolize then
- * builds `out` in out->mem (release it with mprof_pprof_free): every
- * location of such a mapping gets its frames, innermost inlined function
- * first, demangled names with the linkage name as system_name, one
- * Function per function; every other location, sample, id and string
- * stays as it was. in and sym may be freed afterwards. 0 or -ENOMEM.
- * Idea: pprof's symbolizer.Symbolize (local mode).
- */
-struct mprof_symbolizer *mprof_profile_symbolizer(mprof_scratch *sc,
-                                                  const mprof_pprof_profile *in);
-int mprof_profile_resymbolize(const mprof_pprof_profile *in,
-                              struct mprof_symbolizer *sym,
-                              mprof_pprof_profile *out);
-
-/* ---- gzip and files ---- */
-
-/* gzip (RFC 1952) of in[0, n) into sc. zlib allocates from sc too. */
-int mprof_gzip(mprof_scratch *sc, const void *in, size_t n, void **out,
-               size_t *outlen);
-
-/* Inflate one or more concatenated gzip members into sc, refusing to
- * produce more than max bytes. 0, or -1 with *err set. */
-int mprof_gunzip(mprof_scratch *sc, const void *in, size_t n, size_t max,
-                 void **out, size_t *outlen, const char **err);
-
-/* Write data to path.tmp with raw syscalls, fdatasync if sync, rename to
- * path. 0, or -errno with the temporary removed. */
-int mprof_write_file_atomic(const char *path, const void *data, size_t n, int sync);
 
 #endif

@@ -6,13 +6,15 @@
  * and file), encodes, gzips and writes it atomically.  Everything a dump
  * allocates comes from that scratch and is released with it.
  */
-#include "pprof.h"
+#include "profile.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/resource.h>
 
+#include "atomic_file.h"
+#include "gzip.h"
 #include "symbolize.h"
 #include "u64map.h"
 

@@ -15,6 +15,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pprof.h"
+#include "scratch.h"
+
 #define MPROF_MAX_VALUES 4
 #define MPROF_MAX_COMMENTS 8
 
@@ -69,5 +72,38 @@ struct mprof_symbolizer;
 int mprof_profile_write_file_sym(const char *path, const mprof_profile_desc *d,
                                  const mprof_sample *s, size_t n,
                                  struct mprof_symbolizer *sym);
+
+/*
+ * Symbolize the samples' stacks in-process and build the Profile in sc:
+ * locations deduplicated by address (return address - 1), functions by
+ * (name, file), strings interned; the main binary's mapping is id 1.
+ * sym: an open symbolizer whose strings outlive `out`, or NULL to open one
+ * in sc for this profile alone.
+ * Returns 0, -EINVAL for a bad desc, or -ENOMEM.
+ */
+struct mprof_symbolizer;
+int mprof_profile_build(mprof_scratch *sc, const mprof_profile_desc *d,
+                        const mprof_sample *s, size_t n,
+                        struct mprof_symbolizer *sym, mprof_pprof_profile *out);
+
+/*
+ * A profile read back, with its frames completed from the files on this
+ * machine (what `mprof symbolize` writes and the reports read).
+ *
+ * mprof_profile_symbolizer opens, in sc, a symbolizer over in's mappings
+ * that lack file:line or inlined frames (symbolize.h: a file that is
+ * missing or of another build is skipped). mprof_profile_resymbolize then
+ * builds `out` in out->mem (release it with mprof_pprof_free): every
+ * location of such a mapping gets its frames, innermost inlined function
+ * first, demangled names with the linkage name as system_name, one
+ * Function per function; every other location, sample, id and string
+ * stays as it was. in and sym may be freed afterwards. 0 or -ENOMEM.
+ * Idea: pprof's symbolizer.Symbolize (local mode).
+ */
+struct mprof_symbolizer *mprof_profile_symbolizer(mprof_scratch *sc,
+                                                  const mprof_pprof_profile *in);
+int mprof_profile_resymbolize(const mprof_pprof_profile *in,
+                              struct mprof_symbolizer *sym,
+                              mprof_pprof_profile *out);
 
 #endif

@@ -14,6 +14,7 @@
  * give the same bytes (encoder and decoder agree on every accepted input).
  * A broken promise aborts, which libFuzzer records as a crash.
  */
+#include "gzip.h"
 #include "pbuf.h"
 #include "pprof.h"
 #include "scratch.h"

@@ -9,6 +9,9 @@
  */
 #include "symbols.h"
 
+#include "atomic_file.h"
+#include "gzip.h"
+#include "profile.h"
 #include "symbolize.h"
 #include "tool.h"
 

@@ -76,7 +76,7 @@ FUZZ_DIR     := $(B)/fuzz
 FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -pthread \
                 $(WARN) -fsanitize=fuzzer-no-link,address,undefined \
                 -fno-sanitize-recover=all
-FUZZ_CORE    := pbuf pprof u64map gzip scratch symbolize elfnames segments dumplibs lock log fdmove
+FUZZ_CORE    := pbuf pprof u64map gzip scratch symbolize elfnames segments onstack dumplibs lock log fdmove
 FUZZ_OBJ     := $(FUZZ_CORE:%=$(FUZZ_DIR)/core/%.o)
 FUZZ_BIN     := $(FUZZ_DIR)/fuzz_pprof
 

@@ -5,6 +5,7 @@
  */
 #include "tutil.h"
 
+#include "gzip.h"
 #include "pprof.h"
 
 #include <check.h>

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "atomic_file.h"
+#include "gzip.h"
 #include "pprof.h"
 #include "profile.h"
 #include "scratch.h"
