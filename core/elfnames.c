@@ -153,9 +153,9 @@ struct best {
     size_t sym;     /* its index in the table */
 };
 
-static int sym_rank(const GElf_Sym *s)
+int mprof_elf_symbol_rank(const GElf_Sym *s)
 {
-    int r = 1 + (s->st_size ? 8 : 0); /* as libdwfl: sized, then global > weak */
+    int r = s->st_size ? 8 : 0; /* as libdwfl: sized, then global > weak */
     if (GELF_ST_BIND(s->st_info) == STB_GLOBAL)
         r += 4;
     else if (GELF_ST_BIND(s->st_info) == STB_WEAK)
@@ -164,6 +164,9 @@ static int sym_rank(const GElf_Sym *s)
         r += 1;
     return r;
 }
+
+/* The rank of struct best: 1 + the symbol's, so that 0 means none yet. */
+static int sym_rank(const GElf_Sym *s) { return 1 + mprof_elf_symbol_rank(s); }
 
 static int is_code(const GElf_Sym *s)
 {

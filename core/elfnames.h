@@ -27,6 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <gelf.h>
+
 #include "scratch.h"
 
 typedef struct mprof_elfname_req {
@@ -43,6 +45,11 @@ typedef struct mprof_elfname_req {
  */
 size_t mprof_elfnames(mprof_scratch *sc, const char *path, uint64_t bias,
                       const char *build_id, mprof_elfname_req *reqs, size_t n);
+
+/* Of several symbols at one address, the higher ranked names it, as
+ * libdwfl chooses: sized over sizeless, then global, weak, local, then
+ * typed over untyped. 0-15. */
+int mprof_elf_symbol_rank(const GElf_Sym *s);
 
 /*
  * The GNU build ID (NT_GNU_BUILD_ID) of an object that dl_iterate_phdr

@@ -364,17 +364,6 @@ long mprof_symbolizer_find_mapping(const mprof_symbolizer *sym, uint64_t addr)
  * each module's table is read once, sorted, and binary searched.
  */
 
-static int sym_rank(const GElf_Sym *s)
-{
-    int r = s->st_size ? 8 : 0; /* as libdwfl: sized, then global > weak */
-    if (GELF_ST_BIND(s->st_info) == STB_GLOBAL)
-        r += 4;
-    else if (GELF_ST_BIND(s->st_info) == STB_WEAK)
-        r += 2;
-    if (GELF_ST_TYPE(s->st_info) != STT_NOTYPE)
-        r += 1;
-    return r;
-}
 
 static int is_code_symbol(const GElf_Sym *s, GElf_Word shndx, const char *name)
 {
@@ -453,7 +442,7 @@ static void build_index(mprof_symbolizer *sym, struct sym_index *ix)
                                                    &shndx, NULL, NULL);
         if (is_code_symbol(&s, shndx, name))
             ix->e[ix->n++] = (struct sym_entry){addr, s.st_size, name,
-                                                sym_rank(&s), i, shndx};
+                                                mprof_elf_symbol_rank(&s), i, shndx};
     }
     struct sym_entry *e = sort_symbols(sym->sc, ix->e, ix->n);
     if (!e) {
