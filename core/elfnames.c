@@ -22,7 +22,7 @@
 
 static const char hexdigits[] = "0123456789abcdef";
 
-static char *hex(mprof_scratch *sc, const unsigned char *bits, size_t n)
+char *mprof_hex(mprof_scratch *sc, const unsigned char *bits, size_t n)
 {
     char *h = mprof_scratch_alloc(sc, 2 * n + 1);
     if (!h)
@@ -68,7 +68,7 @@ const char *mprof_object_build_id(mprof_scratch *sc, const struct dl_phdr_info *
         if (ph->p_type == PT_NOTE)
             id = note_build_id(seg, ph->p_memsz, &len);
     }
-    const char *h = id && len ? hex(sc, id, len) : NULL;
+    const char *h = id && len ? mprof_hex(sc, id, len) : NULL;
     return h ? h : "";
 }
 

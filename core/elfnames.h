@@ -46,6 +46,10 @@ typedef struct mprof_elfname_req {
 size_t mprof_elfnames(mprof_scratch *sc, const char *path, uint64_t bias,
                       const char *build_id, mprof_elfname_req *reqs, size_t n);
 
+/* bits[0, n) as lowercase hex, NUL-terminated, in sc (a build ID as
+ * pprof and debuginfod spell it); NULL when out of memory. */
+char *mprof_hex(mprof_scratch *sc, const unsigned char *bits, size_t n);
+
 /* Of several symbols at one address, the higher ranked names it, as
  * libdwfl chooses: sized over sizeless, then global, weak, local, then
  * typed over untyped. 0-15. */

@@ -38,6 +38,7 @@
 #include "sample.h"
 #include "stack.h"
 
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -64,10 +65,9 @@ const mprof_config *mprof_profiler_config(void) { return &config; }
 
 /* A relative MPROF_OUT means relative to where the program started, not to
  * wherever it has chdir'd by the time it dumps. */
-static void anchor_out(mprof_config *c)
+static void anchor_out(mprof_config *c, const char *cwd)
 {
-    char cwd[MPROF_OUT_MAX];
-    if (c->out[0] == '/' || !getcwd(cwd, sizeof cwd))
+    if (c->out[0] == '/' || !cwd)
         return;
     size_t n = strlen(cwd);
     if (n + 1 + strlen(c->out) >= sizeof c->out)
@@ -80,12 +80,14 @@ static void anchor_out(mprof_config *c)
 void mprof_profiler_start(const mprof_config *cfg)
 {
     config = *cfg;
-    anchor_out(&config);
+    char cwd[PATH_MAX]; /* where the program started: read once, here */
+    const char *start_dir = getcwd(cwd, sizeof cwd);
+    anchor_out(&config, start_dir);
     mprof_publish_init(&config);
     mprof_heap_set_rate(config.mem_rate);
     mprof_dump_init(&config);
     mprof_agent_init(&config);
-    mprof_segments_init();
+    mprof_segments_init(start_dir);
     __atomic_store_n(&mprof_ready, 1, __ATOMIC_RELEASE);
     mprof_lock_profiling = config.block_rate || config.mutex_fraction;
 }

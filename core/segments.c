@@ -36,10 +36,9 @@ struct walk {
  */
 static char start_dir[PATH_MAX];
 
-void mprof_segments_init(void)
+void mprof_segments_init(const char *dir)
 {
-    if (!getcwd(start_dir, sizeof start_dir))
-        start_dir[0] = '\0';
+    snprintf(start_dir, sizeof start_dir, "%s", dir ? dir : "");
 }
 
 static int is_elf(const char *path)

@@ -30,8 +30,8 @@ typedef struct mprof_segment {
 } mprof_segment;
 
 /* At start, before the program may change directory: the directory a
- * relative program name (AT_EXECFN) is taken from. */
-void mprof_segments_init(void);
+ * relative program name (AT_EXECFN) is taken from (NULL: unknown). */
+void mprof_segments_init(const char *dir);
 
 /*
  * Every executable PT_LOAD of every loaded object, in sc: the program's

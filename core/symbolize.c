@@ -160,21 +160,12 @@ static Dwfl *report_process(void)
 
 static const char *hex_build_id(mprof_scratch *sc, Dwfl_Module *mod)
 {
-    static const char digits[] = "0123456789abcdef";
     const unsigned char *bits;
     GElf_Addr vaddr, bias;
     DW(dwfl_module_getelf)(mod, &bias); /* the build ID is read with the ELF */
     int n = DW(dwfl_module_build_id)(mod, &bits, &vaddr);
-    if (n <= 0)
-        return "";
-    char *hex = mprof_scratch_alloc(sc, 2 * (size_t)n + 1);
-    if (!hex)
-        return "";
-    for (int i = 0; i < n; i++) {
-        hex[2 * i] = digits[bits[i] >> 4];
-        hex[2 * i + 1] = digits[bits[i] & 15];
-    }
-    return hex;
+    const char *hex = n > 0 ? mprof_hex(sc, bits, (size_t)n) : NULL;
+    return hex ? hex : "";
 }
 
 mprof_symbolizer *mprof_symbolizer_open(mprof_scratch *sc, int level)
