@@ -496,7 +496,12 @@ static int copy_locations(struct builder *b, const mprof_pprof_profile *in)
 {
     mprof_pprof_profile *p = b->p;
     p->location = mprof_scratch_calloc(b->sc, in->nlocation + 1, sizeof *p->location);
-    if (!p->location)
+    uint64_t *addrs = mprof_scratch_calloc(b->sc, in->nlocation + 1, sizeof *addrs);
+    if (!p->location || !addrs)
+        return -1;
+    for (size_t i = 0; i < in->nlocation; i++) /* every table read once */
+        addrs[i] = in->location[i].address;
+    if (mprof_symbolizer_prepare(b->sym, addrs, in->nlocation) < 0)
         return -1;
     for (size_t i = 0; i < in->nlocation; i++) {
         const mprof_pprof_location *l = &in->location[i];

@@ -26,22 +26,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* A module's function symbols sorted by address, one per address. */
-struct sym_entry {
-    uint64_t addr, size;
-    const char *name; /* in the ELF string table, owned by the Dwfl; may
-                         carry a version ("@@GLIBC_2.2.5") */
-    int rank;         /* which of several symbols at one address wins */
-    int order;        /* table index: the earlier wins a tie, as in libdwfl */
-    GElf_Word shndx;  /* section (debug files keep the main file's numbers) */
-};
-
-struct sym_index {
-    Dwfl_Module *mod;
-    struct sym_entry *e;
-    size_t n;
-};
-
 struct mprof_symbolizer {
     mprof_scratch *sc;
     int level;  /* enum mprof_symbols_level */
@@ -49,11 +33,9 @@ struct mprof_symbolizer {
     Dwfl *dwfl; /* NULL when elfutils could not report the modules */
     mprof_sym_mapping *maps;
     size_t nmaps;
-    struct sym_index *idx; /* built on first use of each module */
-    size_t nidx, idx_cap;
     size_t nmain; /* maps[0, nmain): the program's; the rest sorted */
-    /* MPROF_SYMBOLS_NAMES in this process: address -> names[i], filled by
-     * mprof_symbolizer_prepare from the ELF tables (elfnames.h) */
+    /* address -> names[i], the ELF symbol's name (elfnames.h), filled by
+     * mprof_symbolizer_prepare for a batch, or for one address on demand */
     struct u64map named;
     const char **names;
     size_t nnames, names_cap;
@@ -348,169 +330,6 @@ long mprof_symbolizer_find_mapping(const mprof_symbolizer *sym, uint64_t addr)
     return -1;
 }
 
-/* ---- symbol tables ----
- *
- * dwfl_module_addrinfo scans the whole symbol table for every lookup; on a
- * large C++ binary and a few thousand locations that is minutes at exit. So
- * each module's table is read once, sorted, and binary searched.
- */
-
-
-static int is_code_symbol(const GElf_Sym *s, GElf_Word shndx, const char *name)
-{
-    int t = GELF_ST_TYPE(s->st_info);
-    if (t != STT_FUNC && t != STT_GNU_IFUNC && t != STT_NOTYPE)
-        return 0;
-    /* getsym_info gives -1 for a symbol in a section that is not loaded */
-    return name && name[0] && shndx != SHN_UNDEF && shndx != SHN_ABS &&
-           shndx != (GElf_Word)-1;
-}
-
-/* Of several symbols at one address, the one libdwfl would name. */
-static int sym_better(const struct sym_entry *a, const struct sym_entry *b)
-{
-    if (a->rank != b->rank)
-        return a->rank > b->rank;
-    return a->order < b->order;
-}
-
-/*
- * Sort by address: a stable LSD radix sort, 8 bits a pass over the bits in
- * which the module's addresses differ (three passes for libc's 10,000
- * symbols, some 50 us where a comparison sort took most of a millisecond
- * of every short process's exit dump). In the scratch: qsort may malloc.
- * Returns the sorted array (e or tmp), NULL when out of memory.
- */
-static struct sym_entry *sort_symbols(mprof_scratch *sc, struct sym_entry *e, size_t n)
-{
-    struct sym_entry *tmp = mprof_scratch_calloc(sc, n ? n : 1, sizeof *tmp);
-    if (!tmp)
-        return NULL;
-    uint64_t lo = UINT64_MAX, hi = 0;
-    for (size_t i = 0; i < n; i++) {
-        lo = e[i].addr < lo ? e[i].addr : lo;
-        hi = e[i].addr > hi ? e[i].addr : hi;
-    }
-    for (unsigned shift = 0; n > 1 && shift < 64 && (hi - lo) >> shift; shift += 8) {
-        size_t count[257] = {0};
-        for (size_t i = 0; i < n; i++)
-            count[((e[i].addr - lo) >> shift & 255) + 1]++;
-        for (int d = 0; d < 256; d++)
-            count[d + 1] += count[d];
-        for (size_t i = 0; i < n; i++)
-            tmp[count[(e[i].addr - lo) >> shift & 255]++] = e[i];
-        struct sym_entry *t = e;
-        e = tmp;
-        tmp = t;
-    }
-    return e;
-}
-
-/* Dynamic symbols come back as "name@@GLIBC_2.34"; the version is noise in
- * a profile and splits one function across libraries built apart. */
-static const char *unversioned(mprof_symbolizer *sym, const char *name)
-{
-    const char *at = strchr(name, '@');
-    if (!at || at == name)
-        return name;
-    const char *copy = mprof_scratch_strndup(sym->sc, name, (size_t)(at - name));
-    return copy ? copy : name;
-}
-
-static void build_index(mprof_symbolizer *sym, struct sym_index *ix)
-{
-    int nsyms = DW(dwfl_module_getsymtab)(ix->mod);
-    if (nsyms <= 1)
-        return;
-    ix->e = mprof_scratch_calloc(sym->sc, (size_t)nsyms, sizeof *ix->e);
-    if (!ix->e)
-        return;
-    for (int i = 1; i < nsyms; i++) {
-        GElf_Sym s;
-        GElf_Addr addr;
-        GElf_Word shndx;
-        const char *name = DW(dwfl_module_getsym_info)(ix->mod, i, &s, &addr,
-                                                   &shndx, NULL, NULL);
-        if (is_code_symbol(&s, shndx, name))
-            ix->e[ix->n++] = (struct sym_entry){addr, s.st_size, name,
-                                                mprof_elf_symbol_rank(&s), i, shndx};
-    }
-    struct sym_entry *e = sort_symbols(sym->sc, ix->e, ix->n);
-    if (!e) {
-        ix->n = 0;
-        return;
-    }
-    size_t k = 0; /* keep the best-ranked symbol at each address */
-    for (size_t i = 0; i < ix->n; i++) {
-        if (k == 0 || e[k - 1].addr != e[i].addr)
-            e[k++] = e[i];
-        else if (sym_better(&e[i], &e[k - 1]))
-            e[k - 1] = e[i];
-    }
-    ix->e = e;
-    ix->n = k;
-}
-
-static struct sym_index *module_index(mprof_symbolizer *sym, Dwfl_Module *mod)
-{
-    for (size_t i = 0; i < sym->nidx; i++)
-        if (sym->idx[i].mod == mod)
-            return &sym->idx[i];
-    if (sym->nidx == sym->idx_cap) {
-        size_t cap = sym->idx_cap ? 2 * sym->idx_cap : 16;
-        struct sym_index *n = mprof_scratch_grow(sym->sc, sym->idx,
-                                                 sym->idx_cap * sizeof *n,
-                                                 cap * sizeof *n);
-        if (!n)
-            return NULL;
-        sym->idx = n;
-        sym->idx_cap = cap;
-    }
-    struct sym_index *ix = &sym->idx[sym->nidx++];
-    *ix = (struct sym_index){.mod = mod};
-    build_index(sym, ix);
-    return ix;
-}
-
-/* A sizeless symbol (_init, assembly labels) reaches to the next symbol,
- * but not across a section boundary: the PLT after _init is not _init. */
-static int same_section(Dwfl_Module *mod, const struct sym_entry *e,
-                        uint64_t addr)
-{
-    Dwarf_Addr rel = addr, bias;
-    Elf_Scn *scn = DW(dwfl_module_address_section)(mod, &rel, &bias);
-    return scn && DW(elf_ndxscn)(scn) == e->shndx;
-}
-
-/*
- * The sized symbol containing addr (looking back a little for one that
- * encloses later symbols), else the nearest sizeless symbol before it in
- * the same section, which is what libdwfl would answer too.
- */
-static const char *symbol_name(mprof_symbolizer *sym, Dwfl_Module *mod,
-                               uint64_t addr)
-{
-    struct sym_index *ix = module_index(sym, mod);
-    if (!ix || ix->n == 0 || addr < ix->e[0].addr)
-        return NULL;
-    size_t lo = 0, hi = ix->n; /* last entry with e.addr <= addr */
-    while (hi - lo > 1) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (ix->e[mid].addr <= addr)
-            lo = mid;
-        else
-            hi = mid;
-    }
-    for (size_t j = lo + 1, k = 0; j-- > 0 && k < 8; k++) {
-        const struct sym_entry *e = &ix->e[j];
-        if (e->size && addr - e->addr < e->size)
-            return unversioned(sym, e->name);
-    }
-    const struct sym_entry *near = &ix->e[lo];
-    return near->size == 0 && same_section(mod, near, addr)
-               ? unversioned(sym, near->name) : NULL;
-}
-
 /* ---- names ---- */
 
 const char *mprof_demangle(mprof_scratch *sc, const char *name)
@@ -751,7 +570,7 @@ static void name_by_mapping(mprof_symbolizer *sym, mprof_elfname_req *r, size_t 
         while (j < n && mprof_symbolizer_find_mapping(sym, r[j].addr) == m)
             j++;
         mprof_sym_mapping *mp = m >= 0 ? mprof_symbolizer_mapping(sym, (size_t)m) : NULL;
-        if (mp && mp->bias_known)
+        if (mp && mp->bias_known && !mp->unusable)
             mprof_elfnames(sym->sc, mp->path, mp->bias, mp->build_id, r + i, j - i);
         i = j;
     }
@@ -759,7 +578,7 @@ static void name_by_mapping(mprof_symbolizer *sym, mprof_elfname_req *r, size_t 
 
 int mprof_symbolizer_prepare(mprof_symbolizer *sym, const uint64_t *addrs, size_t n)
 {
-    if (sym->files || sym->level != MPROF_SYMBOLS_NAMES || n == 0)
+    if (sym->level == MPROF_SYMBOLS_NONE || n == 0)
         return 0;
     mprof_elfname_req *r = mprof_scratch_calloc(sym->sc, n, sizeof *r);
     mprof_elfname_req *tmp = mprof_scratch_calloc(sym->sc, n, sizeof *tmp);
@@ -781,12 +600,24 @@ int mprof_symbolizer_prepare(mprof_symbolizer *sym, const uint64_t *addrs, size_
     return 0;
 }
 
-static int names_only(mprof_symbolizer *sym, uint64_t addr, mprof_sym_frame *out)
+/* The ELF symbol's name at addr: from a batch prepared, else looked up
+ * alone (one pass over its table: callers with many addresses prepare). */
+static const char *elf_name(mprof_symbolizer *sym, uint64_t addr)
 {
     size_t i;
-    if (!mprof_u64map_get(&sym->named, addr, &i) || !sym->names[i])
+    if (!mprof_u64map_get(&sym->named, addr, &i) &&
+        (mprof_symbolizer_prepare(sym, &addr, 1) < 0 ||
+         !mprof_u64map_get(&sym->named, addr, &i)))
+        return NULL;
+    return sym->names[i];
+}
+
+static int names_only(mprof_symbolizer *sym, uint64_t addr, mprof_sym_frame *out)
+{
+    const char *name = elf_name(sym, addr);
+    if (!name)
         return 0;
-    set_frame(sym, &out[0], sym->names[i], NULL, 0, NULL, NULL);
+    set_frame(sym, &out[0], name, NULL, 0, NULL, NULL);
     note_found(sym, addr, 0, 0);
     return 1;
 }
@@ -796,35 +627,26 @@ int mprof_symbolize(mprof_symbolizer *sym, uint64_t addr,
 {
     if (max <= 0 || sym->level == MPROF_SYMBOLS_NONE)
         return 0;
-    if (!sym->files && sym->level == MPROF_SYMBOLS_NAMES)
+    /* names only, or no libdw to read DWARF with: the ELF symbol */
+    if (sym->level == MPROF_SYMBOLS_NAMES || !sym->dwfl)
         return names_only(sym, addr, out);
-    if (!sym->dwfl)
-        return 0;
     long m = mprof_symbolizer_find_mapping(sym, addr);
     if (m < 0 || sym->maps[m].unusable)
         return 0;
     Dwfl_Module *mod = DW(dwfl_addrmodule)(sym->dwfl, addr);
     if (!mod)
-        return 0;
-    const char *symname = symbol_name(sym, mod, addr);
-    if (sym->level == MPROF_SYMBOLS_FULL) {
-        int line;
-        const char *file = source_line(mod, addr, &line);
-        int nf = dwarf_frames(sym, mod, addr, symname, file, line, out, max);
-        if (nf > 0) {
-            note_found(sym, addr, file != NULL, 1);
-            return nf;
-        }
-        if (symname) {
-            set_frame(sym, &out[0], symname, file, line, NULL, NULL);
-            note_found(sym, addr, file != NULL, 0);
-            return 1;
-        }
-        return 0;
+        return names_only(sym, addr, out);
+    const char *symname = elf_name(sym, addr);
+    int line;
+    const char *file = source_line(mod, addr, &line);
+    int nf = dwarf_frames(sym, mod, addr, symname, file, line, out, max);
+    if (nf > 0) {
+        note_found(sym, addr, file != NULL, 1);
+        return nf;
     }
     if (!symname)
         return 0;
-    set_frame(sym, &out[0], symname, NULL, 0, NULL, NULL);
-    note_found(sym, addr, 0, 0);
+    set_frame(sym, &out[0], symname, file, line, NULL, NULL);
+    note_found(sym, addr, file != NULL, 0);
     return 1;
 }

@@ -6,8 +6,9 @@
  * Two ways to open one:
  *
  *  - mprof_symbolizer_open: this process, its code segments as the dynamic
- *    linker lists them (segments.h; what a dump does). At MPROF_SYMBOLS_NAMES, the default, only the ELF symbol tables
- *    are read (never compressed, a few ms per module); DWARF, whose
+ *    linker lists them (segments.h; what a dump does). At
+ *    MPROF_SYMBOLS_NAMES, the default, only the ELF symbol tables are read
+ *    (elfnames.h: never compressed, one pass per table); DWARF, whose
  *    sections Debian compresses and which costs tens of ms and MBs per
  *    library to read, is left to whoever reads the profile.
  *  - mprof_symbolizer_open_files: the mappings of a profile written
