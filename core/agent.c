@@ -13,6 +13,7 @@
 #include "log.h"
 #include "tls.h"
 
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <errno.h>
 #include <linux/futex.h>
@@ -26,6 +27,7 @@
 
 static atomic_uint wake_word;
 static MPROF_FORK_STATE atomic_int dump_requested;
+static MPROF_FORK_STATE atomic_int ready_requested; /* mprof_dump_ready_children */
 static MPROF_FORK_STATE atomic_int stopped; /* the exit dump is written */
 static MPROF_FORK_STATE atomic_int leave; /* the thread is asked to return */
 static const mprof_config *config;
@@ -35,6 +37,7 @@ static const mprof_config *config;
 static MPROF_FORK_STATE mprof_lock agent_lock = MPROF_LOCK_INIT;
 static pthread_t thread;
 static MPROF_FORK_STATE int running, pause_depth, wanted, retired;
+static void *stack_map; /* the thread's stack while it runs; agent_lock */
 static int create_failed_said;
 
 static int64_t mono_ns(void)
@@ -54,6 +57,14 @@ void mprof_agent_request_dump(void)
 {
     int saved = errno;
     atomic_store(&dump_requested, 1);
+    wake();
+    errno = saved;
+}
+
+void mprof_agent_request_ready_children(void)
+{
+    int saved = errno;
+    atomic_store(&ready_requested, 1);
     wake();
     errno = saved;
 }
@@ -86,8 +97,11 @@ static void *agent_main(void *arg)
     while (!atomic_load(&leave)) {
         unsigned seen = atomic_load(&wake_word);
         int64_t deadline = next_tick < next_dump ? next_tick : next_dump;
-        if (!atomic_load(&dump_requested) && !atomic_load(&leave))
+        if (!atomic_load(&dump_requested) && !atomic_load(&ready_requested) &&
+            !atomic_load(&leave))
             sleep_until(deadline, seen);
+        if (atomic_exchange(&ready_requested, 0) && !atomic_load(&stopped))
+            mprof_dump_ready_children();
         int64_t now = mono_ns();
         int want_dump = atomic_exchange(&dump_requested, 0) || now >= next_dump;
         if (want_dump && !atomic_load(&stopped)) {
@@ -106,6 +120,25 @@ static void *agent_main(void *arg)
 
 void mprof_agent_init(const mprof_config *cfg) { config = cfg; }
 
+/* The thread's stack is a mapping of ours, not one from glibc's cache of
+ * stacks of threads that ended: a fork child reusing one of those copies
+ * every page of it that the parent had touched (a process per connection
+ * paid 0.1 ms for it).  The lowest page is the guard. */
+#define STACK_SIZE ((size_t)1 << 20)
+#define STACK_GUARD ((size_t)1 << 16)
+
+/* With agent_lock held: 0 or an errno. */
+static int map_stack(void)
+{
+    void *m = mmap(NULL, STACK_GUARD + STACK_SIZE, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (m == MAP_FAILED)
+        return errno;
+    mprotect(m, STACK_GUARD, PROT_NONE);
+    stack_map = m;
+    return 0;
+}
+
 /* With agent_lock held.  The thread inherits a mask of every signal, so
  * no signal meant for the program is ever delivered to it. */
 static int start_locked(void)
@@ -116,8 +149,11 @@ static int start_locked(void)
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pthread_attr_t attr;
     pthread_attr_init(&attr);
-    pthread_attr_setstacksize(&attr, 1024 * 1024);
-    int rc = pthread_create(&thread, &attr, agent_main, NULL);
+    int rc = stack_map ? 0 : map_stack();
+    if (rc == 0) {
+        pthread_attr_setstack(&attr, (char *)stack_map + STACK_GUARD, STACK_SIZE);
+        rc = pthread_create(&thread, &attr, agent_main, NULL);
+    }
     pthread_attr_destroy(&attr);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc == 0) {
@@ -145,6 +181,8 @@ static void stop_locked(void)
     pthread_join(thread, NULL);
     pthread_setcancelstate(cancel, NULL);
     running = 0;
+    munmap(stack_map, STACK_GUARD + STACK_SIZE);
+    stack_map = NULL;
 }
 
 int mprof_agent_want(void)
@@ -200,8 +238,12 @@ void mprof_agent_reset_after_fork(void)
     mprof_lock_reset(&agent_lock);
     if (running | pause_depth | wanted | retired)
         running = pause_depth = wanted = retired = 0;
+    if (stack_map) /* the parent's thread's: it goes on mapped, unused */
+        stack_map = NULL;
     if (atomic_load(&dump_requested))
         atomic_store(&dump_requested, 0);
+    if (atomic_load(&ready_requested))
+        atomic_store(&ready_requested, 0);
     if (atomic_load(&leave))
         atomic_store(&leave, 0);
 }

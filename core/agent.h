@@ -43,6 +43,10 @@ void mprof_agent_retire(void);
  * Without a thread there is nothing recorded, hence nothing to dump. */
 void mprof_agent_request_dump(void);
 
+/* Ask the thread to run mprof_dump_ready_children (dump.h), once it can;
+ * from a fork's parent handler.  Keeps errno. */
+void mprof_agent_request_ready_children(void);
+
 /* The exit dump has been written: dump no more. */
 void mprof_agent_stop_dumping(void);
 

@@ -14,9 +14,11 @@
 
 #include "block.h"
 #include "dumplibs.h"
+#include "gzip.h"
 #include "heap.h"
 #include "lock.h"
 #include "log.h"
+#include "onstack.h"
 #include "profile.h"
 #include "publish.h"
 #include "scratch.h"
@@ -239,6 +241,8 @@ unsigned mprof_dump(int final)
             mprof_lock_release(&dump_lock);
             return n;
         }
+        if (!final) /* the exit dump, at least, will symbolize again */
+            mprof_symbolizer_keep();
         struct dump_run run = {.n = n};
         mprof_scratch_init(&run.sc);
         unsigned written = 0; /* what `mprof dump` will list */
@@ -259,4 +263,57 @@ unsigned mprof_dump(int final)
     }
     mprof_lock_release(&dump_lock);
     return n;
+}
+
+/* The code addresses of every stack recorded so far, in a mapping of
+ * *len bytes; NULL if there are none (or no memory for them). Buckets are
+ * never freed, and their lists are read without a lock (bucket.h). */
+static uint64_t *recorded_pcs(size_t *n, size_t *len)
+{
+    size_t count = 0;
+    for (int t = 0; t < MPROF_NTYPES; t++)
+        for (mprof_bucket *b = mprof_bucket_list(t); b; b = mprof_bucket_next_of_type(b))
+            count += (size_t)b->nstk;
+    *n = 0;
+    *len = (count ? count : 1) * sizeof(uint64_t);
+    uint64_t *pcs = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (pcs == MAP_FAILED)
+        return NULL;
+    for (int t = 0; t < MPROF_NTYPES; t++)
+        for (mprof_bucket *b = mprof_bucket_list(t); b; b = mprof_bucket_next_of_type(b))
+            for (uint32_t i = 0; i < b->nstk && *n < count; i++)
+                pcs[(*n)++] = b->stk[i];
+    return pcs;
+}
+
+void mprof_dump_ready_children(void)
+{
+    if (config->symbols != MPROF_SYMBOLS_NAMES)
+        return; /* full: libdwfl's own tables; none: nothing to read */
+    mprof_lock_acquire(&dump_lock);
+    /* Loaded here, the libraries are loaded in every child forked after. */
+    if (!finished && mprof_libz() && mprof_libelf()) {
+        mprof_symbolizer_keep();
+        size_t n, len;
+        uint64_t *pcs = recorded_pcs(&n, &len);
+        mprof_scratch sc;
+        mprof_scratch_init(&sc);
+        /* zlib's calls bound now (a program linked with zlib itself
+         * loaded it with lazy binding, which each child would redo) */
+        void *gz;
+        mprof_gzip(&sc, "mprof", 5, &gz, &(size_t){0});
+        mprof_symbolizer *sym = pcs ? mprof_symbolizer_open(&sc, MPROF_SYMBOLS_NAMES) : NULL;
+        if (sym) {
+            /* A fork waits until the indexes are built: its child then
+             * has them whole, and libelf's memory as it was. */
+            mprof_onstack_gate_hold();
+            mprof_symbolizer_prepare(sym, pcs, n);
+            mprof_onstack_gate_release();
+        }
+        mprof_symbolizer_close(sym);
+        mprof_scratch_release(&sc);
+        if (pcs)
+            munmap(pcs, len);
+    }
+    mprof_lock_release(&dump_lock);
 }

@@ -14,6 +14,17 @@ void mprof_dump_init(const mprof_config *cfg);
  * skipped because the exit dump already happened. */
 unsigned mprof_dump(int final);
 
+/*
+ * For a process that forks children which will dump (a server with a
+ * process per connection): load the libraries a dump needs, and index the
+ * symbol tables of the modules its stacks so far fall in (elfnames.h,
+ * mprof_elfnames_keep), so that every child forked after has both, and
+ * its exit dump costs binary searches. Run by the mprof thread; a fork
+ * waits for the indexing (the fork gate, onstack.h). Does nothing unless
+ * MPROF_SYMBOLS=names, or after the exit dump.
+ */
+void mprof_dump_ready_children(void);
+
 /* Fork child: own pid in file names, seq from 1 again. */
 void mprof_dump_reset_after_fork(void);
 

@@ -46,7 +46,7 @@
 #define MPROF_LIBELF_FUNCS(X)                                                  \
     X(elf_version) X(elf_begin) X(elf_end) X(elf_kind) X(elf_nextscn)          \
     X(elf_getscn) X(elf_getdata) X(elf_strptr) X(gelf_getshdr) X(gelf_getsym)  \
-    X(gelf_getehdr) X(gelf_getnote)
+    X(gelf_getehdr) X(gelf_getnote) X(elf_getshdrnum)
 
 #define MPROF_LIBZ_FUNCS(X)                                                    \
     X(deflate) X(deflateBound) X(deflateEnd) X(deflateInit2_) X(inflate)        \

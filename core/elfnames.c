@@ -10,12 +10,16 @@
 
 #include "dumplibs.h"
 #include "fdmove.h"
+#include "lock.h"
 
 #include <fcntl.h>
 #include <limits.h>
 #include <link.h>
+#include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 /* ---- the loaded object, from memory ---- */
@@ -307,29 +311,323 @@ static Elf_Scn *table(struct elf_file *f, GElf_Word type, const char *build_id)
     return f->elf && same_build(f->elf, build_id) ? section_of_type(f->elf, type) : NULL;
 }
 
+/* The module's table, as elfnames.h says which: in f (the file at path)
+ * or in debug (its debug file), both left open for the caller to close.
+ * *in_debug says which one holds it. */
+static Elf_Scn *choose_table(struct elf_file *f, struct elf_file *debug, const char *path,
+                             const char *build_id, int *in_debug)
+{
+    debug->elf = NULL;
+    *in_debug = 0;
+    elf_open(f, path);
+    Elf_Scn *scn = table(f, SHT_SYMTAB, build_id);
+    if (scn)
+        return scn;
+    if (strlen(build_id) > 2) { /* the debug file's name is its build ID */
+        char dpath[PATH_MAX];
+        snprintf(dpath, sizeof dpath, "/usr/lib/debug/.build-id/%.2s/%s.debug",
+                 build_id, build_id + 2);
+        elf_open(debug, dpath);
+    }
+    if ((scn = table(debug, SHT_SYMTAB, ""))) {
+        *in_debug = 1;
+        return scn;
+    }
+    return table(f, SHT_DYNSYM, build_id);
+}
+
+/* ---- kept indexes ----
+ *
+ * A process that dumps more than once, or forks children that will dump
+ * (a server with a process per connection), keeps each table it reads as
+ * an index sorted by address: a lookup is then a binary search, and a
+ * child inherits its parent's indexes with the rest of its memory. The
+ * index holds what the one pass above compares (address, size, rank,
+ * section) and the name's offset; the file's string table stays mapped
+ * (no descriptor: the mapping holds the file, so a package upgrade that
+ * replaces it cannot change the names), its pages read in as names are
+ * asked for.
+ *
+ * Invariant: an index is on the list only when complete (release store of
+ * the head; readers load it with acquire), and never changes or goes away
+ * after, so readers take no lock. index_lock serializes the builders. A
+ * fork child resets the lock (a builder that did not follow it published
+ * nothing) and `keep`: its parent's indexes serve it, but a child that
+ * dumps once builds none of its own.
+ */
+
+struct isym {
+    uint64_t start;  /* file address: st_value */
+    uint64_t maxend; /* the largest start + size of this entry and all before */
+    uint32_t size;   /* st_size, clamped */
+    uint32_t name;   /* st_name: offset in the string table */
+    uint32_t order;  /* position in the table (the earlier wins a tie) */
+    uint16_t shndx;  /* section, for a sizeless symbol's reach */
+    uint8_t rank;    /* sym_rank */
+};
+
+struct section_range {
+    uint64_t addr, size;
+};
+
+struct symindex {
+    const struct symindex *next;
+    uint64_t bias;
+    const char *path;     /* the module, as the dump names it */
+    const char *build_id; /* as given: "" if unknown */
+    const char *strtab;   /* the string table, mapped from the file */
+    size_t strtab_size;
+    size_t n, nsec;
+    const struct isym *syms; /* by start, then rank, then order */
+    const struct section_range *sec;
+};
+
+static const struct symindex *_Atomic kept;
+static MPROF_FORK_STATE mprof_lock index_lock = MPROF_LOCK_INIT; /* builders; a leaf */
+static MPROF_FORK_STATE int keep; /* build an index for each table read */
+
+void mprof_elfnames_keep(void) { __atomic_store_n(&keep, 1, __ATOMIC_RELAXED); }
+
+void mprof_elfnames_after_fork(void)
+{
+    mprof_lock_reset(&index_lock);
+    if (keep)
+        keep = 0;
+}
+
+static const struct symindex *find_kept(const char *path, uint64_t bias, const char *build_id)
+{
+    for (const struct symindex *ix = atomic_load_explicit(&kept, memory_order_acquire); ix;
+         ix = ix->next)
+        if (ix->bias == bias && strcmp(ix->path, path) == 0 &&
+            strcmp(ix->build_id, build_id) == 0)
+            return ix;
+    return NULL;
+}
+
+static int isym_cmp(const void *a, const void *b)
+{
+    const struct isym *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (x->rank != y->rank)
+        return x->rank > y->rank ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Memory of an index: one private mapping, never unmapped (children
+ * share it); NULL when none can be had. */
+static void *index_memory(size_t len)
+{
+    void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* Lay the index out in one mapping: the header, the strings, the sections
+ * and the symbols. NULL when out of memory. */
+static struct symindex *index_alloc(const char *path, const char *build_id, size_t n,
+                                    size_t nsec)
+{
+    size_t lp = strlen(path) + 1, lb = strlen(build_id) + 1;
+    size_t strings = (lp + lb + 7) & ~(size_t)7;
+    size_t len = sizeof(struct symindex) + strings + nsec * sizeof(struct section_range) +
+                 n * sizeof(struct isym);
+    char *m = index_memory(len);
+    if (!m)
+        return NULL;
+    struct symindex *ix = (struct symindex *)m;
+    char *str = m + sizeof *ix;
+    ix->path = memcpy(str, path, lp);
+    ix->build_id = memcpy(str + lp, build_id, lb);
+    ix->sec = (const struct section_range *)(str + strings);
+    ix->syms = (const struct isym *)(str + strings + nsec * sizeof(struct section_range));
+    ix->nsec = nsec;
+    return ix;
+}
+
+static void fill_sections(Elf *elf, struct section_range *sec, size_t nsec)
+{
+    for (size_t i = 0; i < nsec; i++) {
+        GElf_Shdr sh;
+        Elf_Scn *scn = ELF(elf_getscn)(elf, i);
+        if (scn && ELF(gelf_getshdr)(scn, &sh))
+            sec[i] = (struct section_range){sh.sh_addr, sh.sh_size};
+    }
+}
+
+/* The code symbols of the table, sorted; how many. */
+static size_t fill_syms(Elf *elf, Elf_Scn *scn, struct isym *out, size_t cap)
+{
+    GElf_Shdr sh;
+    Elf_Data *d = ELF(gelf_getshdr)(scn, &sh) ? ELF(elf_getdata)(scn, NULL) : NULL;
+    if (!d || !sh.sh_entsize)
+        return 0;
+    GElf_Ehdr eh;
+    int class64 = ELF(gelf_getehdr)(elf, &eh) && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+                  d->d_type == ELF_T_SYM && sh.sh_entsize == sizeof(Elf64_Sym);
+    size_t bytes = sh.sh_size < d->d_size ? sh.sh_size : d->d_size;
+    size_t nsyms = bytes / sh.sh_entsize, n = 0;
+    for (size_t k = 1; k < nsyms && n < cap; k++) {
+        GElf_Sym s;
+        if (!get_sym(d, class64, k, &s) || !is_code(&s))
+            continue;
+        out[n++] = (struct isym){.start = s.st_value,
+                                 .size = s.st_size > UINT32_MAX ? UINT32_MAX
+                                                                : (uint32_t)s.st_size,
+                                 .name = (uint32_t)s.st_name,
+                                 .order = (uint32_t)k,
+                                 .shndx = (uint16_t)s.st_shndx,
+                                 .rank = (uint8_t)sym_rank(&s)};
+    }
+    qsort(out, n, sizeof *out, isym_cmp);
+    uint64_t maxend = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t end = out[i].start + out[i].size;
+        maxend = end > maxend ? end : maxend;
+        out[i].maxend = maxend;
+    }
+    return n;
+}
+
+/* The string table section strndx of f, mapped read-only; NULL when it
+ * cannot be (compressed, or out of the file). */
+static const char *map_strtab(const struct elf_file *f, size_t strndx, size_t *size)
+{
+    GElf_Shdr sh;
+    Elf_Scn *scn = ELF(elf_getscn)(f->elf, strndx);
+    if (!scn || !ELF(gelf_getshdr)(scn, &sh) || sh.sh_type != SHT_STRTAB ||
+        (sh.sh_flags & SHF_COMPRESSED) || !sh.sh_size)
+        return NULL;
+    size_t skew = sh.sh_offset % (size_t)sysconf(_SC_PAGESIZE);
+    char *m = mmap(NULL, sh.sh_size + skew, PROT_READ, MAP_PRIVATE, f->fd,
+                   (off_t)(sh.sh_offset - skew));
+    if (m == MAP_FAILED)
+        return NULL;
+    *size = sh.sh_size;
+    return m + skew;
+}
+
+/* Index the table of the module (one with no table gets an empty index:
+ * it is not read again). NULL when libelf or memory is missing. */
+static const struct symindex *build_index(const char *path, uint64_t bias, const char *build_id)
+{
+    struct elf_file file, debug;
+    int in_debug;
+    Elf_Scn *scn = choose_table(&file, &debug, path, build_id, &in_debug);
+    Elf *elf = in_debug ? debug.elf : file.elf;
+    GElf_Shdr sh;
+    size_t nsec = 0, cap = 0;
+    if (scn && ELF(gelf_getshdr)(scn, &sh) && sh.sh_entsize &&
+        ELF(elf_getshdrnum)(elf, &nsec) == 0)
+        cap = sh.sh_size / sh.sh_entsize;
+    else
+        scn = NULL;
+    size_t strsize = 0;
+    const char *strtab = scn ? map_strtab(in_debug ? &debug : &file, sh.sh_link, &strsize)
+                             : NULL;
+    struct symindex *ix = index_alloc(path, build_id, strtab ? cap : 0, nsec);
+    if (ix) {
+        ix->bias = bias;
+        if (strtab) {
+            ix->strtab = strtab;
+            ix->strtab_size = strsize;
+            fill_sections(elf, (struct section_range *)ix->sec, nsec);
+            ix->n = fill_syms(elf, scn, (struct isym *)ix->syms, cap);
+        }
+    }
+    elf_close(&debug);
+    elf_close(&file);
+    return ix;
+}
+
+/* The module's index: kept already, or built now if this process keeps
+ * them; else NULL (the caller makes one pass). */
+static const struct symindex *kept_index(const char *path, uint64_t bias, const char *build_id)
+{
+    const struct symindex *ix = find_kept(path, bias, build_id);
+    if (ix || !__atomic_load_n(&keep, __ATOMIC_RELAXED))
+        return ix;
+    mprof_lock_acquire(&index_lock);
+    if (!(ix = find_kept(path, bias, build_id))) {
+        struct symindex *built = (struct symindex *)build_index(path, bias, build_id);
+        if (built) {
+            built->next = atomic_load_explicit(&kept, memory_order_relaxed);
+            atomic_store_explicit(&kept, built, memory_order_release);
+            ix = built;
+        }
+    }
+    mprof_lock_release(&index_lock);
+    return ix;
+}
+
+/* The symbol naming file address a, as the one pass chooses it: the
+ * innermost sized symbol containing it (the latest start; then rank, then
+ * order: the first of its start in the index), else the nearest symbol at
+ * or before it if that one is sizeless and in a's section. */
+static const struct isym *index_lookup(const struct symindex *ix, uint64_t a)
+{
+    size_t lo = 0, hi = ix->n; /* hi: the first symbol starting after a */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (ix->syms[mid].start <= a)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (hi == 0)
+        return NULL;
+    const struct isym *in = NULL;
+    for (size_t j = hi; j-- > 0 && ix->syms[j].maxend > a;) {
+        const struct isym *s = &ix->syms[j];
+        if (in && s->start < in->start)
+            break;
+        if (s->size && a - s->start < s->size)
+            in = s; /* an earlier one of the same start ranks higher */
+    }
+    if (in)
+        return in;
+    size_t j = hi - 1;
+    while (j > 0 && ix->syms[j - 1].start == ix->syms[j].start)
+        j--;
+    const struct isym *near = &ix->syms[j];
+    if (near->size || near->shndx >= ix->nsec)
+        return NULL;
+    const struct section_range *r = &ix->sec[near->shndx];
+    return a >= r->addr && a - r->addr < r->size ? near : NULL;
+}
+
+static size_t names_from_index(mprof_scratch *sc, const struct symindex *ix,
+                               mprof_elfname_req *r, size_t n)
+{
+    size_t named = 0;
+    for (size_t i = 0; i < n && ix->n; i++) {
+        const struct isym *s = index_lookup(ix, r[i].addr - ix->bias);
+        if (!s || s->name >= ix->strtab_size)
+            continue;
+        const char *name = ix->strtab + s->name;
+        /* as elf_strptr: the string must end inside the table */
+        size_t room = ix->strtab_size - s->name, len;
+        if (!memchr(name, '\0', room) || !(len = base_name_len(name)))
+            continue;
+        if ((r[i].name = mprof_scratch_strndup(sc, name, len)))
+            named++;
+    }
+    return named;
+}
+
 size_t mprof_elfnames(mprof_scratch *sc, const char *path, uint64_t bias,
                       const char *build_id, mprof_elfname_req *reqs, size_t n)
 {
     if (n == 0 || path[0] != '/' || !mprof_libelf())
         return 0;
-    struct elf_file file, debug = {.elf = NULL};
-    elf_open(&file, path);
-    size_t named = 0;
-    Elf_Scn *scn = table(&file, SHT_SYMTAB, build_id);
-    if (scn) {
-        named = name_from_table(sc, file.elf, scn, bias, reqs, n);
-    } else {
-        char dpath[PATH_MAX];
-        if (strlen(build_id) > 2) { /* the debug file's name is its build ID */
-            snprintf(dpath, sizeof dpath, "/usr/lib/debug/.build-id/%.2s/%s.debug",
-                     build_id, build_id + 2);
-            elf_open(&debug, dpath);
-        }
-        if ((scn = table(&debug, SHT_SYMTAB, "")))
-            named = name_from_table(sc, debug.elf, scn, bias, reqs, n);
-        else if ((scn = table(&file, SHT_DYNSYM, build_id)))
-            named = name_from_table(sc, file.elf, scn, bias, reqs, n);
-    }
+    const struct symindex *ix = kept_index(path, bias, build_id);
+    if (ix)
+        return names_from_index(sc, ix, reqs, n);
+    struct elf_file file, debug;
+    int in_debug;
+    Elf_Scn *scn = choose_table(&file, &debug, path, build_id, &in_debug);
+    size_t named = scn ? name_from_table(sc, in_debug ? debug.elf : file.elf, scn, bias, reqs, n)
+                       : 0;
     elf_close(&debug);
     elf_close(&file);
     return named;

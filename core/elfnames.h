@@ -46,6 +46,19 @@ typedef struct mprof_elfname_req {
 size_t mprof_elfnames(mprof_scratch *sc, const char *path, uint64_t bias,
                       const char *build_id, mprof_elfname_req *reqs, size_t n);
 
+/*
+ * From now on, keep an index of each symbol table read (sorted by address,
+ * some 32 bytes per function, in mappings of its own), and answer from it:
+ * for a process that dumps again, or forks children that dump, one binary
+ * search per address instead of a pass over the table each time. A fork
+ * child inherits the indexes, not the setting. Idea: what libdwfl's
+ * dwfl_module_addrsym caches per module, kept across dumps.
+ */
+void mprof_elfnames_keep(void);
+
+/* In a fork child: the builders' lock reset, the setting off. */
+void mprof_elfnames_after_fork(void);
+
 /* bits[0, n) as lowercase hex, NUL-terminated, in sc (a build ID as
  * pprof and debuginfod spell it); NULL when out of memory. */
 char *mprof_hex(mprof_scratch *sc, const unsigned char *bits, size_t n);

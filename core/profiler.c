@@ -37,6 +37,7 @@
 #include "segments.h"
 #include "sample.h"
 #include "stack.h"
+#include "symbolize.h"
 
 #include <limits.h>
 #include <string.h>
@@ -47,6 +48,8 @@ int mprof_lock_profiling;
 static mprof_config config;
 static MPROF_FORK_STATE int recorded; /* this process has recorded an event */
 static __thread int fork_nested; /* fork entered with the guard already set */
+static MPROF_FORK_STATE int forks;       /* forks made, counted up to 2 */
+static MPROF_FORK_STATE int ready_asked; /* mprof_dump_ready_children asked for */
 
 static uint64_t *thread_rng(void)
 {
@@ -282,10 +285,25 @@ void mprof_profiler_fork_prepare(void)
     mprof_onstack_fork_prepare();
 }
 
+/* A process that forks a second time, having recorded, is likely a server
+ * with a process per request, whose children all dump at exit: the mprof
+ * thread readies what their dumps need, once (dump.h). */
+static void note_fork(void)
+{
+    if (__atomic_load_n(&forks, __ATOMIC_RELAXED) < 2)
+        __atomic_add_fetch(&forks, 1, __ATOMIC_RELAXED);
+    if (__atomic_load_n(&forks, __ATOMIC_RELAXED) >= 2 &&
+        __atomic_load_n(&recorded, __ATOMIC_ACQUIRE) &&
+        !__atomic_exchange_n(&ready_asked, 1, __ATOMIC_RELAXED))
+        mprof_agent_request_ready_children();
+}
+
 void mprof_profiler_fork_parent(void)
 {
-    if (!fork_nested)
+    if (!fork_nested) {
         mprof_onstack_fork_parent();
+        note_fork();
+    }
     mprof_guard_exit();
 }
 
@@ -315,9 +333,12 @@ void mprof_profiler_fork_child(void)
     }
     if (__atomic_load_n(&recorded, __ATOMIC_RELAXED))
         __atomic_store_n(&recorded, 0, __ATOMIC_RELEASE);
+    if (forks | ready_asked)
+        forks = ready_asked = 0;
     mprof_arena_after_fork();
     mprof_ownheap_after_fork();
     mprof_dumplibs_after_fork();
+    mprof_symbolizer_after_fork();
     mprof_onstack_fork_child();
     /* A countdown of its own: the interval is memoryless, so drawing anew
      * is as unbiased as going on with the parent's, and children forked

@@ -3,15 +3,18 @@
 
 #include "elfnames.h"
 #include "fdmove.h"
+#include "lock.h"
 #include "onstack.h"
 
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
 #include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 struct walk {
@@ -22,7 +25,39 @@ struct walk {
     int first; /* the next object reported is the program */
     uint64_t page;
     int failed;
+    int counted;  /* adds and subs were reported */
+    int reused;   /* the kept list is current: the walk stopped there */
+    unsigned long long adds, subs; /* the loader's counts of loads, unloads */
 };
+
+/*
+ * The list kept (mprof_segments_keep): what the last walk found, with the
+ * loader's counts of loads and unloads then. While they are the same, no
+ * object came or went (dl_iterate_phdr(3) gives them for this), and the
+ * walk stops at its first object: no path resolved, no note read, no page
+ * of any object touched (for a fork child, each a page fault). One
+ * mapping, replaced whole; kept_lock guards the pointer and its reading.
+ * A fork child keeps its parent's list, not the setting.
+ */
+struct kept_list {
+    size_t len; /* of the mapping */
+    unsigned long long adds, subs;
+    size_t n;
+    mprof_segment seg[];
+};
+
+static struct kept_list *kept;
+static MPROF_FORK_STATE mprof_lock kept_lock = MPROF_LOCK_INIT; /* kept; a leaf */
+static MPROF_FORK_STATE int keep;
+
+void mprof_segments_keep(void) { __atomic_store_n(&keep, 1, __ATOMIC_RELAXED); }
+
+void mprof_segments_after_fork(void)
+{
+    mprof_lock_reset(&kept_lock);
+    if (keep)
+        keep = 0;
+}
 
 /*
  * The program's own path, without /proc: /proc/self/exe would make the
@@ -117,9 +152,20 @@ static void add(struct walk *w, const mprof_segment *s)
 static int object(struct dl_phdr_info *info, size_t size, void *arg)
 {
     struct walk *w = arg;
-    (void)size;
     int is_main = w->first;
     w->first = 0;
+    if (is_main && size >= offsetof(struct dl_phdr_info, dlpi_subs) + sizeof info->dlpi_subs) {
+        w->counted = 1;
+        w->adds = info->dlpi_adds;
+        w->subs = info->dlpi_subs;
+        mprof_lock_acquire(&kept_lock);
+        w->reused = kept && kept->adds == w->adds && kept->subs == w->subs;
+        mprof_lock_release(&kept_lock);
+        if (w->reused)
+            return 1; /* stop: nothing changed */
+    }
+    if (!w->program)
+        w->program = program_path(w->sc);
     const char *path = object_path(w, info->dlpi_name, is_main);
     if (!path)
         return 0;
@@ -155,18 +201,93 @@ static void sort_from(mprof_segment *s, size_t from, size_t n)
     }
 }
 
+static size_t str_size(const char *s) { return s ? strlen(s) + 1 : 0; }
+
+/* A copy of s into the bytes at *p, advanced past it. */
+static const char *put_str(char **p, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = memcpy(*p, s, n);
+    *p += n;
+    return d;
+}
+
+/* Keep w's list in place of the one kept (strings copied with it). */
+static void keep_list(const struct walk *w)
+{
+    size_t len = sizeof(struct kept_list) + w->n * sizeof(mprof_segment);
+    for (size_t i = 0; i < w->n; i++)
+        len += str_size(w->seg[i].path) + str_size(w->seg[i].build_id);
+    struct kept_list *k = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                               -1, 0);
+    if (k == MAP_FAILED)
+        return;
+    *k = (struct kept_list){.len = len, .adds = w->adds, .subs = w->subs, .n = w->n};
+    char *p = (char *)&k->seg[w->n];
+    for (size_t i = 0; i < w->n; i++) {
+        k->seg[i] = w->seg[i];
+        /* segments of one object share its strings: copy them once */
+        int same = i > 0 && w->seg[i].path == w->seg[i - 1].path;
+        k->seg[i].path = same ? k->seg[i - 1].path : put_str(&p, w->seg[i].path);
+        k->seg[i].build_id = same ? k->seg[i - 1].build_id : put_str(&p, w->seg[i].build_id);
+    }
+    mprof_lock_acquire(&kept_lock);
+    struct kept_list *old = kept;
+    kept = k;
+    mprof_lock_release(&kept_lock);
+    if (old)
+        munmap(old, old->len);
+}
+
+/* The kept list, copied into sc (its strings stay where they are only
+ * while it is kept, so they are copied too); 0 when it changed since. */
+static size_t copy_kept(struct walk *w)
+{
+    size_t n = 0;
+    mprof_lock_acquire(&kept_lock);
+    if (kept && kept->adds == w->adds && kept->subs == w->subs &&
+        (w->seg = mprof_scratch_alloc(w->sc, (kept->n ? kept->n : 1) * sizeof *w->seg))) {
+        for (n = 0; n < kept->n; n++) {
+            w->seg[n] = kept->seg[n];
+            int same = n > 0 && kept->seg[n].path == kept->seg[n - 1].path;
+            const char *path = kept->seg[n].path, *id = kept->seg[n].build_id;
+            w->seg[n].path = same ? w->seg[n - 1].path
+                                  : path ? mprof_scratch_strndup(w->sc, path, strlen(path)) : NULL;
+            w->seg[n].build_id = same ? w->seg[n - 1].build_id
+                                      : mprof_scratch_strndup(w->sc, id, strlen(id));
+            if ((path && !w->seg[n].path) || !w->seg[n].build_id)
+                break;
+        }
+        if (n < kept->n)
+            n = 0; /* out of memory */
+    }
+    mprof_lock_release(&kept_lock);
+    return n;
+}
+
 size_t mprof_segments(mprof_scratch *sc, mprof_segment **out)
 {
     long page = sysconf(_SC_PAGESIZE);
-    struct walk w = {.sc = sc, .first = 1, .page = page > 0 ? (uint64_t)page : 4096,
-                     .program = program_path(sc)};
+    struct walk w = {.sc = sc, .first = 1, .page = page > 0 ? (uint64_t)page : 4096};
     /* dl_iterate_phdr holds the loader's dl_load_write_lock, which fork
      * does not reset: a child forked meanwhile would block on it for
      * good. So the walk waits out a fork, and a fork waits for the walk. */
     mprof_onstack_gate_hold();
     dl_iterate_phdr(object, &w);
     mprof_onstack_gate_release();
-    if (w.failed) {
+    if (w.reused && (w.n = copy_kept(&w)) > 0) {
+        *out = w.seg;
+        return w.n;
+    }
+    if (w.reused) { /* it changed meanwhile, or no memory: walk it all */
+        w = (struct walk){.sc = sc, .first = 1, .page = w.page};
+        mprof_onstack_gate_hold();
+        dl_iterate_phdr(object, &w);
+        mprof_onstack_gate_release();
+    }
+    if (w.failed || w.reused) {
         *out = NULL;
         return 0;
     }
@@ -174,6 +295,8 @@ size_t mprof_segments(mprof_scratch *sc, mprof_segment **out)
     while (mains < w.n && w.seg[mains].is_main)
         mains++;
     sort_from(w.seg, mains, w.n);
+    if (w.counted && __atomic_load_n(&keep, __ATOMIC_RELAXED))
+        keep_list(&w);
     *out = w.seg;
     return w.n;
 }

@@ -43,4 +43,15 @@ void mprof_segments_init(const char *dir);
  */
 size_t mprof_segments(mprof_scratch *sc, mprof_segment **out);
 
+/*
+ * From now on, keep the list each walk finds, and answer from it while the
+ * loader's counts of loads and unloads (dlpi_adds, dlpi_subs) say nothing
+ * changed: for a process that dumps again, or forks children that dump. A
+ * fork child inherits the list, not the setting.
+ */
+void mprof_segments_keep(void);
+
+/* In a fork child: the list's lock reset, the setting off. */
+void mprof_segments_after_fork(void);
+
 #endif

@@ -650,3 +650,15 @@ int mprof_symbolize(mprof_symbolizer *sym, uint64_t addr,
     note_found(sym, addr, file != NULL, 0);
     return 1;
 }
+
+void mprof_symbolizer_keep(void)
+{
+    mprof_segments_keep();
+    mprof_elfnames_keep();
+}
+
+void mprof_symbolizer_after_fork(void)
+{
+    mprof_segments_after_fork();
+    mprof_elfnames_after_fork();
+}

@@ -98,6 +98,18 @@ int mprof_symbolizer_prepare(mprof_symbolizer *sym, const uint64_t *addrs, size_
 int mprof_symbolize(mprof_symbolizer *sym, uint64_t addr,
                     mprof_sym_frame *out, int max);
 
+/*
+ * This process will symbolize again, itself or in the children it forks
+ * from now on: keep what its symbolizers read (the segments' list,
+ * segments.h; an index of each symbol table, elfnames.h) for the next
+ * ones, which then read only what changed. Lock-free; any thread.
+ */
+void mprof_symbolizer_keep(void);
+
+/* In a fork child: what is kept stays (the child's modules are its
+ * parent's), the setting does not, and the keepers' locks are reset. */
+void mprof_symbolizer_after_fork(void);
+
 /* name demangled into sc, or name itself when it is not a mangled name or
  * the demangler is missing. */
 const char *mprof_demangle(mprof_scratch *sc, const char *name);

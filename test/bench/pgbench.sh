@@ -3,35 +3,78 @@
 # a new backend process per transaction, bare and under each profiler
 # (issue 11: a process that records little must pay little). Not part of
 # `make bench`: it needs PostgreSQL 15 (apt install postgresql-15) and root
-# (the server runs as the postgres user).
+# (the servers run as the postgres user).
 #
-#   sh test/bench/pgbench.sh [build dir]    prints "peer tps" lines, 3 runs each
+#   sh test/bench/pgbench.sh [build dir] [rounds] [seconds per run]
+#
+# One server per peer, side by side; each round runs pgbench once against
+# each, so that a machine whose speed drifts (a VM) moves every peer alike.
+# Prints, per peer, the median over rounds of its ratio to bare in the same
+# round: throughput (tps), and CPU per connection (the server and all its
+# backends, from perf stat; steadier than tps on 2 cores).
 set -eu
 B=$(cd "${1:-build}" && pwd)
+ROUNDS=${2:-6}
+T=${3:-4}
 BIN=/usr/lib/postgresql/15/bin
-D=$(mktemp -d /tmp/mprof-pgbench.XXXXXX)
-OUT=$D/prof
+JE=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 [ -x $BIN/pgbench ] || { echo "pgbench.sh: no $BIN/pgbench (apt install postgresql-15)" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "pgbench.sh: run as root (the server runs as postgres)" >&2; exit 1; }
+command -v perf >/dev/null || { echo "pgbench.sh: no perf (apt install linux-perf)" >&2; exit 1; }
+D=$(mktemp -d /tmp/mprof-pgbench.XXXXXX)
+OUT=$D/prof
 mkdir -p "$OUT" && chown -R postgres "$D"
+trap 'rm -rf "$D"' EXIT
 as_pg() { su postgres -s /bin/sh -c "$*"; }
-JE=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
-run() { # peer environment...
-    peer=$1; shift
-    rm -rf "$D/data" "$OUT"/*
-    as_pg "$BIN/initdb -D $D/data -A trust >/dev/null"
-    as_pg "env $* $BIN/pg_ctl -D $D/data -o '-k $D -p 5544 -c listen_addresses=' -l $D/log -w start >/dev/null"
-    as_pg "$BIN/pgbench -h $D -p 5544 -i -s 2 postgres >/dev/null 2>&1"
-    for r in 1 2 3; do
-        as_pg "$BIN/pgbench -h $D -p 5544 -C -S -T 5 postgres 2>/dev/null" |
-            sed -n "s/^tps = \([0-9.]*\).*/$peer \1/p"
-    done
-    as_pg "$BIN/pg_ctl -D $D/data -m fast -w stop >/dev/null"
-    echo "$peer files $(ls "$OUT" | wc -l)"
+
+PEERS="${PEERS:-bare jemalloc jeprof mprof mprof_off}"
+env_of() {
+    case $1 in
+    bare) echo "" ;;
+    jemalloc) echo "LD_PRELOAD=$JE" ;;
+    jeprof) echo "LD_PRELOAD=$JE MALLOC_CONF=prof:true,lg_prof_sample:19,prof_final:true,prof_prefix:$OUT/je" ;;
+    mprof) echo "LD_PRELOAD=$B/libmprof.so MPROF_OUT=$OUT/m" ;;
+    mprof_off) echo "LD_PRELOAD=$B/libmprof.so MPROF_OUT=$OUT/off MPROF_MEM_RATE=0 MPROF_BLOCK_RATE=0 MPROF_MUTEX_FRACTION=0" ;;
+    esac
 }
-run bare
-run jemalloc LD_PRELOAD=$JE
-run jeprof LD_PRELOAD=$JE MALLOC_CONF=prof:true,lg_prof_sample:19,prof_final:true,prof_prefix:$OUT/je
-run mprof LD_PRELOAD=$B/libmprof.so MPROF_OUT=$OUT/m
-run mprof_off LD_PRELOAD=$B/libmprof.so MPROF_OUT=$OUT/m MPROF_MEM_RATE=0 MPROF_BLOCK_RATE=0 MPROF_MUTEX_FRACTION=0
-rm -rf "$D"
+port=5544
+for p in $PEERS; do
+    as_pg "$BIN/initdb -D $D/$p -A trust >/dev/null"
+    as_pg "env $(env_of $p) $BIN/pg_ctl -D $D/$p -o '-k $D -p $port -c listen_addresses=' -l $D/$p.log -w start >/dev/null"
+    as_pg "$BIN/pgbench -h $D -p $port -i -s 2 postgres >/dev/null 2>&1"
+    as_pg "$BIN/pgbench -h $D -p $port -C -S -T 1 postgres >/dev/null 2>&1" # warm
+    echo "$p $port" >> $D/ports
+    port=$((port + 1))
+done
+for r in $(seq "$ROUNDS"); do
+    while read -r p port; do
+        pm=$(head -1 $D/$p/postmaster.pid)
+        perf stat -x, -e task-clock -p "$pm" -o $D/stat -- \
+            su postgres -s /bin/sh -c "$BIN/pgbench -h $D -p $port -C -S -T $T postgres 2>/dev/null" > $D/out
+        tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' $D/out)
+        tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' $D/out)
+        cpu=$(awk -F, '/task-clock/ {print $1}' $D/stat)
+        echo "$p $tps $cpu $tx" >> $D/results
+    done < $D/ports
+done
+while read -r p port; do as_pg "$BIN/pg_ctl -D $D/$p -m fast -w stop >/dev/null"; done < $D/ports
+python3 - "$D/results" "$OUT" <<'PY'
+import os, statistics as st, sys
+runs = {}
+for line in open(sys.argv[1]):
+    p, tps, cpu, tx = line.split()
+    runs.setdefault(p, []).append((float(tps), float(cpu) / int(tx)))
+bare = runs["bare"]
+print("%-10s %9s %9s %12s %9s" % ("peer", "tps", "x bare", "CPU ms/conn", "x bare"))
+for p, v in runs.items():
+    tps = st.median(x[0] for x in v)
+    cpu = st.median(x[1] for x in v)
+    rt = st.median(x[0] / b[0] for x, b in zip(v, bare))
+    rc = st.median(x[1] / b[1] for x, b in zip(v, bare))
+    print("%-10s %9.0f %8.2fx %12.2f %8.2fx" % (p, tps, rt, cpu, rc))
+j = runs["jemalloc"]
+print("jeprof over jemalloc: tps %.2fx" % st.median(x[0] / b[0] for x, b in zip(runs["jeprof"], j)))
+files = os.listdir(sys.argv[2])
+print("files: mprof %d, jeprof %d" % (sum(f.startswith("m.") for f in files),
+                                     sum(f.startswith("je.") for f in files)))
+PY
