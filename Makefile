@@ -15,10 +15,10 @@ WARN    := -Wall -Wextra -Werror
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -D_GNU_SOURCE -fPIC -pthread $(WARN)
 LIB_CFLAGS := -fvisibility=hidden -ftls-model=initial-exec
-# libdw and zlib are not linked: core/dumplibs.c loads them at the first
+# libdw and zlib are not linked: core/output/dumplibs.c loads them at the first
 # dump, so a process that never dumps never maps them.
 LIBS    := -lgcc_s -ldl -lm -pthread
-# The library itself needs no libm (core/sample.c): each library loaded is
+# The library itself needs no libm (core/record/sample.c): each library loaded is
 # mappings that every fork copies and every exit unmaps.
 LIB_LIBS := -lgcc_s -ldl -pthread
 
@@ -37,15 +37,24 @@ STALE_WITHOUT_D = $(foreach o,$(1),$(if $(wildcard $(o)),$(if $(wildcard $(o:.o=
 # all the tests': core/ and tools/ for the code under test and its encoder,
 # test/ for run_suite.h, test/integration for the harness, test/programs
 # for the programs' common.h.
+CORE_INC      := -Icore -Icore/record -Icore/output
 TEST_CFLAGS   := -O2 -g -std=gnu11 -D_GNU_SOURCE -pthread $(WARN) $(DEPFLAGS) \
-                 -Icore -Itools -Itest -Itest/integration -Itest/programs \
+                 $(CORE_INC) -Itools -Itest -Itest/integration -Itest/programs \
                  -DIT_BUILD_DIR='"$(abspath $(B))"'
 TEST_CXXFLAGS := -O2 -g -std=gnu++17 -pthread $(WARN) $(DEPFLAGS)
 
-CORE_SRC    := $(wildcard core/*.c)
+# core/ is three floors (README.md, "Layout"): its own files, the shared
+# base; core/record, what the shim drives (sampling, buckets, cycles, the
+# mprof thread, and dump.c, its one way out); core/output, profiles and
+# symbols, which `mprof` links without the recording half.
+BASE_SRC    := $(wildcard core/*.c)
+RECORD_SRC  := $(wildcard core/record/*.c)
+OUTPUT_SRC  := $(wildcard core/output/*.c)
+CORE_SRC    := $(BASE_SRC) $(RECORD_SRC) $(OUTPUT_SRC)
 PRELOAD_SRC := $(wildcard preload/*.c)
 TOOLS_SRC   := $(wildcard tools/*.c)
 CORE_OBJ    := $(CORE_SRC:%.c=$(B)/%.o)
+OUTPUT_OBJ  := $(BASE_SRC:%.c=$(B)/%.o) $(OUTPUT_SRC:%.c=$(B)/%.o)
 PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
 TOOLS_OBJ   := $(TOOLS_SRC:%.c=$(B)/%.o)
 UNIT_SRC    := $(wildcard test/unit/test_*.c)
@@ -64,9 +73,11 @@ $(B)/core/%.o $(B)/preload/%.o: CFLAGS += $(LIB_CFLAGS)
 # The shim defines malloc itself: GCC must not turn malloc+memset into a
 # call to calloc (ours) or assume malloc/free never re-enter.
 $(B)/preload/%.o: CFLAGS += -fno-builtin
+# tools/ sees the base and the output half only.
+$(B)/tools/%.o: CORE_INC := -Icore -Icore/output
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -Icore -c $< -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) $(CORE_INC) -c $< -o $@
 
 # -z nodelete: a program that dlopens and dlcloses us must not unmap code
 # that its other threads may be running.  -z now: every symbol bound at
@@ -76,7 +87,7 @@ $(B)/%.o: %.c
 $(LIBMPROF): $(CORE_OBJ) $(PRELOAD_OBJ)
 	$(CC) -shared -Wl,-z,nodelete -Wl,-z,now -Wl,--no-undefined -o $@ $^ $(LIB_LIBS)
 
-$(B)/mprof: $(TOOLS_OBJ) $(CORE_OBJ)
+$(B)/mprof: $(TOOLS_OBJ) $(OUTPUT_OBJ)
 	$(CC) -o $@ $^ $(LIBS)
 
 # Unit tests link core/ without the shim; libdw too, which test_symbolize
@@ -85,7 +96,7 @@ $(B)/mprof: $(TOOLS_OBJ) $(CORE_OBJ)
 UNIT_LIBS := $(LIBS) -ldw
 $(B)/test/unit/%.o: test/unit/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEPFLAGS) -Icore -Itest $$(pkg-config --cflags check) -c $< -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) $(CORE_INC) -Itest $$(pkg-config --cflags check) -c $< -o $@
 
 $(UNIT_BIN): $(B)/test/unit/%: $(B)/test/unit/%.o $(CORE_OBJ)
 	$(CC) $(CFLAGS) -o $@ $(filter %.o,$^) $$(pkg-config --libs check) $(UNIT_LIBS)

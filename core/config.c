@@ -5,7 +5,6 @@
  * once and replaced by the default, so a typo never stops the program.
  */
 #include "config.h"
-#include "symbolize.h"
 
 #include "log.h"
 
@@ -110,7 +109,7 @@ static void load_signal(mprof_env_lookup get, void *ctx, mprof_config *c)
               "(or 'none'); using %d (SIGUSR2)", s, c->signal);
 }
 
-/* none | names | full: what a dump looks up in process (symbolize.h). */
+/* none | names | full: what a dump looks up in process. */
 static void load_symbols(mprof_env_lookup get, void *ctx, mprof_config *c)
 {
     static const char *const names[] = {"none", "names", "full"};

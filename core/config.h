@@ -12,6 +12,18 @@
 #define MPROF_OUT_MAX 3800 /* leaves room for ".<pid>.<seq>.heap.pb.gz.tmp" */
 #define MPROF_STACK_MAX 512
 
+/* The last entry of a stack cut at MPROF_STACK_DEPTH, where its root
+ * would be; never a return address (user space ends far below). Recording
+ * writes it, output names it "[truncated]" (profile.h). */
+#define MPROF_PC_TRUNCATED UINTPTR_MAX
+
+/* How much a dump looks up in process (MPROF_SYMBOLS; symbolize.h). */
+enum mprof_symbols_level {
+    MPROF_SYMBOLS_NONE,  /* mappings and build IDs; addresses only */
+    MPROF_SYMBOLS_NAMES, /* + function names from the ELF symbol tables */
+    MPROF_SYMBOLS_FULL,  /* + file:line and inlined frames from DWARF */
+};
+
 typedef struct mprof_config {
     uint64_t mem_rate;       /* bytes; 0 off, 1 every allocation */
     uint64_t block_rate;     /* ns; 0 off, 1 every event */
@@ -22,7 +34,7 @@ typedef struct mprof_config {
     int stack_depth;
     uint64_t write_empty;    /* 1: write profiles with no samples too */
     uint64_t sync;           /* 1: fdatasync every file before its rename */
-    int symbols;             /* enum mprof_symbols_level (symbolize.h) */
+    int symbols;             /* enum mprof_symbols_level */
     char out[MPROF_OUT_MAX];
 } mprof_config;
 

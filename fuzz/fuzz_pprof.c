@@ -1,6 +1,6 @@
 /*
- * fuzz_pprof.c: libFuzzer target for the profile reader (core/pprof.c,
- * core/pbuf.c, core/scratch.c), built with ASan and UBSan by `make fuzz`.
+ * fuzz_pprof.c: libFuzzer target for the profile reader (core/output/pprof.c,
+ * core/output/pbuf.c, core/output/scratch.c), built with ASan and UBSan by `make fuzz`.
  *
  * Each input goes through every way a profile is read:
  *   1. mprof_pprof_decode on the raw bytes;

@@ -15,7 +15,7 @@
  * Who serves what: while this thread's reentrancy guard is set (mprof's own
  * code, the libraries it calls) and before the real allocator is found
  * (the loader's early allocations, dlsym's), memory comes from mprof's own
- * heap (core/ownheap.h), never from the program's allocator; the guard
+ * heap (core/record/ownheap.h), never from the program's allocator; the guard
  * zeroes the countdown, so those calls leave the fast path by themselves.
  * A block is freed, resized and measured by the heap it came from, whoever
  * frees it and when.
@@ -53,7 +53,7 @@ static inline int own_heap_serves(void)
     return !real_ready();
 }
 
-/* The countdown: Go's nextSample, see core/sample.h.  Applied after the
+/* The countdown: Go's nextSample, see core/record/sample.h.  Applied after the
  * real call for the slower entry points. */
 static inline void *account_alloc(void *p, size_t size)
 {
@@ -61,6 +61,15 @@ static inline void *account_alloc(void *p, size_t size)
     if (likely(size < t->bytes_until_sample)) {
         t->bytes_until_sample -= size;
         return p;
+    }
+    /* Before start-up every allocation comes here (the countdown is 0);
+     * once started, this one counts down as any other. */
+    if (unlikely(!__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE))) {
+        mprof_start_early();
+        if (size < t->bytes_until_sample) {
+            t->bytes_until_sample -= size;
+            return p;
+        }
     }
     return mprof_profiler_on_alloc(p, size); /* a tail call: one frame less to unwind */
 }

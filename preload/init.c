@@ -1,11 +1,17 @@
 /*
  * init.c: bringing the profiler up inside the host process.
  *
- * The constructor runs once libc is ready: it reads the settings, starts
- * the profiler, and registers the exit dump, the fork handlers and the dump
- * signal.  Allocations that come earlier (the loader's own, other libraries'
- * constructors) are served but not sampled; the real allocator is looked up
- * lazily by whichever entry point comes first (see real.c).
+ * Start-up reads the settings, starts the profiler, and registers the
+ * exit dump, the fork handlers and the dump signal.  It runs at the first
+ * allocation made once libc is initialised, or from our constructor if
+ * none came before.  The loader initialises the libraries a program links
+ * before a preloaded one, and their constructors allocate (plugin
+ * registries, C++ static objects, codec tables): started only from our
+ * constructor, mprof would miss what they keep, and MPROF_MEM_RATE=1 would
+ * not be exact.  Allocations before libc is initialised (the loader's
+ * own) are served but not sampled: the settings cannot be read yet.  The
+ * real allocator is looked up lazily by whichever entry point comes first
+ * (see real.c).
  */
 #include "real.h"
 
@@ -16,6 +22,7 @@
 #include "tls.h"
 
 #include <pthread.h>
+#include <unistd.h> /* environ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,7 +40,7 @@ static void fork_child(void)
     mprof_threads_after_fork();
 }
 
-__attribute__((constructor(101))) static void mprof_init(void)
+static void start(void)
 {
     /* Before the guard: the lookup takes the guard itself, and refuses to
      * run under it (that would be a lookup made from inside dlsym). */
@@ -44,7 +51,7 @@ __attribute__((constructor(101))) static void mprof_init(void)
     mprof_config cfg;
     mprof_config_defaults(&cfg);
     mprof_config_load(&cfg, env_lookup, NULL);
-    mprof_stack_skip_object_of((const void *)mprof_init);
+    mprof_stack_skip_object_of((const void *)start);
     atexit(on_exit_dump);
     pthread_atfork(mprof_profiler_fork_prepare, mprof_profiler_fork_parent, fork_child);
     mprof_profiler_start(&cfg);
@@ -56,4 +63,34 @@ __attribute__((constructor(101))) static void mprof_init(void)
      * real allocator is known: the fast path calls it unchecked. */
     if (have_real)
         mprof_profiler_arm_thread();
+}
+
+/* Once per process, whoever comes first; 1 while starting, 2 after. */
+static int started;
+
+/* libc's own constructor sets environ (before it, getenv reads nothing,
+ * and the settings would silently be the defaults); a program may empty
+ * it later, but not before the libraries' constructors have run. */
+static int libc_ready(void) { return __atomic_load_n(&environ, __ATOMIC_RELAXED) != NULL; }
+
+void mprof_start_early(void)
+{
+    if (!libc_ready() || mprof_guarded() || __atomic_load_n(&started, __ATOMIC_ACQUIRE))
+        return;
+    int expected = 0;
+    if (!__atomic_compare_exchange_n(&started, &expected, 1, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return; /* another thread is starting: this event goes unrecorded */
+    start();
+    __atomic_store_n(&started, 2, __ATOMIC_RELEASE);
+}
+
+__attribute__((constructor(101))) static void mprof_init(void)
+{
+    int expected = 0;
+    if (__atomic_compare_exchange_n(&started, &expected, 1, 0, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE)) {
+        start();
+        __atomic_store_n(&started, 2, __ATOMIC_RELEASE);
+    }
 }

@@ -3,7 +3,7 @@
  * LD_PRELOAD="libmprof.so libjemalloc.so.2" profiles a program on jemalloc.
  *
  * Until the lookup is done (dlsym itself allocates) memory comes from
- * mprof's own heap (core/ownheap.h), which free, realloc and
+ * mprof's own heap (core/record/ownheap.h), which free, realloc and
  * malloc_usable_size recognise by address.
  */
 #ifndef MPROF_REAL_H
@@ -30,6 +30,11 @@ extern struct mprof_real mprof_real;
 
 /* Resolve the table if not yet done; 0 if usable. */
 int mprof_real_resolve(void);
+
+/* init.c: start the profiler now if it has not started and libc is
+ * initialised (from an allocation's slow path: the libraries a program
+ * links allocate in their constructors, before ours runs). */
+void mprof_start_early(void);
 
 /* signal.c: take the dump signal if the program left it alone; 0 = none. */
 void mprof_signal_install(int sig);

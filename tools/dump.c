@@ -5,7 +5,7 @@
  * What we need to know about the process comes from what it cannot
  * overwrite: that it has libmprof.so mapped (else the signal would likely
  * kill it), and the state the library publishes in its /proc/PID/maps
- * (core/publish.h): the dump signal, whether mprof's handler for it is
+ * (core/record/publish.h): the dump signal, whether mprof's handler for it is
  * installed, whether anything was recorded, the output prefix, and the seq
  * and files of the latest dump.  Never /proc/PID/environ, which nginx,
  * redis and PostgreSQL overwrite with their process titles.

@@ -1,6 +1,6 @@
 /*
  * outfiles.c: see outfiles.h. The library names its files
- * "%s.%d.%u.%s.pb.gz" (core/dump.c) and writes each through "<name>.tmp".
+ * "%s.%d.%u.%s.pb.gz" (core/record/dump.c) and writes each through "<name>.tmp".
  */
 #include "outfiles.h"
 

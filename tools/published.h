@@ -1,6 +1,6 @@
 /*
  * published.h: reading the state a process under mprof publishes in the
- * names of its memfd mappings (the format is in core/publish.h), from the
+ * names of its memfd mappings (the format is in core/record/publish.h), from the
  * text of its /proc/PID/maps.
  *
  * This is what `mprof dump` trusts, and nothing the program can overwrite:

@@ -5,7 +5,7 @@
  *
  * A dump writes function names only (MPROF_SYMBOLS=names): file:line and
  * inlined frames come from DWARF, which is read here, at leisure, instead
- * of inside the profiled program (core/profile.c, mprof_profile_resymbolize).
+ * of inside the profiled program (core/output/profile.c, mprof_profile_resymbolize).
  */
 #include "symbols.h"
 

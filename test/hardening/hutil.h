@@ -32,7 +32,7 @@ int hd_files(const char *dir, const char *prefix, hd_file *f, int max);
 int hd_count(const hd_file *f, int n, long pid, const char *kind);
 const hd_file *hd_find(const hd_file *f, int n, long pid, long seq, const char *kind);
 
-/* Decode with mprof's reader (core/pprof.c); 0 or -1 with err set. */
+/* Decode with mprof's reader (core/output/pprof.c); 0 or -1 with err set. */
 int hd_read(const char *path, char *err, size_t errlen);
 /* Every file through hd_read; fails the test with the first error. */
 void hd_read_all(const hd_file *f, int n);

@@ -145,7 +145,7 @@ START_TEST(everything_at_once)
     cfg.write_empty = 1; /* early dumps may be empty: every one is counted below */
     snprintf(cfg.out, sizeof cfg.out, "%s/core", g_dir);
     mprof_heap_set_rate(1);
-    mprof_dump_init(&cfg);
+    mprof_dump_init(&cfg, NULL);
     g_base = malloc((size_t)THREADS * PER * 64);
     ck_assert_ptr_nonnull(g_base);
     pthread_barrier_init(&g_bar, NULL, THREADS);

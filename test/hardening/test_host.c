@@ -44,7 +44,7 @@
 #include <unistd.h>
 
 /* The library's stated budget: what a sampled event may take of its
- * caller's stack (core/onstack.h; DESIGN.md, "Stack budget"). */
+ * caller's stack (core/record/onstack.h; DESIGN.md, "Stack budget"). */
 #include "onstack.h"
 #define MPROF_TEST_STACK_BUDGET MPROF_CALLER_STACK_BUDGET
 

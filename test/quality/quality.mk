@@ -4,7 +4,8 @@
 #
 #   make check-sanitize    core/ unit tests under ASan+UBSan, then TSan
 #   make fuzz              libFuzzer on the profile reader (FUZZ_SECONDS=60)
-#   make lint              cppcheck and clang-tidy over core/, preload/, tools/
+#   make lint              the folders' one-way includes (layers.sh), cppcheck and
+#                          clang-tidy over core/, preload/, tools/
 
 .PHONY: check-sanitize check-asan check-tsan fuzz fuzz-build lint
 
@@ -30,11 +31,11 @@ $(1)_TEST_OBJ := $$($(1)_TEST_BIN:=.o) $$(UNIT_PPROF:$$(B)/%=$$(B)/$(1)/%)
 
 $$(B)/$(1)/core/%.o: core/%.c
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(SAN_BASE) $$(SAN_$(1)) $$(DEPFLAGS) -Icore -c $$< -o $$@
+	$$(CC) $$(SAN_BASE) $$(SAN_$(1)) $$(DEPFLAGS) $(CORE_INC) -c $$< -o $$@
 
 $$(B)/$(1)/test/%.o: test/%.c
 	@mkdir -p $$(dir $$@)
-	$$(CC) $$(SAN_BASE) $$(SAN_$(1)) $$(DEPFLAGS) -Icore -Itest \
+	$$(CC) $$(SAN_BASE) $$(SAN_$(1)) $$(DEPFLAGS) $(CORE_INC) -Itest \
 	    $$$$(pkg-config --cflags check) -c $$< -o $$@
 
 $$($(1)_TEST_BIN): %: %.o $$($(1)_CORE_OBJ)
@@ -76,18 +77,18 @@ FUZZ_DIR     := $(B)/fuzz
 FUZZ_FLAGS   := -O1 -g -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -pthread \
                 $(WARN) -fsanitize=fuzzer-no-link,address,undefined \
                 -fno-sanitize-recover=all
-FUZZ_CORE    := pbuf pprof u64map gzip scratch symbolize elfnames segments onstack dumplibs lock log fdmove
-FUZZ_OBJ     := $(FUZZ_CORE:%=$(FUZZ_DIR)/core/%.o)
+# The reader needs the base and the output half, as `mprof` does.
+FUZZ_OBJ     := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(BASE_SRC) $(OUTPUT_SRC))
 FUZZ_BIN     := $(FUZZ_DIR)/fuzz_pprof
 
 $(FUZZ_DIR)/core/%.o: core/%.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(DEPFLAGS) -Icore -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(DEPFLAGS) $(CORE_INC) -c $< -o $@
 
 # One source, compiled and linked in one step: its .d is fuzz_pprof.d.
 $(FUZZ_BIN): fuzz/fuzz_pprof.c $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(DEPFLAGS) -fsanitize=fuzzer -Icore -o $@ $< $(FUZZ_OBJ) -ldw -lelf -lz
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(DEPFLAGS) -fsanitize=fuzzer $(CORE_INC) -o $@ $< $(FUZZ_OBJ) -ldw -lelf -lz
 
 -include $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN).d
 
@@ -106,11 +107,12 @@ fuzz: $(FUZZ_BIN)
 # lint: both tools must report nothing.  clang-tidy's checks are in
 # .clang-tidy at the top of the tree.
 
-LINT_FLAGS := -std=gnu11 -D_GNU_SOURCE -pthread -Icore
+LINT_FLAGS := -std=gnu11 -D_GNU_SOURCE -pthread $(CORE_INC)
 
 lint:
+	sh test/quality/layers.sh
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
-	    --inline-suppr -I core core preload tools
+	    --inline-suppr -I core -I core/record -I core/output core preload tools
 	clang-tidy --quiet --warnings-as-errors='*' $(CORE_SRC) $(PRELOAD_SRC) $(TOOLS_SRC) \
 	    -- $(LINT_FLAGS)
 

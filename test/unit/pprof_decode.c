@@ -1,5 +1,5 @@
 /*
- * pprof_decode.c: the decoder (core/pprof.c) against every truncation,
+ * pprof_decode.c: the decoder (core/output/pprof.c) against every truncation,
  * bit flips and garbage of the fixture, hand-made invalid input (each
  * error names its field), and what Go writes: fields in any order,
  * repeated scalars unpacked, unknown fields, ids not 1..n.

@@ -1,6 +1,6 @@
 /*
- * pprof_gzip.c: gzip and gunzip (core/gzip.c) round trips and errors,
- * and reading profile files (core/pprof.c) that are missing, not
+ * pprof_gzip.c: gzip and gunzip (core/output/gzip.c) round trips and errors,
+ * and reading profile files (core/output/pprof.c) that are missing, not
  * profiles, truncated, uncompressed or directories.
  */
 #include "test_pprof.h"

@@ -1,6 +1,6 @@
 /*
- * pprof_write.c: writing profile files (core/atomic_file.c,
- * core/profile.c), and failing to: every failure leaves nothing behind,
+ * pprof_write.c: writing profile files (core/output/atomic_file.c,
+ * core/output/profile.c), and failing to: every failure leaves nothing behind,
  * a full disk is refused up front, a write replaces the old file
  * atomically, and a symlink planted at the temporary name is not followed.
  */

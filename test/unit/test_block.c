@@ -1,5 +1,5 @@
-/* Unit tests of core/block.c (block and mutex sampling, records) and
- * core/lockwait.c (per-lock waiter records and unlock charges). */
+/* Unit tests of core/record/block.c (block and mutex sampling, records) and
+ * core/record/lockwait.c (per-lock waiter records and unlock charges). */
 #include "block.h"
 #include "bucket.h"
 #include "lockwait.h"

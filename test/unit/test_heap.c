@@ -1,5 +1,5 @@
 /* Unit tests of the bucket table, the address map and the heap record
- * cycles (core/bucket.c, core/addrmap.c, core/heap.c), without the shim.
+ * cycles (core/record/bucket.c, core/record/addrmap.c, core/record/heap.c), without the shim.
  * Check forks each test, so each starts from an empty profiler. */
 #include "addrmap.h"
 #include "bucket.h"

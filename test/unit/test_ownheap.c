@@ -1,4 +1,4 @@
-/* Unit tests of core/ownheap.c: mprof's own heap behaves as malloc(3) does
+/* Unit tests of core/record/ownheap.c: mprof's own heap behaves as malloc(3) does
  * (sizes, alignment, zeroing, realloc contents, reuse), owns exactly its
  * blocks, and keeps errno. */
 #include "ownheap.h"

@@ -1,6 +1,6 @@
 /*
- * test_pbuf.c: the protobuf wire format (core/pbuf.c) and the scratch
- * allocator under it (core/scratch.c): varint edges, nested length
+ * test_pbuf.c: the protobuf wire format (core/output/pbuf.c) and the scratch
+ * allocator under it (core/output/scratch.c): varint edges, nested length
  * backpatching, and a reader that fails cleanly on every malformed input.
  */
 #include <check.h>

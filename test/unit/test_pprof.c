@@ -1,5 +1,5 @@
 /*
- * test_pprof.c: the output side end to end (core/pprof.c): samples with
+ * test_pprof.c: the output side end to end (core/output/pprof.c): samples with
  * real PCs of this binary -> symbolized, encoded, gzipped file -> decoded
  * back.  The rest of the pprof tests are in pprof_*.c, linked into this
  * executable: the decoder against truncated, corrupted and hand-made input

@@ -1,4 +1,4 @@
-/* Unit tests of core/publish.c: the names it gives its mappings, read back
+/* Unit tests of core/record/publish.c: the names it gives its mappings, read back
  * from this process's /proc/self/maps, as the format in publish.h says;
  * updates from a signal handler that interrupts an update; a fork child
  * that inherits its parent's mapping and then replaces it with its own.

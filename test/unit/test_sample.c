@@ -1,4 +1,4 @@
-/* Unit tests of core/sample.c: the interval distribution and the
+/* Unit tests of core/record/sample.c: the interval distribution and the
  * unbiasedness of the countdown sampler as a whole. */
 #include "sample.h"
 

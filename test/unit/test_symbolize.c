@@ -1,5 +1,5 @@
 /*
- * test_symbolize.c: in-process symbolization (core/symbolize.c) of this
+ * test_symbolize.c: in-process symbolization (core/output/symbolize.c) of this
  * test binary (built with -g) and of libc: mappings with the main binary
  * first and build IDs, static function names, file:line, inline frames,
  * and addresses that belong to nothing.

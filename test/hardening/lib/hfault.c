@@ -14,7 +14,7 @@
  *   HFAULT_SYNC=<errno>       fdatasync of a .tmp file fails (EIO, ...)
  *   HFAULT_RENAME=<errno>     renaming a .tmp file fails (EXDEV, ...)
  *   HFAULT_ARENA_CHUNKS=<n>   after n mmaps with MAP_NORESERVE (the way
- *                             core/arena.c maps its chunks; glibc's own
+ *                             core/record/arena.c maps its chunks; glibc's own
  *                             mmaps are internal calls and never come here),
  *                             such mmaps fail with ENOMEM: mprof's arena
  *                             reaches its cap

@@ -8,7 +8,9 @@
 
 #include "config.h"
 
-void mprof_dump_init(const mprof_config *cfg);
+/* Settings, and the directory the program started in (segments.h; NULL
+ * if unknown). */
+void mprof_dump_init(const mprof_config *cfg, const char *start_dir);
 
 /* Write every enabled profile.  Returns the seq used, or 0 if the dump was
  * skipped because the exit dump already happened. */
@@ -24,6 +26,10 @@ unsigned mprof_dump(int final);
  * MPROF_SYMBOLS=names, or after the exit dump.
  */
 void mprof_dump_ready_children(void);
+
+/* Fork child, whether or not the profiler runs: the output side's locks
+ * (libraries loaded on first use, what symbolizers keep) reset. */
+void mprof_dump_output_after_fork(void);
 
 /* Fork child: own pid in file names, seq from 1 again. */
 void mprof_dump_reset_after_fork(void);

@@ -15,9 +15,8 @@
  *
  * The fork gate: libraries mprof calls on a sample stack (libgcc's
  * unwinder) may take locks of their own; a fork child must never inherit
- * one held.  Every sampled event runs inside the gate, and fork waits, in
- * its prepare handler, until none is inside; one that starts while a fork
- * is in progress goes on outside it rather than wait (onstack.c says why).
+ * one held.  Every sampled event runs inside the gate (forkgate.h), which
+ * a sample entering while a fork is in progress does not wait for.
  *
  * Signals: for the length of a sample the thread's asynchronous signals
  * wait, so that no handler of the program's runs on a sample stack or
@@ -67,18 +66,9 @@ static inline int mprof_onstack_sample(void (*fn)(void *), void *arg)
  * when none can be mapped, run it on the caller's stack. */
 void mprof_onstack_dump(void (*fn)(void *), void *arg);
 
-/* pthread_atfork protocol.  prepare waits for sampled events in flight;
- * parent ends the fork's count; child starts afresh (the stacks other
- * threads were using are lost to it, nothing else). */
-/* Inside the fork gate, on the caller's own stack, for work outside a
- * sample that holds a lock fork does not reset (a dump's walk of the
- * loader's list holds glibc's dl_load_write_lock): unlike a sample, it
- * waits for a fork in progress to end instead of going on outside. */
-void mprof_onstack_gate_hold(void);
-void mprof_onstack_gate_release(void);
-
-void mprof_onstack_fork_prepare(void);
-void mprof_onstack_fork_parent(void);
+/* Fork child: the pool's lock reset (the stacks other threads were using
+ * are lost to it, nothing else).  The fork gate's own protocol is in
+ * forkgate.h. */
 void mprof_onstack_fork_child(void);
 
 #endif

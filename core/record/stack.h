@@ -17,7 +17,6 @@
 #define MPROF_STACK_H
 
 #include "config.h"
-#include "profile.h"
 
 #include <stdint.h>
 #include <unwind.h>

@@ -4,7 +4,7 @@
 #include "elfnames.h"
 #include "fdmove.h"
 #include "lock.h"
-#include "onstack.h"
+#include "forkgate.h"
 
 #include <fcntl.h>
 #include <limits.h>
@@ -274,18 +274,18 @@ size_t mprof_segments(mprof_scratch *sc, mprof_segment **out)
     /* dl_iterate_phdr holds the loader's dl_load_write_lock, which fork
      * does not reset: a child forked meanwhile would block on it for
      * good. So the walk waits out a fork, and a fork waits for the walk. */
-    mprof_onstack_gate_hold();
+    mprof_forkgate_hold();
     dl_iterate_phdr(object, &w);
-    mprof_onstack_gate_release();
+    mprof_forkgate_release();
     if (w.reused && (w.n = copy_kept(&w)) > 0) {
         *out = w.seg;
         return w.n;
     }
     if (w.reused) { /* it changed meanwhile, or no memory: walk it all */
         w = (struct walk){.sc = sc, .first = 1, .page = w.page};
-        mprof_onstack_gate_hold();
+        mprof_forkgate_hold();
         dl_iterate_phdr(object, &w);
-        mprof_onstack_gate_release();
+        mprof_forkgate_release();
     }
     if (w.failed || w.reused) {
         *out = NULL;

@@ -18,10 +18,11 @@
 #include "heap.h"
 #include "lock.h"
 #include "log.h"
-#include "onstack.h"
+#include "forkgate.h"
 #include "profile.h"
 #include "publish.h"
 #include "scratch.h"
+#include "segments.h"
 #include "symbolize.h"
 
 #include <errno.h>
@@ -44,10 +45,17 @@ static int64_t now_ns(clockid_t clk)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void mprof_dump_init(const mprof_config *cfg)
+void mprof_dump_init(const mprof_config *cfg, const char *start_dir)
 {
     config = cfg;
     pid = getpid();
+    mprof_segments_init(start_dir);
+}
+
+void mprof_dump_output_after_fork(void)
+{
+    mprof_dumplibs_after_fork();
+    mprof_symbolizer_after_fork();
 }
 
 void mprof_dump_reset_after_fork(void)
@@ -306,9 +314,9 @@ void mprof_dump_ready_children(void)
         if (sym) {
             /* A fork waits until the indexes are built: its child then
              * has them whole, and libelf's memory as it was. */
-            mprof_onstack_gate_hold();
+            mprof_forkgate_hold();
             mprof_symbolizer_prepare(sym, pcs, n);
-            mprof_onstack_gate_release();
+            mprof_forkgate_release();
         }
         mprof_symbolizer_close(sym);
         mprof_scratch_release(&sc);

@@ -5,7 +5,7 @@
  * pays only for the shim's frames and the switch.  The first event recorded
  * starts the mprof thread; a process that records nothing has none.
  *
- * fork: prepare waits (briefly: onstack.c) until no thread is inside a
+ * fork: prepare waits (briefly: forkgate.c) until no thread is inside a
  * sampled event, so that no lock of the unwinder is held mid-capture.  It
  * takes no lock of mprof's: a thread inside a sample may hold a lock of the
  * program's that fork needs after the handlers ran (libio's list lock,
@@ -27,20 +27,19 @@
 #include "block.h"
 #include "bucket.h"
 #include "dump.h"
-#include "dumplibs.h"
+#include "forkgate.h"
 #include "heap.h"
 #include "lockwait.h"
 #include "log.h"
 #include "onstack.h"
 #include "ownheap.h"
 #include "publish.h"
-#include "segments.h"
 #include "sample.h"
 #include "stack.h"
-#include "symbolize.h"
 
 #include <limits.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 int mprof_ready;
@@ -48,8 +47,17 @@ int mprof_lock_profiling;
 static mprof_config config;
 static MPROF_FORK_STATE int recorded; /* this process has recorded an event */
 static __thread int fork_nested; /* fork entered with the guard already set */
-static MPROF_FORK_STATE int forks;       /* forks made, counted up to 2 */
 static MPROF_FORK_STATE int ready_asked; /* mprof_dump_ready_children asked for */
+
+/* What this process's fork children do: one page shared with them, mapped
+ * at its first fork, where each child that writes its exit dump adds one.
+ * A child keeps its parent's page as parent_census, and maps its own if
+ * it forks in turn. */
+struct census {
+    unsigned child_dumps; /* atomic */
+};
+static MPROF_FORK_STATE struct census *census;        /* for our children */
+static MPROF_FORK_STATE struct census *parent_census; /* our parent's */
 
 static uint64_t *thread_rng(void)
 {
@@ -88,9 +96,8 @@ void mprof_profiler_start(const mprof_config *cfg)
     anchor_out(&config, start_dir);
     mprof_publish_init(&config);
     mprof_heap_set_rate(config.mem_rate);
-    mprof_dump_init(&config);
+    mprof_dump_init(&config, start_dir);
     mprof_agent_init(&config);
-    mprof_segments_init(start_dir);
     __atomic_store_n(&mprof_ready, 1, __ATOMIC_RELEASE);
     mprof_lock_profiling = config.block_rate || config.mutex_fraction;
 }
@@ -271,9 +278,27 @@ void mprof_profiler_exit(void)
     mprof_guard_enter();
     mprof_agent_stop_dumping();
     /* Nothing recorded: nothing to write, and nothing to load for it. */
-    if (__atomic_load_n(&recorded, __ATOMIC_ACQUIRE) || config.write_empty)
+    if (__atomic_load_n(&recorded, __ATOMIC_ACQUIRE) || config.write_empty) {
         mprof_onstack_dump(exit_dump, NULL);
+        if (parent_census)
+            __atomic_add_fetch(&parent_census->child_dumps, 1, __ATOMIC_RELAXED);
+    }
     mprof_guard_exit();
+}
+
+/* Before this process's first fork: the page its children will count
+ * their dumps in (none if it cannot be mapped: no readying then). */
+static void map_census(void)
+{
+    if (__atomic_load_n(&census, __ATOMIC_ACQUIRE))
+        return;
+    struct census *c = mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE,
+                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (c == MAP_FAILED)
+        return;
+    struct census *none = NULL;
+    if (!__atomic_compare_exchange_n(&census, &none, c, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        munmap(c, sizeof *c); /* another thread's fork mapped one */
 }
 
 void mprof_profiler_fork_prepare(void)
@@ -282,17 +307,18 @@ void mprof_profiler_fork_prepare(void)
     mprof_guard_enter();
     if (fork_nested)
         return;
-    mprof_onstack_fork_prepare();
+    map_census();
+    mprof_forkgate_fork_prepare();
 }
 
-/* A process that forks a second time, having recorded, is likely a server
- * with a process per request, whose children all dump at exit: the mprof
- * thread readies what their dumps need, once (dump.h). */
+/* A process whose fork children have written two exit dumps is likely a
+ * server with a process per request, whose every child will: the mprof
+ * thread readies what their dumps need, once (dump.h), for the children
+ * forked after.  A shell whose subshells record nothing never pays it. */
 static void note_fork(void)
 {
-    if (__atomic_load_n(&forks, __ATOMIC_RELAXED) < 2)
-        __atomic_add_fetch(&forks, 1, __ATOMIC_RELAXED);
-    if (__atomic_load_n(&forks, __ATOMIC_RELAXED) >= 2 &&
+    struct census *c = __atomic_load_n(&census, __ATOMIC_ACQUIRE);
+    if (c && __atomic_load_n(&c->child_dumps, __ATOMIC_RELAXED) >= 2 &&
         __atomic_load_n(&recorded, __ATOMIC_ACQUIRE) &&
         !__atomic_exchange_n(&ready_asked, 1, __ATOMIC_RELAXED))
         mprof_agent_request_ready_children();
@@ -301,7 +327,7 @@ static void note_fork(void)
 void mprof_profiler_fork_parent(void)
 {
     if (!fork_nested) {
-        mprof_onstack_fork_parent();
+        mprof_forkgate_fork_parent();
         note_fork();
     }
     mprof_guard_exit();
@@ -333,12 +359,16 @@ void mprof_profiler_fork_child(void)
     }
     if (__atomic_load_n(&recorded, __ATOMIC_RELAXED))
         __atomic_store_n(&recorded, 0, __ATOMIC_RELEASE);
-    if (forks | ready_asked)
-        forks = ready_asked = 0;
+    if (ready_asked)
+        ready_asked = 0;
+    if (census || parent_census) { /* the parent's page: counted in, not read */
+        parent_census = census;
+        census = NULL;
+    }
     mprof_arena_after_fork();
     mprof_ownheap_after_fork();
-    mprof_dumplibs_after_fork();
-    mprof_symbolizer_after_fork();
+    mprof_dump_output_after_fork();
+    mprof_forkgate_fork_child();
     mprof_onstack_fork_child();
     /* A countdown of its own: the interval is memoryless, so drawing anew
      * is as unbiased as going on with the parent's, and children forked

@@ -1,39 +1,27 @@
 /*
- * onstack.c: the stack switch, the pool of sample stacks, the fork gate
- * (see onstack.h).
+ * onstack.c: the stack switch and the pool of sample stacks (see onstack.h).
  *
  * Pool: a free list of sample stacks guarded by pool_lock (a leaf).  A
  * thread takes one for the length of one sampled event and gives it back,
  * so there are never more stacks than threads sampling at once.  Stacks
  * are mmap'd with a PROT_NONE guard page below, never unmapped.
  *
- * Gate: one word, the number of threads inside a sampled event (low 16
- * bits) and the number of forks in progress (above; glibc runs the prepare
- * handlers of concurrent forks concurrently).  fork's prepare handler adds
- * a fork and waits for the samplers to fall to 0 (they never wait for
- * anything the forking thread holds, so this ends).  A thread that starts
- * a sample while a fork is in progress does not wait: it may hold a lock
- * of the program's that the forking thread needs after mprof's handler
- * (libio's list lock, held across fflush(NULL) and the write callbacks
- * it runs), so it goes on outside the gate.  Such a sample, if the fork
- * catches it inside libgcc's unwinder, can leave the child with a lock
- * of libgcc's held only if the program registers unwind tables itself
- * (__register_frame_info, as JIT compilers do).
+ * A sampled event enters the fork gate (forkgate.h) around its work.  A
+ * sample that starts while a fork is in progress goes on outside it; such
+ * a sample, if the fork catches it inside libgcc's unwinder, can leave the
+ * child with a lock of libgcc's held only if the program registers unwind
+ * tables itself (__register_frame_info, as JIT compilers do).
  */
 #include "onstack.h"
 
+#include "forkgate.h"
 #include "lock.h"
 
-#include <time.h>
 #include <errno.h>
-#include <limits.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #if defined(__x86_64__)
@@ -73,8 +61,6 @@ void mprof_call_on_stack(void (*fn)(void *), void *arg, void *top)
 #endif
 
 #define GUARD_PAGE 4096
-#define ONE_FORK 0x10000u
-#define SAMPLERS 0xffffu
 
 struct pooled {
     struct pooled *next; /* lives at the stack's top, above the frames */
@@ -88,12 +74,6 @@ struct pooled {
 
 static MPROF_FORK_STATE mprof_lock pool_lock = MPROF_LOCK_INIT; /* guards pool; a leaf */
 static MPROF_FORK_STATE struct pooled *pool;
-static MPROF_FORK_STATE atomic_uint gate;
-
-static long futex(atomic_uint *w, int op, unsigned val)
-{
-    return syscall(SYS_futex, w, op, val, NULL, NULL, 0);
-}
 
 /* A mapping of `size` usable bytes with a guard page below; its top, or
  * NULL. */
@@ -128,23 +108,6 @@ static void give_stack(struct pooled *s)
     mprof_lock_release(&pool_lock);
 }
 
-/* 1 if entered, 0 if a fork is in progress (the sample goes on outside). */
-static int gate_enter(void)
-{
-    unsigned v = atomic_load(&gate);
-    while (v < ONE_FORK)
-        if (atomic_compare_exchange_weak(&gate, &v, v + 1))
-            return 1;
-    return 0;
-}
-
-static void gate_leave(void)
-{
-    unsigned v = atomic_fetch_sub(&gate, 1) - 1;
-    if (v >= ONE_FORK && (v & SAMPLERS) == 0)
-        futex(&gate, FUTEX_WAKE_PRIVATE, INT_MAX);
-}
-
 /*
  * For the length of a sample, the thread's asynchronous signals wait: a
  * program's handler would otherwise run on the sample stack (256 KiB,
@@ -169,14 +132,14 @@ void *mprof_onstack_enter(void)
     int saved = errno;
     sigset_t old;
     block_async_signals(&old);
-    int gated = gate_enter();
+    int gated = mprof_forkgate_enter();
     struct pooled *s = take_stack();
     if (s) {
         s->gated = gated;
         s->mask = old;
     } else {
         if (gated)
-            gate_leave();
+            mprof_forkgate_leave();
         pthread_sigmask(SIG_SETMASK, &old, NULL);
     }
     errno = saved;
@@ -191,7 +154,7 @@ void mprof_onstack_leave(void *top)
     sigset_t old = s->mask;
     give_stack(s);
     if (gated)
-        gate_leave();
+        mprof_forkgate_leave();
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     errno = saved;
 }
@@ -210,31 +173,4 @@ void mprof_onstack_dump(void (*fn)(void *), void *arg)
     errno = saved;
 }
 
-void mprof_onstack_gate_hold(void)
-{
-    /* A fork in progress is short (its prepare waits only for samples):
-     * wait it out rather than go on outside the gate. */
-    while (!gate_enter()) {
-        struct timespec ts = {0, 20 * 1000};
-        nanosleep(&ts, NULL);
-    }
-}
-
-void mprof_onstack_gate_release(void) { gate_leave(); }
-
-void mprof_onstack_fork_prepare(void)
-{
-    unsigned v = atomic_fetch_add(&gate, ONE_FORK) + ONE_FORK;
-    while (v & SAMPLERS) {
-        futex(&gate, FUTEX_WAIT_PRIVATE, v);
-        v = atomic_load(&gate);
-    }
-}
-
-void mprof_onstack_fork_parent(void) { atomic_fetch_sub(&gate, ONE_FORK); }
-
-void mprof_onstack_fork_child(void)
-{
-    atomic_store(&gate, 0);
-    mprof_lock_reset(&pool_lock);
-}
+void mprof_onstack_fork_child(void) { mprof_lock_reset(&pool_lock); }

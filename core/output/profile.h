@@ -15,18 +15,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h"
 #include "pprof.h"
 #include "scratch.h"
 
 #define MPROF_MAX_VALUES 4
 #define MPROF_MAX_COMMENTS 8
 
-/* The last entry of a stack cut at MPROF_STACK_DEPTH, where its root
- * would be; never a return address (user space ends far below). It is
- * written as a frame named "[truncated]", so that a flame graph gathers
- * the cut stacks under one root instead of showing each as a tower of
- * its own. */
-#define MPROF_PC_TRUNCATED UINTPTR_MAX
+/* MPROF_PC_TRUNCATED (config.h), the mark of a cut stack, is written as a
+ * frame of this name, so that a flame graph gathers the cut stacks under
+ * one root instead of showing each as a tower of its own. */
 #define MPROF_TRUNCATED_NAME "[truncated]"
 
 typedef struct mprof_sample {

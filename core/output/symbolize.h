@@ -28,14 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config.h" /* enum mprof_symbols_level */
 #include "scratch.h"
-
-/* How much a symbolizer finds (MPROF_SYMBOLS). */
-enum mprof_symbols_level {
-    MPROF_SYMBOLS_NONE,  /* mappings and build IDs; addresses only */
-    MPROF_SYMBOLS_NAMES, /* + function names from the ELF symbol tables */
-    MPROF_SYMBOLS_FULL,  /* + file:line and inlined frames from DWARF */
-};
 
 typedef struct mprof_sym_mapping {
     uint64_t start, limit, offset; /* the executable segment */

@@ -1,0 +1,32 @@
+# test/truth: the profile is right where heap profilers of this kind go
+# wrong (issue 13): each kind a program with known truth, at
+# MPROF_MEM_RATE=1, read back with go tool pprof.
+#
+#   make check-truth                      every test
+#   make check-truth CK_RUN_CASE=<test>   one
+
+TRUTH_DIR   := $(B)/test/truth
+TRUTH_TEST  := $(TRUTH_DIR)/test_truth
+TRUTH_PROGS := $(B)/test/programs/ctor_main
+
+# The programs run from build/test/programs/ beside the others (h_prog),
+# their libraries beside them (found through the program's rpath).
+$(B)/test/programs/libtruth_ctor.so: test/truth/ctor_lib.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -fPIC -shared -o $@ $<
+
+$(B)/test/programs/ctor_main: test/truth/ctor_main.c $(B)/test/programs/libtruth_ctor.so
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< -L$(B)/test/programs -ltruth_ctor \
+	    -Wl,-rpath,'$$ORIGIN'
+
+$(TRUTH_TEST): $(TRUTH_DIR)/test_truth.o $(TEST_HARNESS) $(CORE_OBJ)
+	$(TEST_LINK) $(LIBS)
+
+.PHONY: check-truth
+check-truth: $(LIBMPROF) $(TRUTH_PROGS) $(TRUTH_TEST)
+	$(TRUTH_TEST)
+
+CHECKS += check-truth
+
+-include $(TRUTH_PROGS:=.d) $(TRUTH_DIR)/test_truth.d $(B)/test/programs/libtruth_ctor.so.d
