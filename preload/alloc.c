@@ -288,3 +288,28 @@ MPROF_EXPORT size_t malloc_usable_size(void *p)
         return 0;
     return mprof_real.malloc_usable_size(p);
 }
+
+/* The shim's entry points by addresses no other definition can preempt:
+ * `&malloc` here would be the global scope's first malloc, which is not
+ * ours when another allocator comes first in LD_PRELOAD (real.c). */
+#define ENTRY(f) extern __typeof__(f) mprof_entry_##f __attribute__((alias(#f)));
+ENTRY(malloc)
+ENTRY(free)
+ENTRY(calloc)
+ENTRY(realloc)
+ENTRY(reallocarray)
+ENTRY(posix_memalign)
+ENTRY(memalign)
+ENTRY(aligned_alloc)
+ENTRY(valloc)
+ENTRY(pvalloc)
+ENTRY(malloc_usable_size)
+#undef ENTRY
+
+#define ENTRY(f) {#f, (void *)mprof_entry_##f},
+const mprof_rebind_fn mprof_alloc_entries[] = {
+    ENTRY(malloc) ENTRY(free) ENTRY(calloc) ENTRY(realloc) ENTRY(reallocarray)
+    ENTRY(posix_memalign) ENTRY(memalign) ENTRY(aligned_alloc) ENTRY(valloc)
+    ENTRY(pvalloc) ENTRY(malloc_usable_size)};
+const size_t mprof_alloc_nentries = sizeof mprof_alloc_entries / sizeof mprof_alloc_entries[0];
+#undef ENTRY

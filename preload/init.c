@@ -47,6 +47,8 @@ static void start(void)
     int have_real = mprof_real_resolve() == 0;
     mprof_guard_enter();
     mprof_pthread_resolve();
+    mprof_dlopen_resolve();
+    mprof_real_check_order();
     mprof_threads_init();
     mprof_config cfg;
     mprof_config_defaults(&cfg);

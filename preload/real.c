@@ -9,6 +9,7 @@
  */
 #include "real.h"
 
+#include "log.h"
 #include "tls.h"
 
 #include <dlfcn.h>
@@ -53,4 +54,52 @@ int mprof_real_resolve(void)
     mprof_real = r;
     __atomic_store_n(&mprof_real.free, real_free, __ATOMIC_RELEASE);
     return 0;
+}
+
+static int behind;
+
+int mprof_real_behind(void) { return __atomic_load_n(&behind, __ATOMIC_ACQUIRE); }
+
+/* name, as dlsym(RTLD_DEFAULT) finds it, if it lives in the same object
+ * as malloc_fn (else NULL: the shim derives it, or does without). */
+static void *first_sym(const char *name, const void *malloc_fn)
+{
+    void *f = dlsym(RTLD_DEFAULT, name);
+    Dl_info a, b;
+    if (!f || !dladdr(f, &a) || !dladdr(malloc_fn, &b) || a.dli_fbase != b.dli_fbase)
+        return NULL;
+    return f;
+}
+
+void mprof_real_check_order(void)
+{
+    void *first = dlsym(RTLD_DEFAULT, "malloc");
+    if (!first || first == mprof_alloc_entries[0].entry)
+        return; /* the usual order: the shim comes first */
+    Dl_info who;
+    const char *lib = dladdr(first, &who) && who.dli_fname ? who.dli_fname : "another library";
+    const char *base = strrchr(lib, '/') ? strrchr(lib, '/') + 1 : lib;
+    struct mprof_real r;
+    r.malloc = (void *(*)(size_t))first;
+    r.free = first_sym("free", first);
+    r.calloc = first_sym("calloc", first);
+    r.realloc = first_sym("realloc", first);
+    r.posix_memalign = first_sym("posix_memalign", first);
+    r.memalign = first_sym("memalign", first);
+    r.aligned_alloc = first_sym("aligned_alloc", first);
+    r.valloc = first_sym("valloc", first);
+    r.malloc_usable_size = first_sym("malloc_usable_size", first);
+    if (!r.free || !r.calloc || !r.realloc || !r.posix_memalign) {
+        mprof_log("%s serves malloc ahead of libmprof.so and mprof cannot forward to it: "
+                  "nothing will be profiled; put libmprof.so first: "
+                  "LD_PRELOAD=\"libmprof.so %s\"", base, base);
+        return;
+    }
+    /* At start, before the program's threads: no call is in flight
+     * through the table (nothing was bound to the shim). Blocks the
+     * allocator served before now are freed through the shim into it. */
+    mprof_real = r;
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&behind, 1, __ATOMIC_RELEASE);
+    mprof_rebind(mprof_alloc_entries, mprof_alloc_nentries, first);
 }

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rebind.h"
+
 #pragma GCC visibility push(hidden) /* direct, not GOT, access from the shim */
 
 struct mprof_real {
@@ -30,6 +32,25 @@ extern struct mprof_real mprof_real;
 
 /* Resolve the table if not yet done; 0 if usable. */
 int mprof_real_resolve(void);
+
+/* alloc.c: the shim's allocation entry points, by name (rebind.h). */
+extern const mprof_rebind_fn mprof_alloc_entries[];
+extern const size_t mprof_alloc_nentries;
+
+/*
+ * At start: if another object serves malloc ahead of the shim (it came
+ * first in LD_PRELOAD), forward every call to it, and bind the loaded
+ * objects' allocation calls to the shim (rebind.h); if that cannot be,
+ * one mprof: line says so and which order works. Call with the guard set.
+ */
+void mprof_real_check_order(void);
+
+/* Whether another allocator came ahead of the shim (then every dlopen
+ * binds its objects to the shim too). */
+int mprof_real_behind(void);
+
+/* dlopen.c: look the real dlopen up now, at start. */
+void mprof_dlopen_resolve(void);
 
 /* init.c: start the profiler now if it has not started and libc is
  * initialised (from an allocation's slow path: the libraries a program

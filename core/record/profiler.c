@@ -38,6 +38,7 @@
 #include "stack.h"
 
 #include <limits.h>
+#include <link.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -88,6 +89,54 @@ static void anchor_out(mprof_config *c, const char *cwd)
     c->out[n] = '/';
 }
 
+/* The Go toolchain's note (".note.go.buildid": name "Go", its size 3 or,
+ * as the Go linker writes it, 4; type 4) in one of the program's PT_NOTE
+ * segments, read in memory. */
+static int go_note(const char *p, size_t len)
+{
+    while (len >= 12) {
+        uint32_t namesz, descsz, type;
+        memcpy(&namesz, p, 4);
+        memcpy(&descsz, p + 4, 4);
+        memcpy(&type, p + 8, 4);
+        size_t step = 12 + ((namesz + 3) & ~3u) + ((descsz + 3) & ~3u);
+        if (step > len)
+            return 0;
+        if (type == 4 && (namesz == 3 || namesz == 4) && memcmp(p + 12, "Go", 3) == 0)
+            return 1;
+        p += step;
+        len -= step;
+    }
+    return 0;
+}
+
+static int program_is_go(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    (void)size;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_NOTE &&
+            go_note((const char *)(info->dlpi_addr + ph->p_vaddr), ph->p_memsz)) // NOLINT(performance-no-int-to-ptr)
+            *(int *)arg = 1;
+    }
+    return 1; /* the program is the first object: stop there */
+}
+
+/* A Go program (cgo: it calls into C, and C allocates through us) ends with
+ * the exit_group system call, not libc's exit: no atexit handler runs, so
+ * no exit dump is written, and the Go runtime takes every signal for its
+ * own, the dump signal included.  What works is the interval: say so,
+ * once, unless it is set already. */
+static void say_if_go(void)
+{
+    int go = 0;
+    dl_iterate_phdr(program_is_go, &go);
+    if (go && !config.dump_interval)
+        mprof_log("this is a Go program: it ends without running atexit handlers, so "
+                  "no exit profile is written, and the Go runtime takes the dump signal; "
+                  "set MPROF_DUMP_INTERVAL=<seconds> to write profiles while it runs");
+}
+
 void mprof_profiler_start(const mprof_config *cfg)
 {
     config = *cfg;
@@ -98,6 +147,7 @@ void mprof_profiler_start(const mprof_config *cfg)
     mprof_heap_set_rate(config.mem_rate);
     mprof_dump_init(&config, start_dir);
     mprof_agent_init(&config);
+    say_if_go();
     __atomic_store_n(&mprof_ready, 1, __ATOMIC_RELEASE);
     mprof_lock_profiling = config.block_rate || config.mutex_fraction;
 }

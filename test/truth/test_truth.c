@@ -12,19 +12,24 @@
 #include "run_suite.h"
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_TRUTHS 8
 #define MAX_FILES 4
 
-/* Run prog at MPROF_MEM_RATE=1 in a fresh directory; its one heap
- * profile into p, its truths into t (how many). */
-static int run_exact(const char *name, const char *const *env_extra, prof *p, truth *t)
+/* Run prog (with one argument, or NULL) at MPROF_MEM_RATE=1 in a fresh
+ * directory, with LD_PRELOAD set to `preload` (NULL: libmprof.so alone);
+ * its one heap profile into p, its truths into t (returns how many). Its
+ * stderr must be empty: nothing to say when all goes well. */
+static int run_exact(const char *name, const char *arg, const char *preload, prof *p, truth *t)
 {
     const char *dir = h_fresh_dir(name);
+    char pre[2048] = "";
+    if (preload)
+        snprintf(pre, sizeof pre, "LD_PRELOAD=%s", preload);
     run r;
-    run_spec s = {.argv = {h_prog(name)}, .env = {"MPROF_MEM_RATE=1"}, .cwd = dir};
-    for (int i = 0; env_extra && env_extra[i]; i++)
-        s.env[1 + i] = env_extra[i];
+    run_spec s = {.argv = {h_prog(name), arg}, .env = {"MPROF_MEM_RATE=1", preload ? pre : NULL},
+                  .cwd = dir};
     run_checked(&r, &s);
     ck_assert_msg(run_exit_code(&r) == 0 && strstr(r.out.s, "done"), "%s: status %d\n%s%s",
                   name, run_exit_code(&r), r.out.s, r.err.s);
@@ -61,9 +66,73 @@ START_TEST(linked_library_constructor)
 {
     prof p;
     truth t[MAX_TRUTHS];
-    int nt = run_exact("ctor_main", NULL, &p, t);
+    int nt = run_exact("ctor_main", NULL, NULL, &p, t);
     check_exact(&p, t, nt);
     prof_free(&p);
+}
+END_TEST
+
+/* A plugin loaded with RTLD_DEEPBIND binds malloc and free to libc, past
+ * the shim: the host's blocks it frees are freed, its own are seen. */
+START_TEST(deepbind_plugin)
+{
+    prof p;
+    truth t[MAX_TRUTHS];
+    char plugin[1024];
+    snprintf(plugin, sizeof plugin, "%s", h_prog("libtruth_deepbind.so"));
+    int nt = run_exact("deepbind_main", plugin, NULL, &p, t);
+    check_exact(&p, t, nt);
+    prof_free(&p);
+}
+END_TEST
+
+/* Another allocator ahead of libmprof.so in LD_PRELOAD: the program's
+ * calls are its, and still every one is seen, and nothing is said. */
+START_TEST(allocator_preloaded_first)
+{
+    static const char *const allocators[] = {"/usr/lib/x86_64-linux-gnu/libjemalloc.so.2",
+                                             "/usr/lib/x86_64-linux-gnu/libtcmalloc.so.4"};
+    for (size_t i = 0; i < sizeof allocators / sizeof allocators[0]; i++) {
+        ck_assert_msg(access(allocators[i], R_OK) == 0,
+                      "%s missing: make deps installs libjemalloc2 and google-perftools",
+                      allocators[i]);
+        char pre[2048];
+        snprintf(pre, sizeof pre, "%s %s", allocators[i], h_lib());
+        prof p;
+        truth t[MAX_TRUTHS];
+        int nt = run_exact("order_main", NULL, pre, &p, t);
+        check_exact(&p, t, nt);
+        prof_free(&p);
+    }
+}
+END_TEST
+
+/* A Go program ends with exit_group, past atexit: no exit profile can be
+ * written, and its runtime takes every signal. One line says so and what
+ * works instead, unless MPROF_DUMP_INTERVAL is set already. */
+START_TEST(go_program_told)
+{
+    const char *dir = h_fresh_dir("go_note");
+    for (int interval = 0; interval < 2; interval++) {
+        run r;
+        run_spec s = {.argv = {h_prog("go_note")},
+                      .env = {interval ? "MPROF_DUMP_INTERVAL=60" : "MPROF_MEM_RATE=1"},
+                      .cwd = dir};
+        run_checked(&r, &s);
+        ck_assert_msg(run_exit_code(&r) == 0 && strstr(r.out.s, "done"), "status %d",
+                      run_exit_code(&r));
+        strbuf l = {0};
+        int n = lines_starting(r.err.s, "mprof:", &l);
+        if (interval)
+            ck_assert_msg(n == 0, "MPROF_DUMP_INTERVAL set, yet:\n%s", r.err.s);
+        else
+            ck_assert_msg(n == 1 && strstr(l.s, "Go program") &&
+                              strstr(l.s, "MPROF_DUMP_INTERVAL="),
+                          "expected one line naming the Go program and the interval:\n%s",
+                          r.err.s);
+        sb_free(&l);
+        run_free(&r);
+    }
 }
 END_TEST
 
@@ -71,5 +140,8 @@ int main(void)
 {
     Suite *s = suite_create("truth");
     h_add_test(s, "linked_library_constructor", linked_library_constructor, 60);
+    h_add_test(s, "deepbind_plugin", deepbind_plugin, 60);
+    h_add_test(s, "allocator_preloaded_first", allocator_preloaded_first, 60);
+    h_add_test(s, "go_program_told", go_program_told, 60);
     return run_built_suite(s);
 }

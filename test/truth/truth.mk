@@ -7,7 +7,9 @@
 
 TRUTH_DIR   := $(B)/test/truth
 TRUTH_TEST  := $(TRUTH_DIR)/test_truth
-TRUTH_PROGS := $(B)/test/programs/ctor_main
+TRUTH_PROGS := $(B)/test/programs/ctor_main $(B)/test/programs/deepbind_main \
+               $(B)/test/programs/order_main $(B)/test/programs/libtruth_deepbind.so \
+               $(B)/test/programs/go_note
 
 # The programs run from build/test/programs/ beside the others (h_prog),
 # their libraries beside them (found through the program's rpath).
@@ -19,6 +21,22 @@ $(B)/test/programs/ctor_main: test/truth/ctor_main.c $(B)/test/programs/libtruth
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $< -L$(B)/test/programs -ltruth_ctor \
 	    -Wl,-rpath,'$$ORIGIN'
+
+$(B)/test/programs/libtruth_deepbind.so: test/truth/deepbind_plugin.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -fPIC -shared -o $@ $<
+
+$(B)/test/programs/deepbind_main: test/truth/deepbind_main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< -ldl
+
+$(B)/test/programs/order_main: test/truth/order_main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+$(B)/test/programs/go_note: test/truth/go_note.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
 
 $(TRUTH_TEST): $(TRUTH_DIR)/test_truth.o $(TEST_HARNESS) $(CORE_OBJ)
 	$(TEST_LINK) $(LIBS)
