@@ -136,6 +136,43 @@ START_TEST(go_program_told)
 }
 END_TEST
 
+/* No /proc (a minimal container, a sandbox): modules, build IDs and names
+ * all come from the loader's list and the files, and the profile is as
+ * exact and as named. The run is in a user and mount namespace with an
+ * empty /proc; where the machine allows no such namespace, the test says
+ * it is skipped. */
+START_TEST(without_proc)
+{
+    const char *dir = h_fresh_dir("without_proc");
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "mount -t tmpfs none /proc && test ! -e /proc/self && "
+             "exec env LD_PRELOAD=%s MPROF_MEM_RATE=1 %s",
+             h_lib(), h_prog("order_main"));
+    run r;
+    run_spec s = {.argv = {"unshare", "--user", "--map-root-user", "--mount", "sh", "-c", cmd},
+                  .no_preload = true,
+                  .cwd = dir};
+    run_checked(&r, &s);
+    if (run_exit_code(&r) != 0 && strstr(r.err.s, "unshare")) {
+        fprintf(stderr, "without_proc: skipped: no user namespace here (%s)\n", r.err.s);
+        run_free(&r);
+        return;
+    }
+    ck_assert_msg(run_exit_code(&r) == 0, "status %d\n%s", run_exit_code(&r), r.err.s);
+    truth t[MAX_TRUTHS];
+    int nt = truths_parse(r.out.s, t, MAX_TRUTHS);
+    heap_file f[MAX_FILES];
+    ck_assert_msg(heap_files(dir, "mprof", f, MAX_FILES) == 1, "no heap profile:\n%s", r.err.s);
+    prof p;
+    char err[4096];
+    ck_assert_msg(prof_load(f[0].path, &p, err, sizeof err) == 0, "%s", err);
+    check_exact(&p, t, nt);
+    prof_free(&p);
+    run_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("truth");
@@ -143,5 +180,6 @@ int main(void)
     h_add_test(s, "deepbind_plugin", deepbind_plugin, 60);
     h_add_test(s, "allocator_preloaded_first", allocator_preloaded_first, 60);
     h_add_test(s, "go_program_told", go_program_told, 60);
+    h_add_test(s, "without_proc", without_proc, 60);
     return run_built_suite(s);
 }
