@@ -615,10 +615,102 @@ static size_t names_from_index(mprof_scratch *sc, const struct symindex *ix,
     return named;
 }
 
-size_t mprof_elfnames(mprof_scratch *sc, const char *path, uint64_t bias,
-                      const char *build_id, mprof_elfname_req *reqs, size_t n)
+/* ---- the loaded image, when the file is gone ----
+ *
+ * The dynamic section in memory gives the dynamic symbol table and its
+ * strings (exported functions only), and a hash table whose size says how
+ * many symbols there are: DT_HASH's nchain, or the last chain DT_GNU_HASH
+ * reaches. Addresses in it are made absolute by the loader, except in an
+ * object whose dynamic section is read-only (file addresses, below bias).
+ */
+
+struct image {
+    const ElfW(Sym) *symtab;
+    const char *strtab;
+    size_t strsz, nsyms;
+};
+
+static uintptr_t image_ptr(uint64_t bias, ElfW(Addr) p) { return p < bias ? bias + p : p; }
+
+static size_t gnu_hash_count(const uint32_t *h)
 {
-    if (n == 0 || path[0] != '/' || !mprof_libelf())
+    uint32_t nbuckets = h[0], symoffset = h[1], bloom = h[2];
+    const uint32_t *buckets = h + 4 + bloom * (sizeof(ElfW(Addr)) / 4);
+    const uint32_t *chains = buckets + nbuckets;
+    uint32_t last = 0;
+    for (uint32_t b = 0; b < nbuckets; b++)
+        last = buckets[b] > last ? buckets[b] : last;
+    if (last < symoffset)
+        return symoffset;
+    while (!(chains[last - symoffset] & 1)) /* the low bit ends a chain */
+        last++;
+    return (size_t)last + 1;
+}
+
+static int read_image(const ElfW(Dyn) *dyn, uint64_t bias, struct image *im)
+{
+    memset(im, 0, sizeof *im);
+    const uint32_t *hash = NULL, *gnu = NULL;
+    for (; dyn->d_tag != DT_NULL; dyn++) {
+        uintptr_t p = image_ptr(bias, dyn->d_un.d_ptr);
+        switch (dyn->d_tag) {
+        case DT_SYMTAB: im->symtab = (const ElfW(Sym) *)p; break; // NOLINT(performance-no-int-to-ptr)
+        case DT_STRTAB: im->strtab = (const char *)p; break;      // NOLINT(performance-no-int-to-ptr)
+        case DT_STRSZ: im->strsz = dyn->d_un.d_val; break;
+        case DT_HASH: hash = (const uint32_t *)p; break;    // NOLINT(performance-no-int-to-ptr)
+        case DT_GNU_HASH: gnu = (const uint32_t *)p; break; // NOLINT(performance-no-int-to-ptr)
+        default: break;
+        }
+    }
+    im->nsyms = hash ? hash[1] : gnu ? gnu_hash_count(gnu) : 0;
+    return im->symtab && im->strtab && im->strsz && im->nsyms ? 0 : -1;
+}
+
+/* The innermost sized function containing each request, as the one pass
+ * over a file's table chooses among sized symbols. */
+static size_t names_from_image(mprof_scratch *sc, const ElfW(Dyn) *dyn, uint64_t bias,
+                               mprof_elfname_req *r, size_t n)
+{
+    struct image im;
+    struct best *in = mprof_scratch_calloc(sc, n, sizeof *in);
+    if (!in || read_image(dyn, bias, &im) != 0)
+        return 0;
+    for (size_t k = 1; k < im.nsyms; k++) {
+        GElf_Sym s = {.st_name = im.symtab[k].st_name, .st_info = im.symtab[k].st_info,
+                      .st_shndx = im.symtab[k].st_shndx, .st_value = im.symtab[k].st_value,
+                      .st_size = im.symtab[k].st_size};
+        if (!is_code(&s) || !s.st_size || s.st_name >= im.strsz)
+            continue;
+        uint64_t start = s.st_value + bias;
+        int rank = sym_rank(&s);
+        for (size_t j = lower_bound(r, n, start); j < n && r[j].addr - start < s.st_size; j++)
+            if (better(&in[j], start, rank))
+                in[j] = (struct best){start, rank, k};
+    }
+    size_t named = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!in[i].rank)
+            continue;
+        const char *name = im.strtab + im.symtab[in[i].sym].st_name;
+        size_t room = im.strsz - im.symtab[in[i].sym].st_name, len;
+        if (memchr(name, '\0', room) && (len = base_name_len(name)) &&
+            (r[i].name = mprof_scratch_strndup(sc, name, len)))
+            named++;
+    }
+    return named;
+}
+
+static int file_exists(const char *path) { return access(path, F_OK) == 0; }
+
+size_t mprof_elfnames(mprof_scratch *sc, const char *path, uint64_t bias,
+                      const char *build_id, const void *dynamic,
+                      mprof_elfname_req *reqs, size_t n)
+{
+    if (n == 0 || path[0] != '/')
+        return 0;
+    if (dynamic && !file_exists(path))
+        return names_from_image(sc, dynamic, bias, reqs, n);
+    if (!mprof_libelf())
         return 0;
     const struct symindex *ix = kept_index(path, bias, build_id);
     if (ix)

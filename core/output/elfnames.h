@@ -39,12 +39,16 @@ typedef struct mprof_elfname_req {
 /*
  * Name reqs[0, n) (sorted by addr, all in the module loaded from `path`
  * with load bias `bias`: file vaddr + bias = address; `build_id` in
- * lowercase hex, "" if unknown). Returns how many got a name; 0 also when
- * libelf or the file cannot be read. Opens and closes its descriptors
- * (fdmove.h), allocates only in sc and libelf's own memory.
+ * lowercase hex, "" if unknown). `dynamic`: the module's dynamic section
+ * in this process's memory, or NULL: when the file is gone (a plugin
+ * host that unlinks what it loaded), the exported functions are named
+ * from the dynamic symbol table the loader mapped. Returns how many got a
+ * name; 0 also when libelf or the file cannot be read. Opens and closes
+ * its descriptors (fdmove.h), allocates only in sc and libelf's own memory.
  */
 size_t mprof_elfnames(mprof_scratch *sc, const char *path, uint64_t bias,
-                      const char *build_id, mprof_elfname_req *reqs, size_t n);
+                      const char *build_id, const void *dynamic,
+                      mprof_elfname_req *reqs, size_t n);
 
 /*
  * From now on, keep an index of each symbol table read (sorted by address,

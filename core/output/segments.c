@@ -170,6 +170,10 @@ static int object(struct dl_phdr_info *info, size_t size, void *arg)
     if (!path)
         return 0;
     const char *id = NULL;
+    uint64_t dynamic = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC)
+            dynamic = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
         if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X) || !ph->p_memsz)
@@ -183,7 +187,8 @@ static int object(struct dl_phdr_info *info, size_t size, void *arg)
                            .bias = info->dlpi_addr,
                            .path = path,
                            .build_id = id,
-                           .is_main = is_main};
+                           .is_main = is_main,
+                           .dynamic = dynamic};
         add(w, &s);
     }
     return 0;

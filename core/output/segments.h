@@ -27,6 +27,7 @@ typedef struct mprof_segment {
     const char *path;      /* absolute, or "[vdso]" */
     const char *build_id;  /* lowercase hex; "" if none */
     int is_main;           /* a segment of the program itself */
+    uint64_t dynamic;      /* its object's dynamic section in memory; 0 if none */
 } mprof_segment;
 
 /* At start, before the program may change directory: the directory a

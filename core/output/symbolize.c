@@ -66,7 +66,8 @@ static void load_segments(mprof_symbolizer *sym)
                                            .offset = seg[i].offset, .path = seg[i].path,
                                            .build_id = seg[i].build_id,
                                            .is_main = seg[i].is_main,
-                                           .bias_known = 1, .bias = seg[i].bias};
+                                           .bias_known = 1, .bias = seg[i].bias,
+                                           .dynamic = seg[i].dynamic};
         sym->nmain += seg[i].is_main != 0;
     }
     sym->nmaps = n;
@@ -571,7 +572,8 @@ static void name_by_mapping(mprof_symbolizer *sym, mprof_elfname_req *r, size_t 
             j++;
         mprof_sym_mapping *mp = m >= 0 ? mprof_symbolizer_mapping(sym, (size_t)m) : NULL;
         if (mp && mp->bias_known && !mp->unusable)
-            mprof_elfnames(sym->sc, mp->path, mp->bias, mp->build_id, r + i, j - i);
+            mprof_elfnames(sym->sc, mp->path, mp->bias, mp->build_id,
+                           (const void *)(uintptr_t)mp->dynamic, r + i, j - i); // NOLINT(performance-no-int-to-ptr)
         i = j;
     }
 }

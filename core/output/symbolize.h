@@ -42,6 +42,7 @@ typedef struct mprof_sym_mapping {
     int unusable;         /* (files) missing here, or another build */
     int bias_known;       /* (this process) bias: file vaddr + bias = address */
     uint64_t bias;
+    uint64_t dynamic;     /* (this process) its dynamic section in memory, or 0 */
 } mprof_sym_mapping;
 
 /* One source frame at an address; strings live until the scratch is

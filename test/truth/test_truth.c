@@ -173,6 +173,21 @@ START_TEST(without_proc)
 }
 END_TEST
 
+/* A library unlinked after dlopen: the file is gone, the image is not;
+ * its exported functions are named from the dynamic symbol table the
+ * loader mapped, and its mapping keeps its path and build ID. */
+START_TEST(unlinked_library)
+{
+    prof p;
+    truth t[MAX_TRUTHS];
+    char lib[1024];
+    snprintf(lib, sizeof lib, "%s", h_prog("libtruth_unlinked.so"));
+    int nt = run_exact("unlinked_main", lib, NULL, &p, t);
+    check_exact(&p, t, nt);
+    prof_free(&p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("truth");
@@ -181,5 +196,6 @@ int main(void)
     h_add_test(s, "allocator_preloaded_first", allocator_preloaded_first, 60);
     h_add_test(s, "go_program_told", go_program_told, 60);
     h_add_test(s, "without_proc", without_proc, 60);
+    h_add_test(s, "unlinked_library", unlinked_library, 60);
     return run_built_suite(s);
 }

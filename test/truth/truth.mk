@@ -9,7 +9,8 @@ TRUTH_DIR   := $(B)/test/truth
 TRUTH_TEST  := $(TRUTH_DIR)/test_truth
 TRUTH_PROGS := $(B)/test/programs/ctor_main $(B)/test/programs/deepbind_main \
                $(B)/test/programs/order_main $(B)/test/programs/libtruth_deepbind.so \
-               $(B)/test/programs/go_note
+               $(B)/test/programs/go_note $(B)/test/programs/unlinked_main \
+               $(B)/test/programs/libtruth_unlinked.so
 
 # The programs run from build/test/programs/ beside the others (h_prog),
 # their libraries beside them (found through the program's rpath).
@@ -37,6 +38,14 @@ $(B)/test/programs/order_main: test/truth/order_main.c
 $(B)/test/programs/go_note: test/truth/go_note.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+$(B)/test/programs/libtruth_unlinked.so: test/truth/unlinked_lib.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -fPIC -shared -o $@ $<
+
+$(B)/test/programs/unlinked_main: test/truth/unlinked_main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< -ldl
 
 $(TRUTH_TEST): $(TRUTH_DIR)/test_truth.o $(TEST_HARNESS) $(CORE_OBJ)
 	$(TEST_LINK) $(LIBS)
