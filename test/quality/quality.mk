@@ -112,7 +112,7 @@ LINT_FLAGS := -std=gnu11 -D_GNU_SOURCE -pthread $(CORE_INC)
 lint:
 	sh test/quality/layers.sh
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
-	    --inline-suppr -I core -I core/record -I core/output core preload tools
+	    --inline-suppr --suppress=unknownMacro -I core -I core/record -I core/output core preload tools
 	clang-tidy --quiet --warnings-as-errors='*' $(CORE_SRC) $(PRELOAD_SRC) $(TOOLS_SRC) \
 	    -- $(LINT_FLAGS)
 
