@@ -9,6 +9,8 @@
  * the same way. After such a dlopen the new objects' allocation calls are
  * bound to the shim (rebind.h), which forwards them where they went.
  *
+ * dlclose: see below.
+ *
  * Every other dlopen is a tail call to the real one: the loader takes the
  * caller's return address for its own ($ORIGIN, the caller's RPATH and
  * namespace), and a tail call leaves it the program's. A DEEPBIND dlopen
@@ -18,9 +20,12 @@
  */
 #include "real.h"
 
+#include "dump.h"
+#include "profiler.h"
 #include "tls.h"
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <stddef.h>
 
 #define MPROF_EXPORT __attribute__((visibility("default")))
@@ -57,4 +62,34 @@ MPROF_EXPORT void *dlopen(const char *file, int mode)
     if ((mode & RTLD_DEEPBIND) || mprof_real_behind())
         return dlopen_and_rebind(real, file, mode);
     return real(file, mode);
+}
+
+/* dlclose: an object it unloads keeps its name in the stacks recorded
+ * through it (dump.h, mprof_dump_unload_begin/end), not that of whatever
+ * is loaded at its addresses next. dlclose takes no caller address. */
+typedef int (*dlclose_fn)(void *);
+static dlclose_fn real_dlclose;
+
+MPROF_EXPORT int dlclose(void *handle)
+{
+    dlclose_fn real = __atomic_load_n(&real_dlclose, __ATOMIC_ACQUIRE);
+    if (!real) {
+        real = (dlclose_fn)dlsym(RTLD_NEXT, "dlclose");
+        if (!real)
+            return -1;
+        __atomic_store_n(&real_dlclose, real, __ATOMIC_RELEASE);
+    }
+    if (!__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE) || mprof_guarded())
+        return real(handle);
+    mprof_unload u;
+    mprof_guard_enter();
+    mprof_dump_unload_begin(&u);
+    mprof_guard_exit();
+    int rc = real(handle);
+    int saved = errno;
+    mprof_guard_enter();
+    mprof_dump_unload_end(&u);
+    mprof_guard_exit();
+    errno = saved;
+    return rc;
 }

@@ -52,12 +52,6 @@ static MPROF_FORK_STATE int keep;
 
 void mprof_segments_keep(void) { __atomic_store_n(&keep, 1, __ATOMIC_RELAXED); }
 
-void mprof_segments_after_fork(void)
-{
-    mprof_lock_reset(&kept_lock);
-    if (keep)
-        keep = 0;
-}
 
 /*
  * The program's own path, without /proc: /proc/self/exe would make the
@@ -206,6 +200,86 @@ static void sort_from(mprof_segment *s, size_t from, size_t n)
     }
 }
 
+/*
+ * Retired objects (mprof_segments_retire): up to MAX_RETIRED segments and
+ * their strings, in one mapping made at the first; object k's range
+ * starts at MPROF_RETIRED_BASE + k * RETIRED_SPAN. retired_lock guards
+ * them; the mapping is never unmapped (a fork child keeps it).
+ */
+#define MAX_RETIRED 256
+#define RETIRED_SPAN ((uint64_t)1 << 36) /* 64 GiB of file addresses each */
+#define RETIRED_STRINGS 65536
+
+struct retired {
+    size_t n, objects, used;
+    mprof_segment seg[MAX_RETIRED];
+    char strings[RETIRED_STRINGS];
+};
+
+static struct retired *retired;
+static MPROF_FORK_STATE mprof_lock retired_lock = MPROF_LOCK_INIT; /* retired's contents; a leaf */
+
+static const char *retired_str(struct retired *r, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    if (n > RETIRED_STRINGS - r->used)
+        return NULL;
+    char *d = memcpy(r->strings + r->used, s, n);
+    r->used += n;
+    return d;
+}
+
+uint64_t mprof_segments_retire(const mprof_segment *s)
+{
+    uint64_t bias = 0;
+    mprof_lock_acquire(&retired_lock);
+    if (!retired) {
+        void *m = mmap(NULL, sizeof *retired, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        retired = m == MAP_FAILED ? NULL : m;
+    }
+    struct retired *r = retired;
+    if (r && r->n < MAX_RETIRED && r->objects < 1024) {
+        /* the segments of one object come in a row, and share its range;
+         * .dynamic holds, for a retired segment, its object's old bias */
+        const mprof_segment *prev = r->n ? &r->seg[r->n - 1] : NULL;
+        int same_object = prev && prev->dynamic == s->bias && strcmp(prev->path, s->path) == 0;
+        uint64_t nb = same_object ? prev->bias : MPROF_RETIRED_BASE + r->objects * RETIRED_SPAN;
+        const char *path = same_object ? prev->path : retired_str(r, s->path);
+        const char *id = same_object ? prev->build_id : retired_str(r, s->build_id);
+        if (path && id && s->limit - s->bias <= RETIRED_SPAN) {
+            r->seg[r->n++] = (mprof_segment){.start = s->start - s->bias + nb,
+                                             .limit = s->limit - s->bias + nb,
+                                             .offset = s->offset,
+                                             .bias = nb,
+                                             .path = path,
+                                             .build_id = id,
+                                             .dynamic = s->bias}; /* the old bias: which object */
+            r->objects += !same_object;
+            bias = nb;
+        }
+    }
+    mprof_lock_release(&retired_lock);
+    return bias;
+}
+
+/* The retired segments after the n in w (copied into its scratch). */
+static void add_retired(struct walk *w)
+{
+    mprof_lock_acquire(&retired_lock);
+    for (size_t i = 0; retired && i < retired->n && !w->failed; i++) {
+        mprof_segment s = retired->seg[i];
+        s.dynamic = 0; /* not mapped: no image to read */
+        s.path = mprof_scratch_strndup(w->sc, s.path, strlen(s.path));
+        s.build_id = mprof_scratch_strndup(w->sc, s.build_id, strlen(s.build_id));
+        if (!s.path || !s.build_id)
+            w->failed = 1;
+        else
+            add(w, &s);
+    }
+    mprof_lock_release(&retired_lock);
+}
+
 static size_t str_size(const char *s) { return s ? strlen(s) + 1 : 0; }
 
 /* A copy of s into the bytes at *p, advanced past it. */
@@ -283,8 +357,10 @@ size_t mprof_segments(mprof_scratch *sc, mprof_segment **out)
     dl_iterate_phdr(object, &w);
     mprof_forkgate_release();
     if (w.reused && (w.n = copy_kept(&w)) > 0) {
-        *out = w.seg;
-        return w.n;
+        w.cap = w.n;
+        add_retired(&w);
+        *out = w.failed ? NULL : w.seg;
+        return w.failed ? 0 : w.n;
     }
     if (w.reused) { /* it changed meanwhile, or no memory: walk it all */
         w = (struct walk){.sc = sc, .first = 1, .page = w.page};
@@ -302,6 +378,19 @@ size_t mprof_segments(mprof_scratch *sc, mprof_segment **out)
     sort_from(w.seg, mains, w.n);
     if (w.counted && __atomic_load_n(&keep, __ATOMIC_RELAXED))
         keep_list(&w);
+    add_retired(&w);
+    if (w.failed) {
+        *out = NULL;
+        return 0;
+    }
     *out = w.seg;
     return w.n;
+}
+
+void mprof_segments_after_fork(void)
+{
+    mprof_lock_reset(&kept_lock);
+    mprof_lock_reset(&retired_lock);
+    if (keep)
+        keep = 0;
 }

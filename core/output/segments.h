@@ -45,6 +45,21 @@ void mprof_segments_init(const char *dir);
 size_t mprof_segments(mprof_scratch *sc, mprof_segment **out);
 
 /*
+ * An object was unloaded (dlclose) while recorded stacks still pass
+ * through its code: keep its segment s, renamed into an address range no
+ * code can have (above MPROF_RETIRED_BASE, which is not a canonical
+ * address), so that those stacks still name its functions, and not those
+ * of whatever the loader maps at its old addresses next. Returns the
+ * renamed segment's load bias: an address a of s becomes
+ * a - s->bias + (that bias); 0 when no more can be kept (then the stacks
+ * keep their addresses, and name what they name). Every later
+ * mprof_segments lists the kept ones after the loaded ones. Serialized by
+ * its own lock; strings copied.
+ */
+#define MPROF_RETIRED_BASE 0xfffe000000000000ull
+uint64_t mprof_segments_retire(const mprof_segment *s);
+
+/*
  * From now on, keep the list each walk finds, and answer from it while the
  * loader's counts of loads and unloads (dlpi_adds, dlpi_subs) say nothing
  * changed: for a process that dumps again, or forks children that dump. A

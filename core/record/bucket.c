@@ -135,3 +135,15 @@ void mprof_bucket_reset(void)
     mprof_clear(&insert_lock, sizeof insert_lock);
     mprof_clear_pages(stripes, sizeof stripes);
 }
+
+void mprof_bucket_rename(uintptr_t lo, uintptr_t hi, uintptr_t new_lo)
+{
+    for (int t = 0; t < MPROF_NTYPES; t++)
+        for (mprof_bucket *b = mprof_bucket_list((mprof_btype)t); b;
+             b = mprof_bucket_next_of_type(b))
+            for (uint32_t i = 0; i < b->nstk; i++) {
+                uintptr_t pc = __atomic_load_n(&b->stk[i], __ATOMIC_RELAXED);
+                if (pc >= lo && pc < hi)
+                    __atomic_store_n(&b->stk[i], pc - lo + new_lo, __ATOMIC_RELAXED);
+            }
+}

@@ -64,6 +64,17 @@ typedef struct mprof_bucket {
 mprof_bucket *mprof_bucket_get(mprof_btype type, uint64_t size,
                                const uintptr_t *stk, int nstk);
 
+/*
+ * Rename, in every recorded stack of every type, each address in [lo, hi)
+ * to address - lo + new_lo: for the code of an object that was unloaded
+ * (segments.h, mprof_segments_retire), so that its stacks never match or
+ * name what is loaded at those addresses next. A bucket keeps its hash: a
+ * new stack with the old addresses compares unequal and gets a bucket of
+ * its own. Stores are atomic per address; a dump reading a stack meanwhile
+ * sees each address old or new.
+ */
+void mprof_bucket_rename(uintptr_t lo, uintptr_t hi, uintptr_t new_lo);
+
 /* Head of the list of all buckets of `type` (newest first); acquire load. */
 mprof_bucket *mprof_bucket_list(mprof_btype type);
 static inline mprof_bucket *mprof_bucket_next_of_type(const mprof_bucket *b)

@@ -13,6 +13,7 @@
 #include "dump.h"
 
 #include "block.h"
+#include "bucket.h"
 #include "dumplibs.h"
 #include "gzip.h"
 #include "heap.h"
@@ -324,4 +325,71 @@ void mprof_dump_ready_children(void)
             munmap(pcs, len);
     }
     mprof_lock_release(&dump_lock);
+}
+
+static int any_bucket(void)
+{
+    for (int t = 0; t < MPROF_NTYPES; t++)
+        if (mprof_bucket_list((mprof_btype)t))
+            return 1;
+    return 0;
+}
+
+/* The segments as they are now, strings included, in one mapping. */
+void mprof_dump_unload_begin(mprof_unload *u)
+{
+    *u = (mprof_unload){0};
+    if (!any_bucket())
+        return; /* nothing recorded: no stack to keep named */
+    mprof_scratch sc;
+    mprof_scratch_init(&sc);
+    mprof_segment *seg;
+    size_t n = mprof_segments(&sc, &seg), len = n * sizeof *seg;
+    for (size_t i = 0; i < n; i++)
+        len += strlen(seg[i].path) + strlen(seg[i].build_id) + 2;
+    void *m = n ? mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)
+                : MAP_FAILED;
+    if (m != MAP_FAILED) {
+        mprof_segment *copy = m;
+        char *str = (char *)(copy + n);
+        for (size_t i = 0; i < n; i++) {
+            copy[i] = seg[i];
+            copy[i].path = strcpy(str, seg[i].path);
+            str += strlen(str) + 1;
+            copy[i].build_id = strcpy(str, seg[i].build_id);
+            str += strlen(str) + 1;
+        }
+        *u = (mprof_unload){.map = m, .len = len, .n = n};
+    }
+    mprof_scratch_release(&sc);
+}
+
+static int still_loaded(const mprof_segment *s, const mprof_segment *now, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (now[i].start == s->start && now[i].bias == s->bias && strcmp(now[i].path, s->path) == 0)
+            return 1;
+    return 0;
+}
+
+void mprof_dump_unload_end(mprof_unload *u)
+{
+    if (!u->map)
+        return;
+    mprof_scratch sc;
+    mprof_scratch_init(&sc);
+    mprof_segment *now;
+    size_t n = mprof_segments(&sc, &now);
+    const mprof_segment *before = u->map;
+    for (size_t i = 0; now && i < u->n; i++) {
+        if (before[i].start >= MPROF_RETIRED_BASE || still_loaded(&before[i], now, n))
+            continue;
+        uint64_t bias = mprof_segments_retire(&before[i]);
+        if (bias)
+            mprof_bucket_rename(before[i].start, before[i].limit,
+                                before[i].start - before[i].bias + bias);
+    }
+    mprof_scratch_release(&sc);
+    munmap(u->map, u->len);
+    u->map = NULL;
 }

@@ -8,6 +8,8 @@
 
 #include "config.h"
 
+#include <stddef.h>
+
 /* Settings, and the directory the program started in (segments.h; NULL
  * if unknown). */
 void mprof_dump_init(const mprof_config *cfg, const char *start_dir);
@@ -30,6 +32,20 @@ void mprof_dump_ready_children(void);
 /* Fork child, whether or not the profiler runs: the output side's locks
  * (libraries loaded on first use, what symbolizers keep) reset. */
 void mprof_dump_output_after_fork(void);
+
+/*
+ * dlclose, around the real one: the code segments before it (copied into
+ * a mapping of u's), then those that are gone after it, kept for the
+ * stacks that pass through them (segments.h, mprof_segments_retire) and
+ * renamed in every recorded stack (bucket.h, mprof_bucket_rename). Call
+ * with the guard set and no mprof lock held; end with the same u.
+ */
+typedef struct mprof_unload {
+    void *map;
+    size_t len, n;
+} mprof_unload;
+void mprof_dump_unload_begin(mprof_unload *u);
+void mprof_dump_unload_end(mprof_unload *u);
 
 /* Fork child: own pid in file names, seq from 1 again. */
 void mprof_dump_reset_after_fork(void);

@@ -188,6 +188,34 @@ START_TEST(unlinked_library)
 }
 END_TEST
 
+/* A library unloaded (dlclose) with blocks still live, and another loaded
+ * at its addresses: each site keeps its own name and bytes. */
+START_TEST(unloaded_library)
+{
+    prof p;
+    truth t[MAX_TRUTHS];
+    char libs[2][1024];
+    snprintf(libs[0], sizeof libs[0], "%s", h_prog("libtruth_unload_a.so"));
+    snprintf(libs[1], sizeof libs[1], "%s", h_prog("libtruth_unload_b.so"));
+    const char *dir = h_fresh_dir("unload_main");
+    run r;
+    run_spec s = {.argv = {h_prog("unload_main"), libs[0], libs[1]},
+                  .env = {"MPROF_MEM_RATE=1"},
+                  .cwd = dir};
+    run_checked(&r, &s);
+    ck_assert_msg(run_exit_code(&r) == 0 && strstr(r.out.s, "done") && !r.err.s[0],
+                  "status %d\n%s%s", run_exit_code(&r), r.out.s, r.err.s);
+    int nt = truths_parse(r.out.s, t, MAX_TRUTHS);
+    heap_file f[MAX_FILES];
+    ck_assert_int_eq(heap_files(dir, "mprof", f, MAX_FILES), 1);
+    char err[4096];
+    ck_assert_msg(prof_load(f[0].path, &p, err, sizeof err) == 0, "%s", err);
+    check_exact(&p, t, nt);
+    prof_free(&p);
+    run_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("truth");
@@ -197,5 +225,6 @@ int main(void)
     h_add_test(s, "go_program_told", go_program_told, 60);
     h_add_test(s, "without_proc", without_proc, 60);
     h_add_test(s, "unlinked_library", unlinked_library, 60);
+    h_add_test(s, "unloaded_library", unloaded_library, 60);
     return run_built_suite(s);
 }

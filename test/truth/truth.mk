@@ -10,7 +10,8 @@ TRUTH_TEST  := $(TRUTH_DIR)/test_truth
 TRUTH_PROGS := $(B)/test/programs/ctor_main $(B)/test/programs/deepbind_main \
                $(B)/test/programs/order_main $(B)/test/programs/libtruth_deepbind.so \
                $(B)/test/programs/go_note $(B)/test/programs/unlinked_main \
-               $(B)/test/programs/libtruth_unlinked.so
+               $(B)/test/programs/libtruth_unlinked.so $(B)/test/programs/unload_main \
+               $(B)/test/programs/libtruth_unload_a.so $(B)/test/programs/libtruth_unload_b.so
 
 # The programs run from build/test/programs/ beside the others (h_prog),
 # their libraries beside them (found through the program's rpath).
@@ -44,6 +45,18 @@ $(B)/test/programs/libtruth_unlinked.so: test/truth/unlinked_lib.c
 	$(CC) $(TEST_CFLAGS) -fPIC -shared -o $@ $<
 
 $(B)/test/programs/unlinked_main: test/truth/unlinked_main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< -ldl
+
+$(B)/test/programs/libtruth_unload_a.so: test/truth/unload_lib.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -fPIC -shared -DSITE=a_site -DSIZE=3333 -o $@ $<
+
+$(B)/test/programs/libtruth_unload_b.so: test/truth/unload_lib.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -fPIC -shared -DSITE=b_site -DSIZE=1111 -o $@ $<
+
+$(B)/test/programs/unload_main: test/truth/unload_main.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $< -ldl
 
