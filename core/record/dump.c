@@ -353,11 +353,11 @@ void mprof_dump_unload_begin(mprof_unload *u)
         mprof_segment *copy = m;
         char *str = (char *)(copy + n);
         for (size_t i = 0; i < n; i++) {
+            size_t lp = strlen(seg[i].path) + 1, lb = strlen(seg[i].build_id) + 1;
             copy[i] = seg[i];
-            copy[i].path = strcpy(str, seg[i].path);
-            str += strlen(str) + 1;
-            copy[i].build_id = strcpy(str, seg[i].build_id);
-            str += strlen(str) + 1;
+            copy[i].path = memcpy(str, seg[i].path, lp);
+            copy[i].build_id = memcpy(str + lp, seg[i].build_id, lb);
+            str += lp + lb;
         }
         *u = (mprof_unload){.map = m, .len = len, .n = n};
     }
