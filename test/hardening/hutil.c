@@ -69,30 +69,21 @@ const char *hd_fresh(const char *name)
     return dir;
 }
 
-/* "<prefix>.<pid>.<seq>.<kind>.pb.gz" */
+/* "<prefix>.<pid>.<seq>.<kind>.pb.gz", whole (outname.h) */
 static bool parse_name(const char *name, const char *prefix, hd_file *f)
 {
-    size_t plen = strlen(prefix);
-    if (strncmp(name, prefix, plen) != 0 || name[plen] != '.')
+    if (mprof_outname_match(name, prefix, &f->name) < 0 || f->name.tmp)
         return false;
-    int used = 0;
-    char kind[16];
-    if (sscanf(name + plen, ".%ld.%ld.%15[a-z]%n", &f->pid, &f->seq, kind, &used) != 3)
-        return false;
-    if (strcmp(name + plen + used, ".pb.gz") != 0 || strlen(kind) >= sizeof f->kind)
-        return false;
-    snprintf(f->kind, sizeof f->kind, "%s", kind);
+    f->pid = f->name.pid;
+    f->seq = (long)f->name.seq;
+    memcpy(f->kind, f->name.kind, sizeof f->kind);
     return true;
 }
 
 static int cmp_file(const void *a, const void *b)
 {
     const hd_file *x = a, *y = b;
-    if (x->pid != y->pid)
-        return x->pid < y->pid ? -1 : 1;
-    if (x->seq != y->seq)
-        return x->seq < y->seq ? -1 : 1;
-    return strcmp(x->kind, y->kind);
+    return mprof_outname_cmp(&x->name, &y->name);
 }
 
 int hd_files(const char *dir, const char *prefix, hd_file *f, int max)

@@ -8,6 +8,7 @@
 #define MPROF_TEST_HUTIL_H
 
 #include "harness.h"
+#include "outname.h"
 #include "prof.h"
 
 #include <stdbool.h>
@@ -21,12 +22,14 @@ const char *hd_fresh(const char *name);
 /* One profile file: <prefix>.<pid>.<seq>.<kind>.pb.gz */
 typedef struct hd_file {
     long pid, seq;
-    char kind[8];
+    char kind[MPROF_OUTNAME_KIND_MAX];
     char path[1200];
+    mprof_outname name; /* the name taken apart, for the order */
 } hd_file;
 
-/* Profile files of prefix in dir, sorted by (pid, seq, kind).  Returns the
- * number found (at most max). */
+/* Profile files of prefix in dir (whole ones, no .tmp), in outname.h's
+ * order: by pid, seq, then kind as a dump writes them (heap, block,
+ * mutex).  Returns the number found (at most max). */
 int hd_files(const char *dir, const char *prefix, hd_file *f, int max);
 /* Those of one pid and kind ("" = any kind). */
 int hd_count(const hd_file *f, int n, long pid, const char *kind);

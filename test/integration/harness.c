@@ -8,6 +8,9 @@
  */
 #include "harness.h"
 
+#include "clock.h"
+#include "outname.h"
+
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -77,12 +80,7 @@ void sleep_ms(long ms)
         ;
 }
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static long now_ms(void) { return (long)(mprof_clock_ns(CLOCK_MONOTONIC) / 1000000); }
 
 /* ---- paths ---- */
 
@@ -437,18 +435,16 @@ static int cmp_heap_file(const void *a, const void *b)
     return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* "<prefix>.<pid>.<seq>.heap.pb.gz" -> pid, seq. */
+/* "<prefix>.<pid>.<seq>.heap.pb.gz", whole (outname.h) -> pid, seq. */
 static bool parse_heap_name(const char *name, const char *prefix, long *pid,
                             long *seq)
 {
-    size_t plen = strlen(prefix);
-    if (strncmp(name, prefix, plen) != 0 || name[plen] != '.')
+    mprof_outname n;
+    if (mprof_outname_match(name, prefix, &n) < 0 || n.tmp || strcmp(n.kind, "heap") != 0)
         return false;
-    char rest[64];
-    int used = 0;
-    if (sscanf(name + plen, ".%ld.%ld%63s%n", pid, seq, rest, &used) != 3)
-        return false;
-    return strcmp(rest, ".heap.pb.gz") == 0 && name[plen + (size_t)used] == 0;
+    *pid = n.pid;
+    *seq = (long)n.seq;
+    return true;
 }
 
 int heap_files(const char *dir, const char *prefix, heap_file *f, int max)
