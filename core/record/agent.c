@@ -191,40 +191,47 @@ int mprof_agent_want(void)
     return rc;
 }
 
-void mprof_agent_pause(void)
+/* pause, resume and retire run in the program's threads, around the calls
+ * that need a single thread and when its last thread ends: each under the
+ * reentrancy guard with agent_lock held, errno left as it was found.
+ * enter_locked returns the errno for leave_locked to restore. */
+static int enter_locked(void)
 {
     int saved = errno;
     mprof_guard_enter();
     mprof_lock_acquire(&agent_lock);
-    pause_depth++;
-    stop_locked();
+    return saved;
+}
+
+static void leave_locked(int saved)
+{
     mprof_lock_release(&agent_lock);
     mprof_guard_exit();
     errno = saved;
+}
+
+void mprof_agent_pause(void)
+{
+    int saved = enter_locked();
+    pause_depth++;
+    stop_locked();
+    leave_locked(saved);
 }
 
 void mprof_agent_resume(void)
 {
-    int saved = errno;
-    mprof_guard_enter();
-    mprof_lock_acquire(&agent_lock);
+    int saved = enter_locked();
     if (pause_depth > 0 && --pause_depth == 0 && wanted && !retired && !running)
         start_locked();
-    mprof_lock_release(&agent_lock);
-    mprof_guard_exit();
-    errno = saved;
+    leave_locked(saved);
 }
 
 void mprof_agent_retire(void)
 {
-    int saved = errno;
-    mprof_guard_enter();
-    mprof_lock_acquire(&agent_lock);
+    int saved = enter_locked();
     retired = 1;
     stop_locked();
-    mprof_lock_release(&agent_lock);
-    mprof_guard_exit();
-    errno = saved;
+    leave_locked(saved);
 }
 
 void mprof_agent_reset_after_fork(void)

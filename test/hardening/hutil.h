@@ -8,7 +8,6 @@
 #define MPROF_TEST_HUTIL_H
 
 #include "harness.h"
-#include "outname.h"
 #include "prof.h"
 
 #include <stdbool.h>
@@ -19,17 +18,11 @@ const char *hd_path(const char *name);
 /* A fresh, empty directory <build>/test/hardening/work/<name>. */
 const char *hd_fresh(const char *name);
 
-/* One profile file: <prefix>.<pid>.<seq>.<kind>.pb.gz */
-typedef struct hd_file {
-    long pid, seq;
-    char kind[MPROF_OUTNAME_KIND_MAX];
-    char path[1200];
-    mprof_outname name; /* the name taken apart, for the order */
-} hd_file;
+/* One profile file: <prefix>.<pid>.<seq>.<kind>.pb.gz (harness.h). */
+typedef profile_file hd_file;
 
-/* Profile files of prefix in dir (whole ones, no .tmp), in outname.h's
- * order: by pid, seq, then kind as a dump writes them (heap, block,
- * mutex).  Returns the number found (at most max). */
+/* Profile files of prefix in dir, every kind: profile_files(dir, prefix,
+ * "", f, max). */
 int hd_files(const char *dir, const char *prefix, hd_file *f, int max);
 /* Those of one pid and kind ("" = any kind). */
 int hd_count(const hd_file *f, int n, long pid, const char *kind);

@@ -9,7 +9,6 @@
 #include "harness.h"
 
 #include "clock.h"
-#include "outname.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -121,7 +120,7 @@ const char *h_work(void)
     return path_in_build("test/integration/work");
 }
 
-static void mkdir_p(const char *path)
+void h_mkdir_p(const char *path)
 {
     char tmp[1024];
     snprintf(tmp, sizeof tmp, "%s", path);
@@ -162,7 +161,7 @@ const char *h_fresh_dir(const char *name)
     char *dir = bufs[next++ % 8];
     snprintf(dir, sizeof bufs[0], "%s/%s", h_work(), name);
     rm_rf(dir);
-    mkdir_p(dir);
+    h_mkdir_p(dir);
     struct stat st;
     ck_assert_msg(stat(dir, &st) == 0 && S_ISDIR(st.st_mode),
                   "cannot create %s", dir);
@@ -427,27 +426,14 @@ int lines_starting(const char *s, const char *prefix, strbuf *out)
 
 /* ---- files ---- */
 
-static int cmp_heap_file(const void *a, const void *b)
+static int cmp_profile_file(const void *a, const void *b)
 {
-    const heap_file *x = a, *y = b;
-    if (x->pid != y->pid)
-        return x->pid < y->pid ? -1 : 1;
-    return (x->seq > y->seq) - (x->seq < y->seq);
+    const profile_file *x = a, *y = b;
+    return mprof_outname_cmp(&x->name, &y->name);
 }
 
-/* "<prefix>.<pid>.<seq>.heap.pb.gz", whole (outname.h) -> pid, seq. */
-static bool parse_heap_name(const char *name, const char *prefix, long *pid,
-                            long *seq)
-{
-    mprof_outname n;
-    if (mprof_outname_match(name, prefix, &n) < 0 || n.tmp || strcmp(n.kind, "heap") != 0)
-        return false;
-    *pid = n.pid;
-    *seq = (long)n.seq;
-    return true;
-}
-
-int heap_files(const char *dir, const char *prefix, heap_file *f, int max)
+int profile_files(const char *dir, const char *prefix, const char *kind,
+                  profile_file *f, int max)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -455,14 +441,24 @@ int heap_files(const char *dir, const char *prefix, heap_file *f, int max)
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)) && n < max) {
-        if (!parse_heap_name(e->d_name, prefix, &f[n].pid, &f[n].seq))
+        mprof_outname *o = &f[n].name;
+        if (mprof_outname_match(e->d_name, prefix, o) < 0 || o->tmp ||
+            (*kind && strcmp(o->kind, kind) != 0))
             continue;
+        f[n].pid = o->pid;
+        f[n].seq = (long)o->seq;
+        memcpy(f[n].kind, o->kind, sizeof f[n].kind);
         snprintf(f[n].path, sizeof f[n].path, "%s/%s", dir, e->d_name);
         n++;
     }
     closedir(d);
-    qsort(f, (size_t)n, sizeof *f, cmp_heap_file);
+    qsort(f, (size_t)n, sizeof *f, cmp_profile_file);
     return n;
+}
+
+int heap_files(const char *dir, const char *prefix, heap_file *f, int max)
+{
+    return profile_files(dir, prefix, "heap", f, max);
 }
 
 const heap_file *heap_file_find(const heap_file *f, int n, long pid, long seq)
