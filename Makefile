@@ -111,8 +111,11 @@ $(B)/test/%.o: test/%.c
 # A test executable from its objects ($^ may list core/'s too).
 TEST_LINK = $(CC) -pthread -o $@ $(filter %.o,$^) $$(pkg-config --libs check)
 # The harness and profile reader of test/integration, which every suite
-# that runs programs links (defined here: fragments are read in name order).
-TEST_HARNESS := $(B)/test/integration/harness.o $(B)/test/integration/prof.o
+# that runs programs links (defined here: fragments are read in name order),
+# with the one owner of the profile file names that the harness parses
+# them with (core/output/outname.c; $^ lists it once beside $(CORE_OBJ)).
+TEST_HARNESS := $(B)/test/integration/harness.o $(B)/test/integration/prof.o \
+                $(B)/core/output/outname.o
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; CK_DEFAULT_TIMEOUT=120 $$t; done

@@ -23,7 +23,10 @@
  *
  * The pid of an `mprof run` may be given for the program it runs.
  */
+#include "clock.h"
+#include "outname.h"
 #include "published.h"
+#include "readfile.h"
 #include "tool.h"
 
 #include <dirent.h>
@@ -39,6 +42,8 @@
 #include <unistd.h>
 
 #define POLL_MS 10
+/* Far above any /proc file (the maps of a million mappings are ~100 MiB). */
+#define PROC_MAX ((size_t)1 << 30)
 
 typedef struct target {
     pid_t pid;
@@ -49,38 +54,25 @@ typedef struct target {
 
 /* ---- /proc ---- */
 
-/* A whole /proc file (they report size 0), NUL-terminated; NULL + errno. */
-static char *read_proc(pid_t pid, const char *what, size_t *len)
+/* A whole /proc file, NUL-terminated, malloc'd; NULL + errno.  Read into a
+ * scratch by the one whole-file reader and copied out: /proc files are
+ * small, and every caller frees what it gets. */
+static char *read_proc(pid_t pid, const char *what)
 {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, what);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return NULL;
-    size_t n = 0, cap = 4096;
-    char *buf = xmalloc(cap + 1);
-    for (;;) {
-        if (n == cap)
-            buf = xrealloc(buf, (cap *= 2) + 1);
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            int e = errno;
-            close(fd);
-            if (r < 0) {
-                free(buf);
-                errno = e;
-                return NULL;
-            }
-            break;
-        }
-        n += (size_t)r;
-    }
-    buf[n] = '\0';
-    if (len)
-        *len = n;
-    return buf;
+    mprof_scratch sc;
+    mprof_scratch_init(&sc);
+    char *data;
+    size_t len;
+    int rc = mprof_read_file(&sc, path, PROC_MAX, &data, &len);
+    char *copy = rc < 0 ? NULL : xmalloc(len + 1);
+    if (copy)
+        memcpy(copy, data, len + 1);
+    mprof_scratch_release(&sc);
+    if (rc < 0)
+        errno = -rc;
+    return copy;
 }
 
 static int check_alive(pid_t pid)
@@ -111,7 +103,7 @@ static bool maps_have_mprof(const char *maps)
  * mapped. */
 static int read_state(target *t, bool *has_mprof)
 {
-    char *maps = read_proc(t->pid, "maps", NULL);
+    char *maps = read_proc(t->pid, "maps");
     if (!maps)
         return -1;
     published_free(&t->st);
@@ -156,7 +148,7 @@ static pid_t program_of_run(pid_t pid)
         return pid;
     char what[64];
     snprintf(what, sizeof what, "task/%d/children", (int)pid);
-    char *kids = read_proc(pid, what, NULL);
+    char *kids = read_proc(pid, what);
     long child = 0;
     int n = 0;
     for (char *p = kids, *end; p && *p; p = end) {
@@ -213,11 +205,11 @@ static bool in_sigwait(pid_t pid, long tid)
 {
     char what[64];
     snprintf(what, sizeof what, "task/%ld/wchan", tid);
-    char *wchan = read_proc(pid, what, NULL);
+    char *wchan = read_proc(pid, what);
     bool yes = wchan && strncmp(wchan, "do_sigtimedwait", 15) == 0;
     free(wchan);
     snprintf(what, sizeof what, "task/%ld/syscall", tid);
-    char *call = yes ? NULL : read_proc(pid, what, NULL);
+    char *call = yes ? NULL : read_proc(pid, what);
     yes = yes || (call && strtol(call, NULL, 10) == SYS_rt_sigtimedwait);
     free(call);
     return yes;
@@ -229,13 +221,13 @@ static int thread_blocks(pid_t pid, long tid, int sig)
 {
     char what[64];
     snprintf(what, sizeof what, "task/%ld/comm", tid);
-    char *comm = read_proc(pid, what, NULL);
+    char *comm = read_proc(pid, what);
     bool mprof = comm && strcmp(comm, "mprof\n") == 0;
     free(comm);
     if (mprof)
         return -1;
     snprintf(what, sizeof what, "task/%ld/status", tid);
-    char *st = read_proc(pid, what, NULL);
+    char *st = read_proc(pid, what);
     int blocks = st ? mask_has(st, "\nSigBlk:", sig) || in_sigwait(pid, tid)
                     : -1; /* gone meanwhile */
     free(st);
@@ -266,7 +258,7 @@ static bool all_threads_block(pid_t pid, int sig)
 /* What the program did with the signal mprof is not handling. */
 static const char *program_disposition(pid_t pid, int sig)
 {
-    char *st = read_proc(pid, "status", NULL);
+    char *st = read_proc(pid, "status");
     const char *what = mask_has(st, "\nSigCgt:", sig)   ? "handles"
                        : mask_has(st, "\nSigIgn:", sig) ? "ignores"
                                                         : "took and then reset";
@@ -301,12 +293,7 @@ static int check_signal(const target *t)
     return 0;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static double now_s(void) { return (double)mprof_clock_ns(CLOCK_MONOTONIC) / 1e9; }
 
 static void sleep_ms(long ms)
 {
@@ -344,7 +331,7 @@ static bool is_running(pid_t pid)
 {
     if (kill(pid, 0) < 0 && errno == ESRCH)
         return false;
-    char *stat = read_proc(pid, "stat", NULL);
+    char *stat = read_proc(pid, "stat");
     const char *paren = stat ? strrchr(stat, ')') : NULL;
     bool zombie = paren && (paren[1] == ' ') && (paren[2] == 'Z' || paren[2] == 'X');
     free(stat);
@@ -379,8 +366,15 @@ static int wait_published(target *t, unsigned long before, double deadline, doub
 
 static char *file_of(const target *t, int kind)
 {
-    static const char *const kinds[] = {"heap", "block", "mutex"};
-    return xasprintf("%s.%d.%lu.%s.pb.gz", t->out, (int)t->pid, t->st.seq, kinds[kind]);
+    size_t size = strlen(t->out) + 64; /* room for what follows the prefix */
+    char *path = xmalloc(size);
+    if (mprof_outname_format(path, size, t->out, (long)t->pid, t->st.seq,
+                             mprof_outname_kinds[kind]) < 0) {
+        /* not reached: the prefix is a path, and the rest fits in 64 */
+        tool_error("dump", "cannot name the files of %s", t->out);
+        exit(EXIT_FAIL);
+    }
+    return path;
 }
 
 /* The files of the published dump, once each is in place: the library
@@ -393,7 +387,7 @@ static int list_files(const target *t, double deadline, double timeout)
                    t->st.seq, (int)t->pid, t->out, (int)t->pid);
         return EXIT_FAIL;
     }
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < MPROF_NKINDS; k++) {
         if (!(t->st.files >> k & 1))
             continue;
         char *path = file_of(t, k);

@@ -1,19 +1,16 @@
 /*
- * outfiles.c: see outfiles.h. The library names its files
- * "%s.%d.%u.%s.pb.gz" (core/record/dump.c) and writes each through "<name>.tmp".
+ * outfiles.c: see outfiles.h. The library names its files through
+ * core/output/outname.c and writes each through "<name>.tmp"; both count.
  */
 #include "outfiles.h"
 
 #include "tool.h"
 
 #include <dirent.h>
-#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-const char *const outfile_kinds[NKINDS] = {"heap", "block", "mutex"};
 
 void outfiles_split(const char *prefix, char **dir, char **base)
 {
@@ -28,53 +25,21 @@ void outfiles_split(const char *prefix, char **dir, char **base)
     }
 }
 
-/* A positive decimal number and the '.' after it. */
-static bool number_dot(const char **s, long *v)
-{
-    char *end;
-    if (**s < '0' || **s > '9')
-        return false;
-    errno = 0;
-    *v = strtol(*s, &end, 10);
-    if (errno || *end != '.')
-        return false;
-    *s = end + 1;
-    return true;
-}
-
-/* "<base>.<pid>.<seq>.<kind>.pb.gz[.tmp]" */
+/* A file of base, of a kind the library writes. */
 static bool parse_name(const char *name, const char *base, outfile *f)
 {
-    size_t blen = strlen(base);
-    if (strncmp(name, base, blen) != 0 || name[blen] != '.')
+    if (mprof_outname_match(name, base, &f->n) < 0)
         return false;
-    const char *s = name + blen + 1;
-    if (!number_dot(&s, &f->pid) || !number_dot(&s, &f->seq))
-        return false;
-    for (int k = 0; k < NKINDS; k++) {
-        size_t klen = strlen(outfile_kinds[k]);
-        if (strncmp(s, outfile_kinds[k], klen) != 0 || strncmp(s + klen, ".pb.gz", 6) != 0)
-            continue;
-        const char *rest = s + klen + 6;
-        if (*rest && strcmp(rest, ".tmp") != 0)
-            return false;
-        f->kind = k;
-        f->tmp = *rest != '\0';
-        return true;
-    }
+    for (int k = 0; k < MPROF_NKINDS; k++)
+        if (strcmp(f->n.kind, mprof_outname_kinds[k]) == 0)
+            return true;
     return false;
 }
 
 static int cmp_outfile(const void *a, const void *b)
 {
     const outfile *x = a, *y = b;
-    if (x->pid != y->pid)
-        return x->pid < y->pid ? -1 : 1;
-    if (x->seq != y->seq)
-        return x->seq < y->seq ? -1 : 1;
-    if (x->kind != y->kind)
-        return x->kind - y->kind;
-    return x->tmp - y->tmp;
+    return mprof_outname_cmp(&x->n, &y->n);
 }
 
 static void add_entry(outfiles *l, int dfd, const char *name, outfile *f)

@@ -1,24 +1,20 @@
 /*
  * outfiles.h: the profile files a process writes,
  * "<prefix>.<pid>.<seq>.<kind>.pb.gz" (and ".tmp" while one is written),
- * found by listing the prefix's directory.
+ * found by listing the prefix's directory.  The names are outname.h's.
  */
 #ifndef MPROF_TOOL_OUTFILES_H
 #define MPROF_TOOL_OUTFILES_H
 
-#include <stdbool.h>
+#include "outname.h"
+
 #include <stddef.h>
 #include <sys/types.h>
 #include <time.h>
 
-enum { KIND_HEAP, KIND_BLOCK, KIND_MUTEX, NKINDS };
-extern const char *const outfile_kinds[NKINDS]; /* "heap", "block", "mutex" */
-
 typedef struct outfile {
-    char *name; /* the directory entry */
-    long pid, seq;
-    int kind;
-    bool tmp;   /* still being written */
+    char *name;      /* the directory entry */
+    mprof_outname n; /* its pid, seq, kind (one the library writes), .tmp */
     struct timespec mtime;
     ino_t ino;
 } outfile;

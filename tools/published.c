@@ -6,6 +6,7 @@
  */
 #include "published.h"
 
+#include "outname.h"
 #include "tool.h"
 
 #include <stdint.h>
@@ -45,7 +46,7 @@ static bool field(const char **s, const char *key, unsigned long max, unsigned l
 
 static bool files_field(const char **s, unsigned *mask)
 {
-    static const char *const kinds[] = {"heap", "block", "mutex"};
+    const char *const *kinds = mprof_outname_kinds; /* bit k: kinds[k] */
     if (strncmp(*s, ":files=", 7) != 0)
         return false;
     *s += 7;
@@ -54,7 +55,7 @@ static bool files_field(const char **s, unsigned *mask)
         (*s)++;
         return true;
     }
-    for (int k = 0; k < 3; k++) {
+    for (int k = 0; k < MPROF_NKINDS; k++) {
         size_t kl = strlen(kinds[k]);
         if (strncmp(*s, kinds[k], kl) == 0 && ((*s)[kl] == ',' || (*s)[kl] == ':')) {
             *mask |= 1U << k;

@@ -331,14 +331,14 @@ static void report_files(const char *dir, const char *base, const outfiles *befo
     size_t n = 0;
     outfiles_list(dir, base, &after);
     for (size_t i = 0; i < after.n; i++)
-        n += !after.f[i].tmp && is_new(&after.f[i], before);
+        n += !after.f[i].n.tmp && is_new(&after.f[i], before);
     fflush(stdout);
     if (n == 0)
         fprintf(stderr, "mprof: no profile files written (prefix %s/%s)\n", dir, base);
     else
         fprintf(stderr, "mprof: %zu profile file%s written:\n", n, n > 1 ? "s" : "");
     for (size_t i = 0; i < after.n; i++)
-        if (!after.f[i].tmp && is_new(&after.f[i], before))
+        if (!after.f[i].n.tmp && is_new(&after.f[i], before))
             fprintf(stderr, "  %s%s\n", shown_dir, after.f[i].name);
     outfiles_free(&after);
 }

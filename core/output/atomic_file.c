@@ -1,19 +1,19 @@
 /*
  * atomic_file.c: a file that appears whole or not at all: written with raw
- * syscalls to path.tmp (created new, never opened through a link), synced,
- * renamed; on any failure the temporary is removed.  No stdio, so it is
- * safe at exit and inside the profiler.
+ * syscalls to path.tmp (named by outname.h; created new, never opened
+ * through a link), synced, renamed; on any failure the temporary is
+ * removed.  No stdio, so it is safe at exit and inside the profiler.
  */
 #include "atomic_file.h"
 
 #include "fdmove.h"
+#include "outname.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 /* ======================================================================
@@ -56,17 +56,13 @@ static int open_new(const char *tmp)
 int mprof_write_file_atomic(const char *path, const void *data, size_t n, int sync)
 {
     char tmp[PATH_MAX];
-    size_t len = path ? strlen(path) : 0;
-    if (len == 0)
-        return -EINVAL;
-    if (len + sizeof ".tmp" > sizeof tmp)
-        return -ENAMETOOLONG;
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp", sizeof ".tmp");
+    int rc = path ? mprof_outname_tmp(tmp, sizeof tmp, path) : -EINVAL;
+    if (rc < 0)
+        return rc; /* no name, or one too long */
     int fd = open_new(tmp);
     if (fd < 0)
         return fd;
-    int rc = write_all(fd, data, n);
+    rc = write_all(fd, data, n);
     /* Without it a crash of the machine soon after the rename can leave an
      * empty file under the final name; with it every dump waits for the
      * disk (MPROF_SYNC=1 asks). EINVAL: the file system cannot sync. */

@@ -156,15 +156,13 @@ void mprof_pbuf_packed_uint64(mprof_pbuf *b, uint32_t field,
     mprof_pbuf_end(b, m);
 }
 
+/* An int64 goes on the wire as its two's complement uint64 (ten bytes
+ * when negative), so the uint64 writer serves: int64_t and uint64_t may
+ * alias each other (C11 6.5p7). */
 void mprof_pbuf_packed_int64(mprof_pbuf *b, uint32_t field,
                              const int64_t *v, size_t n)
 {
-    if (n == 0)
-        return;
-    size_t m = mprof_pbuf_begin(b, field);
-    for (size_t i = 0; i < n; i++)
-        mprof_pbuf_varint(b, (uint64_t)v[i]);
-    mprof_pbuf_end(b, m);
+    mprof_pbuf_packed_uint64(b, field, (const uint64_t *)v, n);
 }
 
 /*

@@ -11,15 +11,13 @@
 #include "pprof.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "gzip.h"
+#include "readfile.h"
 #include "u64map.h"
 
 /* ======================================================================
@@ -697,56 +695,21 @@ static __attribute__((format(printf, 3, 4))) int errorf(char *err, size_t errlen
     return -1;
 }
 
-/* The whole file into sc, at most max bytes; NULL with *err on failure. */
-static void *slurp(mprof_scratch *sc, int fd, size_t max, size_t *len,
-                   const char **err)
-{
-    struct stat st;
-    size_t cap = 1 << 16, n = 0;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-        cap = (size_t)st.st_size < max ? (size_t)st.st_size + 1 : max + 1;
-    char *buf = mprof_scratch_alloc(sc, cap);
-    for (;;) {
-        if (!buf) {
-            *err = "out of memory";
-            return NULL;
-        }
-        if (n == cap) {
-            if (cap > max) {
-                *err = "file larger than 1 GiB";
-                return NULL;
-            }
-            size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-            buf = mprof_scratch_grow(sc, buf, cap, ncap);
-            cap = ncap;
-            continue;
-        }
-        ssize_t r = read(fd, buf + n, cap - n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            *err = strerror(errno);
-            return NULL;
-        }
-        if (r == 0)
-            break;
-        n += (size_t)r;
-    }
-    *len = n;
-    return buf;
-}
-
 int mprof_pprof_read_file(mprof_pprof_profile *p, const char *path, char *err,
                           size_t errlen)
 {
     memset(p, 0, sizeof *p);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return errorf(err, errlen, "%s: %s", path, strerror(errno));
     const char *why = NULL;
+    char *file;
     size_t len;
-    uint8_t *data = slurp(&p->mem, fd, MPROF_PPROF_MAX_DECODED, &len, &why);
-    close(fd);
+    int rc = mprof_read_file(&p->mem, path, MPROF_PPROF_MAX_DECODED, &file, &len);
+    if (rc == -EFBIG)
+        why = "file larger than 1 GiB";
+    else if (rc == -ENOMEM)
+        why = "out of memory";
+    else if (rc < 0)
+        why = strerror(-rc);
+    uint8_t *data = (uint8_t *)file;
     if (data && len >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
         void *raw;
         if (mprof_gunzip(&p->mem, data, len, MPROF_PPROF_MAX_DECODED, &raw,

@@ -399,9 +399,7 @@ static int64_t restring(struct builder *b, const mprof_pprof_profile *in, int64_
 static int copy_header(struct builder *b, const mprof_pprof_profile *in)
 {
     mprof_pprof_profile *p = b->p;
-    p->sample_type = mprof_scratch_calloc(b->sc, in->nsample_type + 1, sizeof *p->sample_type);
-    p->comment = mprof_scratch_calloc(b->sc, in->ncomment + 1, sizeof *p->comment);
-    if (!p->sample_type || !p->comment || intern(b, "") != 0)
+    if (intern(b, "") != 0)
         return -1;
     int64_t bad = 0;
     for (size_t i = 0; i < in->nsample_type; i++) {
@@ -425,12 +423,22 @@ static int copy_header(struct builder *b, const mprof_pprof_profile *in)
     return bad < 0 ? -1 : 0;
 }
 
+/* The copy's tables, each as long as in's: one more element, so that an
+ * empty one is not NULL, which would read as out of memory. */
+static int alloc_tables(struct builder *b, const mprof_pprof_profile *in)
+{
+    mprof_pprof_profile *p = b->p;
+    p->sample_type = mprof_scratch_calloc(b->sc, in->nsample_type + 1, sizeof *p->sample_type);
+    p->comment = mprof_scratch_calloc(b->sc, in->ncomment + 1, sizeof *p->comment);
+    p->sample = mprof_scratch_calloc(b->sc, in->nsample + 1, sizeof *p->sample);
+    p->location = mprof_scratch_calloc(b->sc, in->nlocation + 1, sizeof *p->location);
+    p->mapping = mprof_scratch_calloc(b->sc, in->nmapping + 1, sizeof *p->mapping);
+    return p->sample_type && p->comment && p->sample && p->location && p->mapping ? 0 : -1;
+}
+
 static int copy_samples(struct builder *b, const mprof_pprof_profile *in)
 {
     mprof_pprof_profile *p = b->p;
-    p->sample = mprof_scratch_calloc(b->sc, in->nsample + 1, sizeof *p->sample);
-    if (!p->sample)
-        return -1;
     for (size_t i = 0; i < in->nsample; i++) {
         const mprof_pprof_sample *is = &in->sample[i];
         mprof_pprof_sample *os = &p->sample[i];
@@ -495,9 +503,8 @@ static int wants_frames(const mprof_pprof_mapping *m)
 static int copy_locations(struct builder *b, const mprof_pprof_profile *in)
 {
     mprof_pprof_profile *p = b->p;
-    p->location = mprof_scratch_calloc(b->sc, in->nlocation + 1, sizeof *p->location);
     uint64_t *addrs = mprof_scratch_calloc(b->sc, in->nlocation + 1, sizeof *addrs);
-    if (!p->location || !addrs)
+    if (!addrs)
         return -1;
     for (size_t i = 0; i < in->nlocation; i++) /* every table read once */
         addrs[i] = in->location[i].address;
@@ -531,9 +538,6 @@ static int copy_locations(struct builder *b, const mprof_pprof_profile *in)
 static int copy_mappings(struct builder *b, const mprof_pprof_profile *in)
 {
     mprof_pprof_profile *p = b->p;
-    p->mapping = mprof_scratch_calloc(b->sc, in->nmapping + 1, sizeof *p->mapping);
-    if (!p->mapping)
-        return -1;
     for (size_t i = 0; i < in->nmapping; i++) {
         mprof_pprof_mapping m = in->mapping[i];
         const mprof_sym_mapping *sm = mprof_symbolizer_mapping(b->sym, i);
@@ -576,8 +580,9 @@ int mprof_profile_resymbolize(const mprof_pprof_profile *in,
     memset(out, 0, sizeof *out);
     mprof_scratch_init(&out->mem);
     struct builder b = {.sc = &out->mem, .p = out, .sym = sym};
-    int rc = copy_header(&b, in) < 0 || copy_samples(&b, in) < 0 ||
-             copy_locations(&b, in) < 0 || copy_mappings(&b, in) < 0;
+    int rc = alloc_tables(&b, in) < 0 || copy_header(&b, in) < 0 ||
+             copy_samples(&b, in) < 0 || copy_locations(&b, in) < 0 ||
+             copy_mappings(&b, in) < 0;
     if (rc) {
         mprof_pprof_free(out);
         return -ENOMEM;

@@ -7,6 +7,7 @@
  */
 #include "agent.h"
 
+#include "clock.h"
 #include "dump.h"
 #include "heap.h"
 #include "lock.h"
@@ -40,13 +41,6 @@ static MPROF_FORK_STATE int running, pause_depth, wanted, retired;
 static void *stack_map; /* the thread's stack while it runs; agent_lock */
 static int create_failed_said;
 
-static int64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void wake(void)
 {
     atomic_fetch_add(&wake_word, 1);
@@ -73,7 +67,7 @@ void mprof_agent_stop_dumping(void) { atomic_store(&stopped, 1); }
 
 static void sleep_until(int64_t deadline, unsigned seen)
 {
-    int64_t left = deadline - mono_ns();
+    int64_t left = deadline - mprof_clock_ns(CLOCK_MONOTONIC);
     if (left <= 0)
         return;
     struct timespec ts = {left / 1000000000, left % 1000000000};
@@ -92,8 +86,8 @@ static void *agent_main(void *arg)
     prctl(PR_SET_NAME, "mprof", 0, 0, 0);
     const int64_t epoch = (int64_t)config->epoch_ms * 1000000;
     const int64_t interval = (int64_t)config->dump_interval * 1000000000;
-    int64_t next_tick = mono_ns() + epoch;
-    int64_t next_dump = interval ? mono_ns() + interval : INT64_MAX;
+    int64_t next_tick = mprof_clock_ns(CLOCK_MONOTONIC) + epoch;
+    int64_t next_dump = interval ? mprof_clock_ns(CLOCK_MONOTONIC) + interval : INT64_MAX;
     while (!atomic_load(&leave)) {
         unsigned seen = atomic_load(&wake_word);
         int64_t deadline = next_tick < next_dump ? next_tick : next_dump;
@@ -102,13 +96,13 @@ static void *agent_main(void *arg)
             sleep_until(deadline, seen);
         if (atomic_exchange(&ready_requested, 0) && !atomic_load(&stopped))
             mprof_dump_ready_children();
-        int64_t now = mono_ns();
+        int64_t now = mprof_clock_ns(CLOCK_MONOTONIC);
         int want_dump = atomic_exchange(&dump_requested, 0) || now >= next_dump;
         if (want_dump && !atomic_load(&stopped)) {
             mprof_dump(0); /* a dump ends the epoch itself */
             if (now >= next_dump)
                 next_dump = now + interval;
-            next_tick = mono_ns() + epoch;
+            next_tick = mprof_clock_ns(CLOCK_MONOTONIC) + epoch;
         } else if (now >= next_tick) {
             mprof_heap_tick();
             next_tick = now + epoch;
@@ -197,40 +191,47 @@ int mprof_agent_want(void)
     return rc;
 }
 
-void mprof_agent_pause(void)
+/* pause, resume and retire run in the program's threads, around the calls
+ * that need a single thread and when its last thread ends: each under the
+ * reentrancy guard with agent_lock held, errno left as it was found.
+ * enter_locked returns the errno for leave_locked to restore. */
+static int enter_locked(void)
 {
     int saved = errno;
     mprof_guard_enter();
     mprof_lock_acquire(&agent_lock);
-    pause_depth++;
-    stop_locked();
+    return saved;
+}
+
+static void leave_locked(int saved)
+{
     mprof_lock_release(&agent_lock);
     mprof_guard_exit();
     errno = saved;
+}
+
+void mprof_agent_pause(void)
+{
+    int saved = enter_locked();
+    pause_depth++;
+    stop_locked();
+    leave_locked(saved);
 }
 
 void mprof_agent_resume(void)
 {
-    int saved = errno;
-    mprof_guard_enter();
-    mprof_lock_acquire(&agent_lock);
+    int saved = enter_locked();
     if (pause_depth > 0 && --pause_depth == 0 && wanted && !retired && !running)
         start_locked();
-    mprof_lock_release(&agent_lock);
-    mprof_guard_exit();
-    errno = saved;
+    leave_locked(saved);
 }
 
 void mprof_agent_retire(void)
 {
-    int saved = errno;
-    mprof_guard_enter();
-    mprof_lock_acquire(&agent_lock);
+    int saved = enter_locked();
     retired = 1;
     stop_locked();
-    mprof_lock_release(&agent_lock);
-    mprof_guard_exit();
-    errno = saved;
+    leave_locked(saved);
 }
 
 void mprof_agent_reset_after_fork(void)

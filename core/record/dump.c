@@ -14,12 +14,14 @@
 
 #include "block.h"
 #include "bucket.h"
+#include "clock.h"
 #include "dumplibs.h"
 #include "gzip.h"
 #include "heap.h"
 #include "lock.h"
 #include "log.h"
 #include "forkgate.h"
+#include "outname.h"
 #include "profile.h"
 #include "publish.h"
 #include "scratch.h"
@@ -38,13 +40,6 @@ static const mprof_config *config;
 static MPROF_FORK_STATE unsigned seq;
 static MPROF_FORK_STATE int finished;
 static MPROF_FORK_STATE pid_t pid;
-
-static int64_t now_ns(clockid_t clk)
-{
-    struct timespec ts;
-    clock_gettime(clk, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 void mprof_dump_init(const mprof_config *cfg, const char *start_dir)
 {
@@ -138,11 +133,6 @@ static int write_profile(struct dump_run *run, const char *kind,
                          mprof_profile_desc *d, struct sample_array *a,
                          uint64_t lost);
 
-static void file_name(char *buf, size_t len, unsigned n, const char *kind)
-{
-    snprintf(buf, len, "%s.%d.%u.%s.pb.gz", config->out, (int)pid, n, kind);
-}
-
 /* Each writer returns 1 if its file was written, 0 if not. */
 static int write_heap(struct dump_run *run)
 {
@@ -159,7 +149,8 @@ static int write_heap(struct dump_run *run)
         .period_type = {"space", "bytes"},
         .period = (int64_t)config->mem_rate,
     };
-    return write_profile(run, "heap", &d, &a, mprof_heap_dropped());
+    return write_profile(run, mprof_outname_kinds[MPROF_KIND_HEAP], &d, &a,
+                         mprof_heap_dropped());
 }
 
 /* Fill in what every profile has, write it, report a failure, unmap. */
@@ -186,7 +177,7 @@ static int write_profile(struct dump_run *run, const char *kind,
     }
     /* As Go writes heap, block and mutex profiles: the time of the dump and
      * no duration (pprof adds durations up when it merges or diffs). */
-    d->time_nanos = now_ns(CLOCK_REALTIME);
+    d->time_nanos = mprof_clock_ns(CLOCK_REALTIME);
     d->sync = (int)config->sync;
     char note[112];
     if (lost) {
@@ -196,12 +187,13 @@ static int write_profile(struct dump_run *run, const char *kind,
         d->comments[d->ncomments++] = note;
     }
     char path[MPROF_OUT_MAX + 64];
-    file_name(path, sizeof path, run->n, kind);
-    int rc = mprof_profile_write_file_sym(path, d, a->s, a->n, shared_symbolizer(run));
+    int rc = mprof_outname_format(path, sizeof path, config->out, (long)pid, run->n, kind);
+    if (rc >= 0)
+        rc = mprof_profile_write_file_sym(path, d, a->s, a->n, shared_symbolizer(run));
     if (lost)
         d->comments[--d->ncomments] = NULL; /* `note` dies with this frame */
-    if (rc < 0)
-        note_error(&run->err, kind, path, -rc);
+    if (rc < 0) /* path is "" if it had no room (MPROF_OUT_MAX leaves it) */
+        note_error(&run->err, kind, path[0] ? path : config->out, -rc);
     munmap(a->s, a->map_len);
     return rc >= 0;
 }
@@ -257,9 +249,11 @@ unsigned mprof_dump(int final)
         unsigned written = 0; /* what `mprof dump` will list */
         if (config->mem_rate && write_heap(&run))
             written |= MPROF_PUBLISH_HEAP;
-        if (config->block_rate && write_contention(&run, MPROF_BLOCK, "block"))
+        if (config->block_rate && write_contention(&run, MPROF_BLOCK,
+                                                  mprof_outname_kinds[MPROF_KIND_BLOCK]))
             written |= MPROF_PUBLISH_BLOCK;
-        if (config->mutex_fraction && write_contention(&run, MPROF_MUTEX, "mutex"))
+        if (config->mutex_fraction && write_contention(&run, MPROF_MUTEX,
+                                                      mprof_outname_kinds[MPROF_KIND_MUTEX]))
             written |= MPROF_PUBLISH_MUTEX;
         mprof_symbolizer_close(run.sym);
         mprof_scratch_release(&run.sc);

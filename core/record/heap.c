@@ -92,6 +92,15 @@ static mprof_mem_cycle *current_slot(mprof_bucket *b)
     return c;
 }
 
+/* One sampled malloc or free (ev), counted toward b's current cycle. */
+static void count_event(mprof_bucket *b, const mprof_mem_cycle *ev)
+{
+    mprof_lock *l = mprof_bucket_stripe(b);
+    mprof_lock_acquire(l);
+    add_cycle(current_slot(b), ev);
+    mprof_lock_release(l);
+}
+
 void mprof_heap_alloc(const void *p, uint64_t size, const uintptr_t *stk, int nstk)
 {
     mark_used();
@@ -100,12 +109,7 @@ void mprof_heap_alloc(const void *p, uint64_t size, const uintptr_t *stk, int ns
         mprof_heap_count_dropped();
         return;
     }
-    mprof_lock *l = mprof_bucket_stripe(b);
-    mprof_lock_acquire(l);
-    mprof_mem_cycle *c = current_slot(b);
-    c->allocs++;
-    c->alloc_bytes += size;
-    mprof_lock_release(l);
+    count_event(b, &(mprof_mem_cycle){.allocs = 1, .alloc_bytes = size});
 }
 
 void mprof_heap_free(const void *p)
@@ -118,12 +122,7 @@ void mprof_heap_free(const void *p)
 
 void mprof_heap_record_free(mprof_bucket *b, uint64_t size)
 {
-    mprof_lock *l = mprof_bucket_stripe(b);
-    mprof_lock_acquire(l);
-    mprof_mem_cycle *c = current_slot(b);
-    c->frees++;
-    c->free_bytes += size;
-    mprof_lock_release(l);
+    count_event(b, &(mprof_mem_cycle){.frees = 1, .free_bytes = size});
 }
 
 /* Called with cycle_lock held. */

@@ -4,7 +4,6 @@
 #include "pprof.h"
 
 #include <check.h>
-#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -41,20 +40,6 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
     return remove(path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
-static void mkdir_p(const char *path)
-{
-    char tmp[1024];
-    snprintf(tmp, sizeof tmp, "%s", path);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        mkdir(tmp, 0755);
-        *p = '/';
-    }
-    mkdir(tmp, 0755);
-}
-
 const char *hd_fresh(const char *name)
 {
     static char bufs[8][1024];
@@ -63,54 +48,15 @@ const char *hd_fresh(const char *name)
     snprintf(dir, sizeof bufs[0], "%s/test/hardening/work/%s", build_dir(), name);
     umount2(dir, MNT_DETACH); /* left over from an interrupted run */
     nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
-    mkdir_p(dir);
+    h_mkdir_p(dir);
     struct stat st;
     ck_assert_msg(stat(dir, &st) == 0 && S_ISDIR(st.st_mode), "cannot create %s", dir);
     return dir;
 }
 
-/* "<prefix>.<pid>.<seq>.<kind>.pb.gz" */
-static bool parse_name(const char *name, const char *prefix, hd_file *f)
-{
-    size_t plen = strlen(prefix);
-    if (strncmp(name, prefix, plen) != 0 || name[plen] != '.')
-        return false;
-    int used = 0;
-    char kind[16];
-    if (sscanf(name + plen, ".%ld.%ld.%15[a-z]%n", &f->pid, &f->seq, kind, &used) != 3)
-        return false;
-    if (strcmp(name + plen + used, ".pb.gz") != 0 || strlen(kind) >= sizeof f->kind)
-        return false;
-    snprintf(f->kind, sizeof f->kind, "%s", kind);
-    return true;
-}
-
-static int cmp_file(const void *a, const void *b)
-{
-    const hd_file *x = a, *y = b;
-    if (x->pid != y->pid)
-        return x->pid < y->pid ? -1 : 1;
-    if (x->seq != y->seq)
-        return x->seq < y->seq ? -1 : 1;
-    return strcmp(x->kind, y->kind);
-}
-
 int hd_files(const char *dir, const char *prefix, hd_file *f, int max)
 {
-    DIR *d = opendir(dir);
-    if (!d)
-        return 0;
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) && n < max) {
-        if (!parse_name(e->d_name, prefix, &f[n]))
-            continue;
-        snprintf(f[n].path, sizeof f[n].path, "%s/%s", dir, e->d_name);
-        n++;
-    }
-    closedir(d);
-    qsort(f, (size_t)n, sizeof *f, cmp_file);
-    return n;
+    return profile_files(dir, prefix, "", f, max);
 }
 
 int hd_count(const hd_file *f, int n, long pid, const char *kind)

@@ -18,15 +18,11 @@ const char *hd_path(const char *name);
 /* A fresh, empty directory <build>/test/hardening/work/<name>. */
 const char *hd_fresh(const char *name);
 
-/* One profile file: <prefix>.<pid>.<seq>.<kind>.pb.gz */
-typedef struct hd_file {
-    long pid, seq;
-    char kind[8];
-    char path[1200];
-} hd_file;
+/* One profile file: <prefix>.<pid>.<seq>.<kind>.pb.gz (harness.h). */
+typedef profile_file hd_file;
 
-/* Profile files of prefix in dir, sorted by (pid, seq, kind).  Returns the
- * number found (at most max). */
+/* Profile files of prefix in dir, every kind: profile_files(dir, prefix,
+ * "", f, max). */
 int hd_files(const char *dir, const char *prefix, hd_file *f, int max);
 /* Those of one pid and kind ("" = any kind). */
 int hd_count(const hd_file *f, int n, long pid, const char *kind);

@@ -8,6 +8,8 @@
  */
 #include "harness.h"
 
+#include "clock.h"
+
 #include <check.h>
 #include <dirent.h>
 #include <errno.h>
@@ -77,12 +79,7 @@ void sleep_ms(long ms)
         ;
 }
 
-static long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
+static long now_ms(void) { return (long)(mprof_clock_ns(CLOCK_MONOTONIC) / 1000000); }
 
 /* ---- paths ---- */
 
@@ -123,7 +120,7 @@ const char *h_work(void)
     return path_in_build("test/integration/work");
 }
 
-static void mkdir_p(const char *path)
+void h_mkdir_p(const char *path)
 {
     char tmp[1024];
     snprintf(tmp, sizeof tmp, "%s", path);
@@ -164,7 +161,7 @@ const char *h_fresh_dir(const char *name)
     char *dir = bufs[next++ % 8];
     snprintf(dir, sizeof bufs[0], "%s/%s", h_work(), name);
     rm_rf(dir);
-    mkdir_p(dir);
+    h_mkdir_p(dir);
     struct stat st;
     ck_assert_msg(stat(dir, &st) == 0 && S_ISDIR(st.st_mode),
                   "cannot create %s", dir);
@@ -429,29 +426,14 @@ int lines_starting(const char *s, const char *prefix, strbuf *out)
 
 /* ---- files ---- */
 
-static int cmp_heap_file(const void *a, const void *b)
+static int cmp_profile_file(const void *a, const void *b)
 {
-    const heap_file *x = a, *y = b;
-    if (x->pid != y->pid)
-        return x->pid < y->pid ? -1 : 1;
-    return (x->seq > y->seq) - (x->seq < y->seq);
+    const profile_file *x = a, *y = b;
+    return mprof_outname_cmp(&x->name, &y->name);
 }
 
-/* "<prefix>.<pid>.<seq>.heap.pb.gz" -> pid, seq. */
-static bool parse_heap_name(const char *name, const char *prefix, long *pid,
-                            long *seq)
-{
-    size_t plen = strlen(prefix);
-    if (strncmp(name, prefix, plen) != 0 || name[plen] != '.')
-        return false;
-    char rest[64];
-    int used = 0;
-    if (sscanf(name + plen, ".%ld.%ld%63s%n", pid, seq, rest, &used) != 3)
-        return false;
-    return strcmp(rest, ".heap.pb.gz") == 0 && name[plen + (size_t)used] == 0;
-}
-
-int heap_files(const char *dir, const char *prefix, heap_file *f, int max)
+int profile_files(const char *dir, const char *prefix, const char *kind,
+                  profile_file *f, int max)
 {
     DIR *d = opendir(dir);
     if (!d)
@@ -459,14 +441,24 @@ int heap_files(const char *dir, const char *prefix, heap_file *f, int max)
     int n = 0;
     struct dirent *e;
     while ((e = readdir(d)) && n < max) {
-        if (!parse_heap_name(e->d_name, prefix, &f[n].pid, &f[n].seq))
+        mprof_outname *o = &f[n].name;
+        if (mprof_outname_match(e->d_name, prefix, o) < 0 || o->tmp ||
+            (*kind && strcmp(o->kind, kind) != 0))
             continue;
+        f[n].pid = o->pid;
+        f[n].seq = (long)o->seq;
+        memcpy(f[n].kind, o->kind, sizeof f[n].kind);
         snprintf(f[n].path, sizeof f[n].path, "%s/%s", dir, e->d_name);
         n++;
     }
     closedir(d);
-    qsort(f, (size_t)n, sizeof *f, cmp_heap_file);
+    qsort(f, (size_t)n, sizeof *f, cmp_profile_file);
     return n;
+}
+
+int heap_files(const char *dir, const char *prefix, heap_file *f, int max)
+{
+    return profile_files(dir, prefix, "heap", f, max);
 }
 
 const heap_file *heap_file_find(const heap_file *f, int n, long pid, long seq)

@@ -9,6 +9,8 @@
 #ifndef MPROF_TEST_HARNESS_H
 #define MPROF_TEST_HARNESS_H
 
+#include "outname.h"
+
 #include <check.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -47,6 +49,9 @@ const char *h_work(void);
 
 /* A fresh, empty directory for one test: <work>/<name>. */
 const char *h_fresh_dir(const char *name);
+/* mkdir -p: path and its missing parents (mode 0755); errors are the
+ * caller's to see (it stats what it needs). */
+void h_mkdir_p(const char *path);
 
 /* "NAME=value" added to every run whose spec does not set NAME itself
  * (a suite-wide default, e.g. MPROF_WRITE_EMPTY=1); NULL clears it. */
@@ -79,14 +84,23 @@ const truth *truth_find(const truth *t, int n, const char *site);
 /* The integers after each "<key> " at the start of a line, in order. */
 int out_ints(const char *out, const char *key, long *v, int max);
 
-/* A profile file ${prefix}.<pid>.<seq>.heap.pb.gz found in a directory. */
-typedef struct heap_file {
+/* A profile file <prefix>.<pid>.<seq>.<kind>.pb.gz found in a directory
+ * (a whole one: a .tmp is never listed). */
+typedef struct profile_file {
     long pid, seq;
+    char kind[MPROF_OUTNAME_KIND_MAX];
     char path[1024];
-} heap_file;
+    mprof_outname name; /* the name taken apart (outname.h), for the order */
+} profile_file;
 
-/* Heap files named <prefix>.<pid>.<seq>.heap.pb.gz in dir, sorted by
- * (pid, seq). */
+/* The profile files of prefix in dir of one kind ("" = every kind), in
+ * outname.h's order: by pid, seq, then kind as a dump writes them (heap,
+ * block, mutex).  Returns the number found (at most max). */
+int profile_files(const char *dir, const char *prefix, const char *kind,
+                  profile_file *f, int max);
+
+/* The heap files: profile_files of kind "heap", sorted by (pid, seq). */
+typedef profile_file heap_file;
 int heap_files(const char *dir, const char *prefix, heap_file *f, int max);
 /* The path of <dir>/<prefix>.<pid>.<seq>.heap.pb.gz if it exists. */
 const heap_file *heap_file_find(const heap_file *f, int n, long pid, long seq);
