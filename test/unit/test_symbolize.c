@@ -232,6 +232,10 @@ START_TEST(test_symbols_match_libdwfl)
                 continue;
             if (!want && (!got || n > 0)) /* nothing, or DWARF knows better */
                 continue;
+            /* libdwfl stretches a sizeless label (_fini) over the padding
+             * up to the next section; we stop at its section's end */
+            if (want && !got && es.st_size == 0)
+                continue;
             size_t len = got ? strlen(got) : 0;
             /* clones, and the symbol version we drop ("f@@GLIBC_2.34") */
             if (want && got && strncmp(want, got, len) == 0 &&
