@@ -928,27 +928,14 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("integration");
-    h_add_test(s, "sites_exact_rate1", sites_exact_rate1, 90);
-    h_add_test(s, "relative_out_is_anchored_at_start", relative_out_is_anchored_at_start, 60);
-    h_add_test(s, "program_owns_dump_signal", program_owns_dump_signal, 60);
-    h_add_test(s, "sites_default_rate_stats", sites_default_rate_stats, 90);
-    h_add_test(s, "stack_depth_limit", stack_depth_limit, 60);
-    h_add_test(s, "mem_rate_zero_no_samples", mem_rate_zero_no_samples, 60);
-    h_add_test(s, "cxx_new_delete_exact", cxx_new_delete_exact, 60);
-    h_add_test(s, "threads_exact_rate1", threads_exact_rate1, 90);
-    h_add_test(s, "threads_exit_racing", threads_exit_racing, 90);
-    h_add_test(s, "never_returns_pthread_exit", never_returns_pthread_exit, 60);
-    h_add_test(s, "forks_and_exec", forks_and_exec, 90);
-    h_add_test(s, "signal_dump_midrun", signal_dump_midrun, 60);
-    h_add_test(s, "signal_dump_external", signal_dump_external, 90);
-    h_add_test(s, "interval_dumps", interval_dumps, 60);
-    h_add_test(s, "jemalloc_chaining", jemalloc_chaining, 90);
-    h_add_test(s, "bad_settings_one_line_each", bad_settings_one_line_each, 90);
-    h_add_test(s, "bad_settings_all_at_once", bad_settings_all_at_once, 60);
-    h_add_test(s, "unwritable_missing_dir", unwritable_missing_dir, 60);
-    h_add_test(s, "unwritable_not_a_dir", unwritable_not_a_dir, 60);
-    h_add_test(s, "unwritable_readonly_dir", unwritable_readonly_dir, 60);
-    h_add_test(s, "unwritable_disk_full", unwritable_disk_full, 60);
-    h_add_test(s, "unwritable_line_per_dump", unwritable_line_per_dump, 60);
+    add_tests(s, 90, TESTS(sites_exact_rate1, sites_default_rate_stats, threads_exact_rate1,
+                           threads_exit_racing, forks_and_exec, signal_dump_external,
+                           jemalloc_chaining, bad_settings_one_line_each));
+    add_tests(s, 60, TESTS(relative_out_is_anchored_at_start, program_owns_dump_signal,
+                           stack_depth_limit, mem_rate_zero_no_samples, cxx_new_delete_exact,
+                           never_returns_pthread_exit, signal_dump_midrun, interval_dumps,
+                           bad_settings_all_at_once, unwritable_missing_dir, unwritable_not_a_dir,
+                           unwritable_readonly_dir, unwritable_disk_full,
+                           unwritable_line_per_dump));
     return run_built_suite(s);
 }
