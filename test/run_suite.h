@@ -18,6 +18,22 @@ static inline int run_built_suite(Suite *s)
     return failed ? 1 : 0;
 }
 
+/* Adds each test of a NULL-terminated list as a test case of its own,
+ * named as the test, so that CK_RUN_CASE=<name> runs it alone, with a
+ * timeout of `timeout` seconds.  A list per timeout keeps a suite's main
+ * to the names of its tests: add_tests(s, 60, TESTS(a, b, c)). */
+#define TESTS(...) ((const TTest *const[]){__VA_ARGS__, NULL})
+
+static inline void add_tests(Suite *s, int timeout, const TTest *const *tests)
+{
+    for (; *tests; tests++) {
+        TCase *tc = tcase_create((*tests)->name);
+        tcase_set_timeout(tc, timeout);
+        tcase_add_test(tc, *tests);
+        suite_add_tcase(s, tc);
+    }
+}
+
 /* Runs the test cases (a NULL-terminated list) as suite `name`; returns
  * the exit status for main. */
 static inline int run_suite(const char *name, TCase *tc, ...)

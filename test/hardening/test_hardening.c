@@ -16,6 +16,7 @@
  * build/test/hardening/work/<test> for inspection.
  */
 #include "hutil.h"
+#include "spec.h"
 
 #include <check.h>
 #include "run_suite.h"
@@ -199,6 +200,43 @@ static char *env_out(const char *dir, const char *prefix)
 
 #define ALL_PROFILES "MPROF_MEM_RATE=1", "MPROF_BLOCK_RATE=1", "MPROF_MUTEX_FRACTION=1"
 
+/* The run of a program that must do its work unharmed ("verify ok",
+ * "done", exit 0) while mprof has nothing to say. */
+static void run_quiet(run *r, const run_spec *s)
+{
+    run_checked(r, s);
+    expect_done(r);
+    expect_quiet(r);
+}
+
+/* The files a run left under prefix in dir (in g_files, their number
+ * returned), every one read back by mprof's reader; the run's pid, from
+ * its "pid N" line, in *pid. */
+static int read_files(const run *r, const char *dir, const char *prefix, long *pid)
+{
+    *pid = out_long(r, "pid");
+    int n = files_of(dir, prefix);
+    hd_read_all(g_files, n);
+    return n;
+}
+
+/* `go tool pprof` reads the `kind` file of dump seq of pid (among the n
+ * of g_files) into p. */
+static void go_read(int n, long pid, long seq, const char *kind, prof *p)
+{
+    const hd_file *f = hd_find(g_files, n, pid, seq, kind);
+    ck_assert_msg(f, "pid %ld: no %s file of dump %ld", pid, kind, seq);
+    hd_go_read(f->path, p);
+}
+
+/* ... where reading it back is all that is asked of it. */
+static void go_reads(int n, long pid, long seq, const char *kind)
+{
+    prof p;
+    go_read(n, pid, seq, kind, &p);
+    prof_free(&p);
+}
+
 /* ======================================================================
  * Stress
  * ====================================================================== */
@@ -208,31 +246,26 @@ START_TEST(stress_32_threads_exact)
 {
     const char *dir = hd_fresh("stress_32_threads_exact");
     run r, b;
-    run_spec s = {.argv = {hd_path("stress_threads"), "--threads", "32", "--per", "3000"},
-                  .env = {ALL_PROFILES},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
-    expect_quiet(&r);
+    run_spec s = spec_of(dir, LIST(hd_path("stress_threads"), "--threads", "32", "--per", "3000"),
+                         LIST(ALL_PROFILES));
+    run_quiet(&r, &s);
     hd_run_bare(&b, &s);
     expect_same_output(&r, &b);
-    long pid = out_long(&r, "pid");
-    int n = files_of(dir, "mprof");
+    long pid;
+    int n = read_files(&r, dir, "mprof", &pid);
     ck_assert_msg(hd_count(g_files, n, pid, "") == 3, "expected one dump of 3 files");
-    hd_read_all(g_files, n);
     truth t[MAX_TRUTHS];
     int nt = get_truths(&r, t, 3);
     prof p;
-    hd_go_read(hd_find(g_files, n, pid, 1, "heap")->path, &p);
+    go_read(n, pid, 1, "heap", &p);
     for (int i = 0; i < nt; i++)
         expect_site(&p, &t[i], "32 threads");
     prof_free(&p);
-    hd_go_read(hd_find(g_files, n, pid, 1, "block")->path, &p);
+    go_read(n, pid, 1, "block", &p);
     ck_assert_msg(has_function(&p, "mailbox_take"),
                   "block profile: no condvar wait in mailbox_take:\n%s", describe(&p));
     prof_free(&p);
-    hd_go_read(hd_find(g_files, n, pid, 1, "mutex")->path, &p);
-    prof_free(&p);
+    go_reads(n, pid, 1, "mutex");
     run_free(&r);
     run_free(&b);
 }
@@ -244,13 +277,10 @@ START_TEST(stress_64_threads_fast_epochs)
 {
     const char *dir = hd_fresh("stress_64_threads_fast_epochs");
     run r;
-    run_spec s = {.argv = {hd_path("stress_threads"), "--threads", "64", "--per", "2000"},
-                  .env = {"MPROF_MEM_RATE=64", "MPROF_EPOCH_MS=1", "MPROF_BLOCK_RATE=1000",
-                          "MPROF_MUTEX_FRACTION=2"},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
-    expect_quiet(&r);
+    run_spec s = spec_of(dir, LIST(hd_path("stress_threads"), "--threads", "64", "--per", "2000"),
+                         LIST("MPROF_MEM_RATE=64", "MPROF_EPOCH_MS=1", "MPROF_BLOCK_RATE=1000",
+                              "MPROF_MUTEX_FRACTION=2"));
+    run_quiet(&r, &s);
     int n = files_of(dir, "mprof");
     ck_assert_int_eq(n, 3);
     hd_read_all(g_files, n);
@@ -272,24 +302,21 @@ START_TEST(dlopen_dlclose_churn)
     char out[1300];
     snprintf(out, sizeof out, "%s/dl", dir);
     run r;
-    run_spec s = {.argv = {hd_path("dlopen_churn"), "--lib", hd_path("libhplugin.so"), "--out",
-                           out, "--rounds", "20"},
-                  .env = {ALL_PROFILES, env_out(dir, "dl")},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
-    expect_quiet(&r);
+    run_spec s = spec_of(dir,
+                         LIST(hd_path("dlopen_churn"), "--lib", hd_path("libhplugin.so"), "--out",
+                              out, "--rounds", "20"),
+                         LIST(ALL_PROFILES, env_out(dir, "dl")));
+    run_quiet(&r, &s);
     ck_assert_msg(strstr(r.out.s, "dump1 seen"), "the mid-run dump never appeared:\n%s",
                   r.out.s);
-    long pid = out_long(&r, "pid");
-    int n = files_of(dir, "dl");
+    long pid;
+    int n = read_files(&r, dir, "dl", &pid);
     ck_assert_msg(hd_count(g_files, n, pid, "") == 6, "expected 2 dumps of 3 files");
-    hd_read_all(g_files, n);
     truth t[MAX_TRUTHS];
     get_truths(&r, t, 2);
     prof p;
     prof_site sz;
-    hd_go_read(hd_find(g_files, n, pid, 1, "heap")->path, &p);
+    go_read(n, pid, 1, "heap", &p);
     ck_assert_msg(has_function(&p, "hplugin_alloc"), "heap: no hplugin_alloc:\n%s",
                   describe(&p));
     hd_size_sum(&p, t[0].size, &sz);
@@ -297,24 +324,22 @@ START_TEST(dlopen_dlclose_churn)
                   "dump 1: %lld allocated / %lld live blocks of %lld B, expected %lld / %lld",
                   sz.alloc_objects, sz.inuse_objects, t[0].size, t[0].alloc_n, t[0].inuse_n);
     prof_free(&p);
-    hd_go_read(hd_find(g_files, n, pid, 1, "block")->path, &p);
+    go_read(n, pid, 1, "block", &p);
     ck_assert_msg(has_function(&p, "hplugin_wait"), "block: no hplugin_wait:\n%s",
                   describe(&p));
     prof_free(&p);
-    hd_go_read(hd_find(g_files, n, pid, 1, "mutex")->path, &p);
+    go_read(n, pid, 1, "mutex", &p);
     ck_assert_msg(has_function(&p, "hplugin_hold"), "mutex: no hplugin_hold:\n%s",
                   describe(&p));
     prof_free(&p);
-    hd_go_read(hd_find(g_files, n, pid, 2, "heap")->path, &p);
+    go_read(n, pid, 2, "heap", &p);
     hd_size_sum(&p, t[1].size, &sz);
     ck_assert_msg(sz.alloc_objects == t[1].alloc_n && sz.inuse_objects == 0,
                   "exit dump: %lld allocated / %lld live, expected %lld / 0",
                   sz.alloc_objects, sz.inuse_objects, t[1].alloc_n);
     prof_free(&p);
-    for (const char *k = "block"; k; k = strcmp(k, "block") ? NULL : "mutex") {
-        hd_go_read(hd_find(g_files, n, pid, 2, k)->path, &p);
-        prof_free(&p);
-    }
+    go_reads(n, pid, 2, "block");
+    go_reads(n, pid, 2, "mutex");
     run_free(&r);
 }
 END_TEST
@@ -325,12 +350,11 @@ static void check_storm(const run *r, const char *dir)
 {
     expect_done(r);
     expect_quiet(r);
-    long pid = out_long(r, "pid");
-    int n = files_of(dir, "mprof");
+    long pid;
+    int n = read_files(r, dir, "mprof", &pid);
     long last = expect_contiguous(g_files, n, pid);
     ck_assert_msg(last >= 3, "only %ld dumps in a storm", last);
     ck_assert_int_eq(hd_count(g_files, n, pid, ""), 3 * last);
-    hd_read_all(g_files, n);
     for (int i = 0; i < n; i++) { /* go reads every heap file, and the last of each */
         if (strcmp(g_files[i].kind, "heap") != 0 && g_files[i].seq != last)
             continue;
@@ -341,7 +365,7 @@ static void check_storm(const run *r, const char *dir)
     truth t[MAX_TRUTHS];
     get_truths(r, t, 1);
     prof p;
-    hd_go_read(hd_find(g_files, n, pid, last, "heap")->path, &p);
+    go_read(n, pid, last, "heap", &p);
     expect_site(&p, &t[0], "exit dump after the storm");
     prof_free(&p);
     expect_no_tmp(dir);
@@ -360,10 +384,10 @@ static void dump_without_debuginfod(const char *name, const char *urls)
     char out[1300];
     snprintf(out, sizeof out, "%s/nd", dir);
     run r;
-    run_spec s = {.argv = {hd_path("dlopen_churn"), "--lib", hd_path("libhplugin_nodebug.so"),
-                           "--out", out, "--rounds", "2"},
-                  .env = {ALL_PROFILES, env_out(dir, "nd"), "LD_DEBUG=files", urls},
-                  .cwd = dir};
+    run_spec s = spec_of(dir,
+                         LIST(hd_path("dlopen_churn"), "--lib", hd_path("libhplugin_nodebug.so"),
+                              "--out", out, "--rounds", "2"),
+                         LIST(ALL_PROFILES, env_out(dir, "nd"), "LD_DEBUG=files", urls));
     run_checked(&r, &s);
     expect_done(&r);
     ck_assert_msg(strstr(r.err.s, "libhplugin_nodebug.so"), "%s: LD_DEBUG said nothing:\n%.2000s",
@@ -377,7 +401,7 @@ static void dump_without_debuginfod(const char *name, const char *urls)
     int n = files_of(dir, "nd");
     ck_assert_msg(hd_count(g_files, n, pid, "") == 6, "%s: expected 2 dumps of 3 files", name);
     prof p;
-    hd_go_read(hd_find(g_files, n, pid, 1, "heap")->path, &p);
+    go_read(n, pid, 1, "heap", &p);
     ck_assert_msg(has_function(&p, "hplugin_alloc"), "%s: heap: no hplugin_alloc (dynsym):\n%s",
                   name, describe(&p));
     prof_free(&p);
@@ -395,9 +419,8 @@ START_TEST(signal_storm_from_a_thread)
 {
     const char *dir = hd_fresh("signal_storm_from_a_thread");
     run r;
-    run_spec s = {.argv = {hd_path("storm"), "--ms", "1500", "--self-storm"},
-                  .env = {ALL_PROFILES},
-                  .cwd = dir};
+    run_spec s = spec_of(dir, LIST(hd_path("storm"), "--ms", "1500", "--self-storm"),
+                         LIST(ALL_PROFILES));
     run_checked(&r, &s);
     ck_assert_msg(out_long(&r, "signals sent") > 200, "the storm was too weak:\n%s", r.out.s);
     check_storm(&r, dir);
@@ -410,9 +433,7 @@ START_TEST(signal_storm_from_another_process)
 {
     const char *dir = hd_fresh("signal_storm_from_another_process");
     run r;
-    run_spec s = {.argv = {hd_path("storm"), "--ms", "2000"},
-                  .env = {ALL_PROFILES},
-                  .cwd = dir};
+    run_spec s = spec_of(dir, LIST(hd_path("storm"), "--ms", "2000"), LIST(ALL_PROFILES));
     run_start(&r, &s);
     bool ready = run_wait_stdout(&r, "ready\n", 20000);
     if (!ready)
@@ -459,18 +480,18 @@ START_TEST(exit_racing_threads)
         snprintf(name, sizeof name, "exit_racing_%s%s", c->how, c->storm ? "_storm" : "");
         const char *dir = hd_fresh(name);
         run r;
-        run_spec s = {.argv = {hd_path("exit_race"), "--how", c->how, "--after-ms", "150",
-                               c->storm ? "--storm" : NULL},
-                      .env = {"MPROF_MEM_RATE=256", "MPROF_BLOCK_RATE=1",
-                              "MPROF_MUTEX_FRACTION=1", "MPROF_EPOCH_MS=5"},
-                      .cwd = dir};
+        /* without --storm, the list ends at the NULL */
+        run_spec s = spec_of(dir,
+                             LIST(hd_path("exit_race"), "--how", c->how, "--after-ms", "150",
+                                  c->storm ? "--storm" : NULL),
+                             LIST("MPROF_MEM_RATE=256", "MPROF_BLOCK_RATE=1",
+                                  "MPROF_MUTEX_FRACTION=1", "MPROF_EPOCH_MS=5"));
         run_checked(&r, &s);
         ck_assert_msg(run_exit_code(&r) == 7, "%s: status %d, expected 7\nstderr:\n%s", name,
                       run_exit_code(&r), r.err.s);
         expect_quiet(&r);
-        long pid = out_long(&r, "pid");
-        int n = files_of(dir, "mprof");
-        hd_read_all(g_files, n);
+        long pid;
+        int n = read_files(&r, dir, "mprof", &pid);
         if (!c->dumps) { /* _exit may cut a signal dump short: a .tmp may stay */
             run_free(&r);
             continue;
@@ -478,11 +499,10 @@ START_TEST(exit_racing_threads)
         long last = expect_contiguous(g_files, n, pid);
         ck_assert_msg(last >= 1, "%s: no exit dump", name);
         prof p;
-        hd_go_read(hd_find(g_files, n, pid, last, "heap")->path, &p);
+        go_read(n, pid, last, "heap", &p);
         ck_assert_msg(has_function(&p, "race_alloc"), "%s: exit dump lacks race_alloc", name);
         prof_free(&p);
-        hd_go_read(hd_find(g_files, n, pid, last, "mutex")->path, &p);
-        prof_free(&p);
+        go_reads(n, pid, last, "mutex");
         expect_no_tmp(dir);
         run_free(&r);
     }
@@ -495,12 +515,9 @@ START_TEST(fork_storm_from_threads)
 {
     const char *dir = hd_fresh("fork_storm_from_threads");
     run r;
-    run_spec s = {.argv = {hd_path("fork_storm"), "--threads", "4", "--forks", "10"},
-                  .env = {ALL_PROFILES},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
-    expect_quiet(&r);
+    run_spec s = spec_of(dir, LIST(hd_path("fork_storm"), "--threads", "4", "--forks", "10"),
+                         LIST(ALL_PROFILES));
+    run_quiet(&r, &s);
     long parent = out_long(&r, "parent");
     long kids[64];
     int nk = out_ints(r.out.s, "child_exit", kids, 64);
@@ -517,14 +534,14 @@ START_TEST(fork_storm_from_threads)
         if (i % 5)
             continue; /* go reads a quarter of them; ours read all */
         prof p;
-        hd_go_read(hd_find(g_files, n, kids[i], 1, "heap")->path, &p);
+        go_read(n, kids[i], 1, "heap", &p);
         expect_site(&p, &t[0], "fork child");
         expect_absent(&p, "parent_site", "fork child");
         expect_absent(&p, "churn_site", "fork child");
         prof_free(&p);
     }
     prof p;
-    hd_go_read(hd_find(g_files, n, parent, 1, "heap")->path, &p);
+    go_read(n, parent, 1, "heap", &p);
     expect_absent(&p, "child_site", "parent");
     prof_free(&p);
     run_free(&r);
@@ -537,10 +554,8 @@ START_TEST(posix_spawn_and_vfork)
 {
     const char *dir = hd_fresh("posix_spawn_and_vfork");
     run r;
-    run_spec s = {.argv = {hd_path("spawn"), "--n", "4"}, .env = {ALL_PROFILES}, .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
-    expect_quiet(&r);
+    run_spec s = spec_of(dir, LIST(hd_path("spawn"), "--n", "4"), LIST(ALL_PROFILES));
+    run_quiet(&r, &s);
     long kids[64];
     int nk = out_ints(r.out.s, "spawned", kids, 64);
     ck_assert_int_eq(nk, 16);
@@ -552,9 +567,9 @@ START_TEST(posix_spawn_and_vfork)
     hd_read_all(g_files, n);
     for (int i = 0; i < nk; i++) {
         prof p;
-        const hd_file *f = hd_find(g_files, n, kids[i], 1, "heap");
-        ck_assert_msg(f, "spawned child %ld wrote no profile", kids[i]);
-        hd_go_read(f->path, &p);
+        ck_assert_msg(hd_find(g_files, n, kids[i], 1, "heap"),
+                      "spawned child %ld wrote no profile", kids[i]);
+        go_read(n, kids[i], 1, "heap", &p);
         expect_site(&p, &t[0], "spawned child");
         expect_absent(&p, "churn_site", "spawned child");
         prof_free(&p);
@@ -569,20 +584,16 @@ START_TEST(cxx_exceptions_through_sampled_frames)
 {
     const char *dir = hd_fresh("cxx_exceptions_through_sampled_frames");
     run r, b;
-    run_spec s = {.argv = {hd_path("cxx_exc"), "--threads", "4", "--iters", "300"},
-                  .env = {ALL_PROFILES},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
-    expect_quiet(&r);
+    run_spec s = spec_of(dir, LIST(hd_path("cxx_exc"), "--threads", "4", "--iters", "300"),
+                         LIST(ALL_PROFILES));
+    run_quiet(&r, &s);
     hd_run_bare(&b, &s);
     expect_same_output(&r, &b);
-    long pid = out_long(&r, "pid");
     long want = out_long(&r, "payloads");
-    int n = files_of(dir, "mprof");
-    hd_read_all(g_files, n);
+    long pid;
+    int n = read_files(&r, dir, "mprof", &pid);
     prof p;
-    hd_go_read(hd_find(g_files, n, pid, 1, "heap")->path, &p);
+    go_read(n, pid, 1, "heap", &p);
     prof_site sz = {0};
     for (size_t i = 0; i < p.nsamples; i++) { /* Payloads: 72 B, under exc_frame */
         const prof_sample *sm = &p.samples[i];
@@ -596,8 +607,7 @@ START_TEST(cxx_exceptions_through_sampled_frames)
                   sz.alloc_objects, sz.inuse_objects, want, describe(&p));
     ck_assert_msg(has_function(&p, "exc_throw"), "no exception allocation under exc_throw");
     prof_free(&p);
-    hd_go_read(hd_find(g_files, n, pid, 1, "mutex")->path, &p);
-    prof_free(&p);
+    go_reads(n, pid, 1, "mutex");
     run_free(&r);
     run_free(&b);
 }
@@ -823,9 +833,8 @@ static void run_arena_full(const char *name, const char *chunks, run *r, long *k
 {
     const char *dir = hd_fresh(name);
     run b;
-    run_spec s = {.argv = {hd_path("workload"), "--blocks", "300000", "--depths", "32"},
-                  .env = {fault_lib(), chunks, "MPROF_MEM_RATE=1"},
-                  .cwd = dir};
+    run_spec s = spec_of(dir, LIST(hd_path("workload"), "--blocks", "300000", "--depths", "32"),
+                         LIST(fault_lib(), chunks, "MPROF_MEM_RATE=1"));
     run_checked(r, &s);
     hd_run_bare(&b, &s);
     expect_status(r, 3);
@@ -841,7 +850,7 @@ static void run_arena_full(const char *name, const char *chunks, run *r, long *k
                   "%s: no drop count in the profile's comments:\n%s", name, c.s);
     sb_free(&c);
     prof p;
-    hd_go_read(hd_find(g_files, n, g_files[0].pid, 1, "heap")->path, &p);
+    go_read(n, g_files[0].pid, 1, "heap", &p);
     prof_site s1;
     leaf_sum(&p, "work_site", &s1);
     *kept = s1.alloc_objects;
@@ -894,17 +903,12 @@ START_TEST(unwind_hostile_frames)
 {
     const char *dir = hd_fresh("unwind_hostile_frames");
     run r;
-    run_spec s = {.argv = {hd_path("unwind_torture"), "--all"},
-                  .env = {"MPROF_MEM_RATE=1"},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
-    expect_quiet(&r);
-    long pid = out_long(&r, "pid");
-    int n = files_of(dir, "mprof");
-    hd_read_all(g_files, n);
+    run_spec s = spec_of(dir, LIST(hd_path("unwind_torture"), "--all"), LIST("MPROF_MEM_RATE=1"));
+    run_quiet(&r, &s);
+    long pid;
+    int n = read_files(&r, dir, "mprof", &pid);
     prof p;
-    hd_go_read(hd_find(g_files, n, pid, 1, "heap")->path, &p);
+    go_read(n, pid, 1, "heap", &p);
     static const char *modes[] = {"ucontext", "jit_fp", "jit_nofp", "garbage"};
     for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
         char key[64];
@@ -937,22 +941,20 @@ static void fd_chaos(const char *name, const char *mode)
     char out[1300];
     snprintf(out, sizeof out, "%s/fd", dir);
     run r;
-    run_spec s = {.argv = {hd_path("fd_chaos"), mode, "--out", out},
-                  .env = {"MPROF_MEM_RATE=1", env_out(dir, "fd")},
-                  .cwd = dir};
+    run_spec s = spec_of(dir, LIST(hd_path("fd_chaos"), mode, "--out", out),
+                         LIST("MPROF_MEM_RATE=1", env_out(dir, "fd")));
     run_checked(&r, &s);
     expect_status(&r, 0);
-    long pid = out_long(&r, "pid");
-    int n = files_of(dir, "fd");
+    long pid;
+    int n = read_files(&r, dir, "fd", &pid);
     ck_assert_msg(hd_count(g_files, n, pid, "") == 6, "%s: expected 2 dumps, got %d files",
                   name, n);
-    hd_read_all(g_files, n);
     truth t = {.size = 777, .alloc_n = 200, .alloc_b = 200 * 777, .inuse_n = 200,
                .inuse_b = 200 * 777};
     snprintf(t.site, sizeof t.site, "fd_site");
     for (long seq = 1; seq <= 2; seq++) {
         prof p;
-        hd_go_read(hd_find(g_files, n, pid, seq, "heap")->path, &p);
+        go_read(n, pid, seq, "heap", &p);
         expect_site(&p, &t, name);
         prof_free(&p);
     }
@@ -979,9 +981,8 @@ START_TEST(fd_exhausted)
 {
     const char *dir = hd_fresh("fd_exhausted");
     run r;
-    run_spec s = {.argv = {hd_path("fd_chaos"), "--exhaust"},
-                  .env = {"MPROF_MEM_RATE=1", env_out(dir, "fd")},
-                  .cwd = dir};
+    run_spec s = spec_of(dir, LIST(hd_path("fd_chaos"), "--exhaust"), LIST("MPROF_MEM_RATE=1",
+                                                                           env_out(dir, "fd")));
     run_checked(&r, &s);
     expect_status(&r, 0);
     ck_assert_msg(strstr(r.out.s, "exhausted") && strstr(r.out.s, strerror(EMFILE)),
@@ -991,16 +992,15 @@ START_TEST(fd_exhausted)
     ck_assert_msg(n == 1 && strstr(l.s, "dump 1") && strstr(l.s, strerror(EMFILE)),
                   "expected one mprof: line about dump 1 and EMFILE, got:\n%s", r.err.s);
     sb_free(&l);
-    long pid = out_long(&r, "pid");
-    int nf = files_of(dir, "fd");
+    long pid;
+    int nf = read_files(&r, dir, "fd", &pid);
     ck_assert_msg(hd_count(g_files, nf, pid, "") == 3, "expected the exit dump only, got %d files",
                   nf);
-    hd_read_all(g_files, nf);
     truth t = {.size = 777, .alloc_n = 100, .alloc_b = 100 * 777, .inuse_n = 100,
                .inuse_b = 100 * 777};
     snprintf(t.site, sizeof t.site, "fd_site");
     prof p;
-    hd_go_read(hd_find(g_files, nf, pid, 2, "heap")->path, &p);
+    go_read(nf, pid, 2, "heap", &p);
     expect_site(&p, &t, "fd_exhausted");
     prof_free(&p);
     run_free(&r);
@@ -1013,19 +1013,15 @@ START_TEST(malloc_in_signal_handler)
 {
     const char *dir = hd_fresh("malloc_in_signal_handler");
     run r;
-    run_spec s = {.argv = {hd_path("sigalrm_malloc"), "--ms", "1000", "--us", "50"},
-                  .env = {ALL_PROFILES},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
-    expect_quiet(&r);
-    long pid = out_long(&r, "pid");
+    run_spec s = spec_of(dir, LIST(hd_path("sigalrm_malloc"), "--ms", "1000", "--us", "50"),
+                         LIST(ALL_PROFILES));
+    run_quiet(&r, &s);
     truth t[MAX_TRUTHS];
     get_truths(&r, t, 2);
-    int n = files_of(dir, "mprof");
-    hd_read_all(g_files, n);
+    long pid;
+    int n = read_files(&r, dir, "mprof", &pid);
     prof p;
-    hd_go_read(hd_find(g_files, n, pid, 1, "heap")->path, &p);
+    go_read(n, pid, 1, "heap", &p);
     expect_site(&p, &t[0], "main thread");
     prof_site h;
     leaf_sum(&p, "handler_site", &h);

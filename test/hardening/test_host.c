@@ -1079,18 +1079,13 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("host");
-    h_add_test(s, "host_descriptors", host_descriptors, 120);
-    h_add_test(s, "host_errno", host_errno, 120);
-    h_add_test(s, "host_exit_in_signal_handler", host_exit_in_signal_handler, 150);
-    h_add_test(s, "host_small_stacks", host_small_stacks, 150);
-    h_add_test(s, "host_stack_budget", host_stack_budget, 60);
-    h_add_test(s, "host_fork_while_sampling", host_fork_while_sampling, 150);
-    h_add_test(s, "host_sigterm_in_malloc", host_sigterm_in_malloc, 200);
-    h_add_test(s, "host_thread_endings_and_signals", host_thread_endings_and_signals, 240);
-    h_add_test(s, "host_main_pthread_exit", host_main_pthread_exit, 90);
-    h_add_test(s, "host_user_namespaces", host_user_namespaces, 150);
-    h_add_test(s, "host_setpriv", host_setpriv, 60);
-    h_add_test(s, "host_short_lived_processes", host_short_lived_processes, 300);
-    h_add_test(s, "host_clean_stderr", host_clean_stderr, 120);
+    add_tests(s, 120, TESTS(host_descriptors, host_errno, host_clean_stderr));
+    add_tests(s, 150, TESTS(host_exit_in_signal_handler, host_small_stacks,
+                            host_fork_while_sampling, host_user_namespaces));
+    add_tests(s, 60, TESTS(host_stack_budget, host_setpriv));
+    add_tests(s, 200, TESTS(host_sigterm_in_malloc));
+    add_tests(s, 240, TESTS(host_thread_endings_and_signals));
+    add_tests(s, 90, TESTS(host_main_pthread_exit));
+    add_tests(s, 300, TESTS(host_short_lived_processes));
     return run_built_suite(s);
 }

@@ -48,6 +48,16 @@ static void expect_as_bare(run *r, const run_spec *s, int status)
     run_free(&b);
 }
 
+/* The exit dump alone is in dir, and its heap profile reads back: the
+ * block and mutex profiles are empty, and not written. */
+static void expect_exit_heap_only(const char *dir)
+{
+    int n = hd_files(dir, "mprof", g_files, MAX_FILES);
+    ck_assert_msg(n == 1 && g_files[0].seq == 1 && !strcmp(g_files[0].kind, "heap"),
+                  "expected the exit dump's heap profile, got %d files", n);
+    hd_read_all(g_files, n);
+}
+
 #define RATE_1 "MPROF_MEM_RATE=1"
 #define DIED_OF_USR2 (128 + SIGUSR2)
 
@@ -91,11 +101,7 @@ START_TEST(clean_c_stderr_as_bare)
     run_spec s = {.argv = {hd_path("sigview"), "--clean"}, .env = {RATE_1}, .cwd = dir};
     expect_as_bare(&r, &s, 0);
     ck_assert_msg(strstr(r.err.s, "sigview: caught 1\n"), "%s", r.err.s);
-    int n = hd_files(dir, "mprof", g_files, MAX_FILES);
-    /* heap only: the block and mutex profiles are empty, and not written */
-    ck_assert_msg(n == 1 && g_files[0].seq == 1 && !strcmp(g_files[0].kind, "heap"),
-                  "expected the exit dump's heap profile, got %d files", n);
-    hd_read_all(g_files, n);
+    expect_exit_heap_only(dir);
     run_free(&r);
 }
 END_TEST
@@ -110,11 +116,7 @@ START_TEST(clean_cxx_stderr_as_bare)
     expect_as_bare(&r, &s, 0);
     ck_assert_msg(strstr(r.out.s, "previous 12 SIG_DFL\n") && strstr(r.out.s, "usr2 1\n"),
                   "%s", r.out.s);
-    int n = hd_files(dir, "mprof", g_files, MAX_FILES);
-    /* heap only: the block and mutex profiles are empty, and not written */
-    ck_assert_msg(n == 1 && g_files[0].seq == 1 && !strcmp(g_files[0].kind, "heap"),
-                  "expected the exit dump's heap profile, got %d files", n);
-    hd_read_all(g_files, n);
+    expect_exit_heap_only(dir);
     run_free(&r);
 }
 END_TEST
@@ -160,11 +162,8 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("signal");
-    h_add_test(s, "query_as_bare", query_as_bare, 60);
-    h_add_test(s, "chained_handler_as_bare", chained_handler_as_bare, 60);
-    h_add_test(s, "clean_c_stderr_as_bare", clean_c_stderr_as_bare, 60);
-    h_add_test(s, "clean_cxx_stderr_as_bare", clean_cxx_stderr_as_bare, 60);
-    h_add_test(s, "cxx_restored_default_kills", cxx_restored_default_kills, 60);
-    h_add_test(s, "python_getsignal_as_bare", python_getsignal_as_bare, 60);
+    add_tests(s, 60, TESTS(query_as_bare, chained_handler_as_bare, clean_c_stderr_as_bare,
+                           clean_cxx_stderr_as_bare, cxx_restored_default_kills,
+                           python_getsignal_as_bare));
     return run_built_suite(s);
 }

@@ -9,6 +9,7 @@
  */
 #include "harness.h"
 #include "prof.h"
+#include "spec.h"
 
 #include <check.h>
 #include "run_suite.h"
@@ -26,6 +27,7 @@
 #define MAX_FILES 32
 #define DEFAULT_RATE 524288
 #define JEMALLOC "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"
+#define RATE1 LIST("MPROF_MEM_RATE=1")
 
 enum {
     CHK_LEAF = 1,  /* the site is the leaf frame of every sample it has */
@@ -105,6 +107,42 @@ static const char *heap_path(const char *dir, const char *prefix, long pid,
     ck_assert_msg(h, "no %s.%ld.%ld.heap.pb.gz in %s:\n%s", prefix, pid, seq,
                   dir, listing(dir));
     return h->path;
+}
+
+/* Runs argv with the extra environment env (either may be LIST(...)) in a
+ * fresh directory `name`, and requires the program to have finished its
+ * work.  Returns the directory. */
+static const char *run_done(run *r, const char *name, const char *const *argv,
+                            const char *const *env)
+{
+    run_spec s = spec_of(h_fresh_dir(name), argv, env);
+    run_checked(r, &s);
+    expect_done(r);
+    return s.cwd;
+}
+
+/* A finished run, the profile of its exit dump and the truth it printed. */
+typedef struct exit_dump {
+    run r;
+    prof p;
+    truth t[MAX_TRUTHS];
+    int nt;
+} exit_dump;
+
+/* run_done(), then the run's only dump (mprof.<pid>.1 in its directory)
+ * and its `want` truth lines. */
+static void run_exit_dump(exit_dump *d, const char *name, const char *const *argv,
+                          const char *const *env, int want)
+{
+    const char *dir = run_done(&d->r, name, argv, env);
+    load(heap_path(dir, "mprof", out_pid(&d->r, "pid"), 1), &d->p);
+    d->nt = truths(&d->r, d->t, want);
+}
+
+static void exit_dump_free(exit_dump *d)
+{
+    prof_free(&d->p);
+    run_free(&d->r);
 }
 
 /* ---- checking profiles ---- */
@@ -266,13 +304,8 @@ static void check_site_stat(const prof *p, const truth *t, long long rate)
 START_TEST(sites_exact_rate1)
 {
     /* No MPROF_OUT: the default prefix "mprof" in the current directory. */
-    const char *dir = h_fresh_dir("sites_exact_rate1");
     run r;
-    run_spec s = {.argv = {h_prog("sites")},
-                  .env = {"MPROF_MEM_RATE=1"},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
+    const char *dir = run_done(&r, "sites_exact_rate1", LIST(h_prog("sites")), RATE1);
     long pid = out_pid(&r, "pid");
     heap_file f[MAX_FILES];
     int n = heap_files(dir, "mprof", f, MAX_FILES);
@@ -293,63 +326,42 @@ END_TEST
 
 START_TEST(sites_default_rate_stats)
 {
-    const char *dir = h_fresh_dir("sites_default_rate_stats");
-    run r;
-    run_spec s = {.argv = {h_prog("sites"), "--stat"}, .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
-    prof p;
-    load(heap_path(dir, "mprof", out_pid(&r, "pid"), 1), &p);
-    check_heap_types(&p, DEFAULT_RATE);
-    truth t[MAX_TRUTHS];
-    int nt = truths(&r, t, 6);
-    for (int i = 0; i < nt; i++)
-        check_site_stat(&p, &t[i], DEFAULT_RATE);
-    prof_free(&p);
-    run_free(&r);
+    exit_dump d;
+    run_exit_dump(&d, "sites_default_rate_stats", LIST(h_prog("sites"), "--stat"), NULL, 6);
+    check_heap_types(&d.p, DEFAULT_RATE);
+    for (int i = 0; i < d.nt; i++)
+        check_site_stat(&d.p, &d.t[i], DEFAULT_RATE);
+    exit_dump_free(&d);
 }
 END_TEST
 
 /* MPROF_STACK_DEPTH=2: stacks are cut at two frames, totals stay exact. */
 START_TEST(stack_depth_limit)
 {
-    const char *dir = h_fresh_dir("stack_depth_limit");
-    run r;
-    run_spec s = {.argv = {h_prog("sites"), "--div", "10"},
-                  .env = {"MPROF_MEM_RATE=1", "MPROF_STACK_DEPTH=2"},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
-    prof p;
-    load(heap_path(dir, "mprof", out_pid(&r, "pid"), 1), &p);
+    exit_dump d;
+    run_exit_dump(&d, "stack_depth_limit", LIST(h_prog("sites"), "--div", "10"),
+                  LIST("MPROF_MEM_RATE=1", "MPROF_STACK_DEPTH=2"), 11);
     /* two frames kept, then the mark that there were more (every stack of
      * sites is deeper), where the root would be */
-    for (size_t i = 0; i < p.nsamples; i++) {
-        const prof_sample *smp = &p.samples[i];
+    for (size_t i = 0; i < d.p.nsamples; i++) {
+        const prof_sample *smp = &d.p.samples[i];
         ck_assert_msg(smp->nlocs == 3,
                       "sample %zu has %d locations with MPROF_STACK_DEPTH=2:\n%s",
-                      i, smp->nlocs, describe(&p));
+                      i, smp->nlocs, describe(&d.p));
         const prof_loc *root = smp->locs[smp->nlocs - 1];
         ck_assert_msg(root->nframes == 1 && !strcmp(root->frames[0].func, "[truncated]"),
-                      "sample %zu does not end in [truncated]:\n%s", i, describe(&p));
+                      "sample %zu does not end in [truncated]:\n%s", i, describe(&d.p));
     }
-    truth t[MAX_TRUTHS];
-    int nt = truths(&r, t, 11);
-    check_sites_exact(&p, t, nt, 0, CHK_LEAF | CHK_LABEL, "depth 2");
-    prof_free(&p);
-    run_free(&r);
+    check_sites_exact(&d.p, d.t, d.nt, 0, CHK_LEAF | CHK_LABEL, "depth 2");
+    exit_dump_free(&d);
 }
 END_TEST
 
 START_TEST(mem_rate_zero_no_samples)
 {
-    const char *dir = h_fresh_dir("mem_rate_zero_no_samples");
     run r;
-    run_spec s = {.argv = {h_prog("sites"), "--div", "10"},
-                  .env = {"MPROF_MEM_RATE=0"},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
+    const char *dir = run_done(&r, "mem_rate_zero_no_samples",
+                               LIST(h_prog("sites"), "--div", "10"), LIST("MPROF_MEM_RATE=0"));
     heap_file f[MAX_FILES];
     int n = heap_files(dir, "mprof", f, MAX_FILES);
     ck_assert_msg(n <= 1, "more than one file at MPROF_MEM_RATE=0:\n%s",
@@ -412,94 +424,56 @@ END_TEST
 
 START_TEST(cxx_new_delete_exact)
 {
-    const char *dir = h_fresh_dir("cxx_new_delete_exact");
-    run r;
-    run_spec s = {.argv = {h_prog("cxx_new")},
-                  .env = {"MPROF_MEM_RATE=1"},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
-    ck_assert_msg(strstr(r.out.s, "throws 100 caught 100"), "%s", r.out.s);
-    prof p;
-    load(heap_path(dir, "mprof", out_pid(&r, "pid"), 1), &p);
-    truth t[MAX_TRUTHS];
-    truths(&r, t, 4);
+    exit_dump d;
+    run_exit_dump(&d, "cxx_new_delete_exact", LIST(h_prog("cxx_new")), RATE1, 4);
+    ck_assert_msg(strstr(d.r.out.s, "throws 100 caught 100"), "%s", d.r.out.s);
     /* new[] and new call operator new from the site: its line is known.
      * The containers allocate from inlined library code: totals only. */
-    check_site_exact(&p, &t[0], CHK_CXX | CHK_LINE | CHK_LABEL, "new[]");
-    check_site_exact(&p, &t[1], CHK_CXX | CHK_LINE | CHK_LABEL, "new");
-    check_site_exact(&p, &t[2], CHK_CXX, "std::vector growth");
-    check_site_exact(&p, &t[3], CHK_CXX, "std::string growth");
+    check_site_exact(&d.p, &d.t[0], CHK_CXX | CHK_LINE | CHK_LABEL, "new[]");
+    check_site_exact(&d.p, &d.t[1], CHK_CXX | CHK_LINE | CHK_LABEL, "new");
+    check_site_exact(&d.p, &d.t[2], CHK_CXX, "std::vector growth");
+    check_site_exact(&d.p, &d.t[3], CHK_CXX, "std::string growth");
     prof_site th;
-    prof_site_sum(&p, "cxx_site_throw", PROF_SUBSTR, &th);
+    prof_site_sum(&d.p, "cxx_site_throw", PROF_SUBSTR, &th);
     ck_assert_msg(th.alloc_objects >= 100 && th.inuse_objects == 0 &&
                       th.inuse_space == 0,
                   "exceptions: alloc %lld objects, inuse %lld / %lld B; "
                   "expected >= 100 allocated, none in use",
                   th.alloc_objects, th.inuse_objects, th.inuse_space);
-    prof_free(&p);
-    run_free(&r);
+    exit_dump_free(&d);
 }
 END_TEST
 
 START_TEST(threads_exact_rate1)
 {
-    const char *dir = h_fresh_dir("threads_exact_rate1");
-    run r;
-    run_spec s = {.argv = {h_prog("threads")},
-                  .env = {"MPROF_MEM_RATE=1"},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
-    prof p;
-    load(heap_path(dir, "mprof", out_pid(&r, "pid"), 1), &p);
-    truth t[MAX_TRUTHS];
-    int nt = truths(&r, t, 4);
-    check_sites_exact(&p, t, nt, 0, CHK_LEAF | CHK_LINE | CHK_LABEL, "threads");
-    prof_free(&p);
-    run_free(&r);
+    exit_dump d;
+    run_exit_dump(&d, "threads_exact_rate1", LIST(h_prog("threads")), RATE1, 4);
+    check_sites_exact(&d.p, d.t, d.nt, 0, CHK_LEAF | CHK_LINE | CHK_LABEL, "threads");
+    exit_dump_free(&d);
 }
 END_TEST
 
 /* exit() while two threads keep allocating: no hang, exit dump complete. */
 START_TEST(threads_exit_racing)
 {
-    const char *dir = h_fresh_dir("threads_exit_racing");
-    run r;
-    run_spec s = {.argv = {h_prog("threads"), "--race", "--per", "5000"},
-                  .env = {"MPROF_MEM_RATE=1"},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
-    prof p;
-    load(heap_path(dir, "mprof", out_pid(&r, "pid"), 1), &p);
-    truth t[MAX_TRUTHS];
-    int nt = truths(&r, t, 4);
-    check_sites_exact(&p, t, nt, 0, CHK_LEAF | CHK_LABEL, "racing exit");
+    exit_dump d;
+    run_exit_dump(&d, "threads_exit_racing",
+                  LIST(h_prog("threads"), "--race", "--per", "5000"), RATE1, 4);
+    check_sites_exact(&d.p, d.t, d.nt, 0, CHK_LEAF | CHK_LABEL, "racing exit");
     prof_site churn;
-    prof_site_sum(&p, "thread_churn", PROF_EXACT, &churn);
+    prof_site_sum(&d.p, "thread_churn", PROF_EXACT, &churn);
     ck_assert_msg(churn.alloc_objects > 0, "thread_churn not in the profile");
-    prof_free(&p);
-    run_free(&r);
+    exit_dump_free(&d);
 }
 END_TEST
 
 START_TEST(never_returns_pthread_exit)
 {
-    const char *dir = h_fresh_dir("never_returns_pthread_exit");
-    run r;
-    run_spec s = {.argv = {h_prog("never_returns"), "--pthread-exit"},
-                  .env = {"MPROF_MEM_RATE=1"},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
-    prof p;
-    load(heap_path(dir, "mprof", out_pid(&r, "pid"), 1), &p);
-    truth t[MAX_TRUTHS];
-    truths(&r, t, 1);
-    check_site_exact(&p, &t[0], CHK_LEAF | CHK_LINE | CHK_LABEL, "exit dump");
-    prof_free(&p);
-    run_free(&r);
+    exit_dump d;
+    run_exit_dump(&d, "never_returns_pthread_exit",
+                  LIST(h_prog("never_returns"), "--pthread-exit"), RATE1, 1);
+    check_site_exact(&d.p, &d.t[0], CHK_LEAF | CHK_LINE | CHK_LABEL, "exit dump");
+    exit_dump_free(&d);
 }
 END_TEST
 
@@ -562,16 +536,13 @@ END_TEST
 
 START_TEST(signal_dump_midrun)
 {
-    const char *dir = h_fresh_dir("signal_dump_midrun");
     char sig[16];
     snprintf(sig, sizeof sig, "%d", SIGUSR2);
     run r;
-    run_spec s = {.argv = {h_prog("sites"), "--div", "10", "--signal", sig,
-                           "--wait-dump"},
-                  .env = {"MPROF_MEM_RATE=1", "MPROF_EPOCH_MS=10"},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
+    const char *dir =
+        run_done(&r, "signal_dump_midrun",
+                 LIST(h_prog("sites"), "--div", "10", "--signal", sig, "--wait-dump"),
+                 LIST("MPROF_MEM_RATE=1", "MPROF_EPOCH_MS=10"));
     ck_assert_msg(strstr(r.out.s, "dump1 seen"),
                   "seq-1 file did not appear within 5 s of SIGUSR2:\n%s",
                   r.out.s);
@@ -646,13 +617,10 @@ END_TEST
 
 START_TEST(interval_dumps)
 {
-    const char *dir = h_fresh_dir("interval_dumps");
     run r;
-    run_spec s = {.argv = {h_prog("sites"), "--div", "10", "--sleep-ms", "2500"},
-                  .env = {"MPROF_MEM_RATE=1", "MPROF_DUMP_INTERVAL=1"},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
+    const char *dir = run_done(&r, "interval_dumps",
+                               LIST(h_prog("sites"), "--div", "10", "--sleep-ms", "2500"),
+                               LIST("MPROF_MEM_RATE=1", "MPROF_DUMP_INTERVAL=1"));
     long pid = out_pid(&r, "pid");
     heap_file f[MAX_FILES];
     int n = heap_files(dir, "mprof", f, MAX_FILES);
@@ -687,24 +655,15 @@ START_TEST(jemalloc_chaining)
         fprintf(stderr, "jemalloc_chaining: %s missing, skipped\n", JEMALLOC);
         return;
     }
-    const char *dir = h_fresh_dir("jemalloc_chaining");
     char preload[2400];
     snprintf(preload, sizeof preload, "LD_PRELOAD=%s %s", h_lib(), JEMALLOC);
-    run r;
-    run_spec s = {.argv = {h_prog("sites"), "--div", "2"},
-                  .env = {"MPROF_MEM_RATE=1", preload},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
-    ck_assert_msg(strstr(r.out.s, "allocator jemalloc"),
-                  "the program did not run on jemalloc:\n%s", r.out.s);
-    prof p;
-    load(heap_path(dir, "mprof", out_pid(&r, "pid"), 1), &p);
-    truth t[MAX_TRUTHS];
-    int nt = truths(&r, t, 11);
-    check_sites_exact(&p, t, nt, 0, CHK_LEAF | CHK_LINE | CHK_LABEL, "jemalloc");
-    prof_free(&p);
-    run_free(&r);
+    exit_dump d;
+    run_exit_dump(&d, "jemalloc_chaining", LIST(h_prog("sites"), "--div", "2"),
+                  LIST("MPROF_MEM_RATE=1", preload), 11);
+    ck_assert_msg(strstr(d.r.out.s, "allocator jemalloc"),
+                  "the program did not run on jemalloc:\n%s", d.r.out.s);
+    check_sites_exact(&d.p, d.t, d.nt, 0, CHK_LEAF | CHK_LINE | CHK_LABEL, "jemalloc");
+    exit_dump_free(&d);
 }
 END_TEST
 
@@ -725,6 +684,17 @@ static void expect_like_baseline(const run *r, const run *b)
                   "program changed: status %d (want 3), stdout:\n%s\nwanted:\n"
                   "%s\nstderr:\n%s",
                   run_exit_code(r), r->out.s, b->out.s, r->err.s);
+}
+
+/* stderr is `n` (> 0) mprof: lines and nothing else. */
+static void expect_only_mprof_lines(const run *r, int n, const char *what)
+{
+    strbuf lines = {0};
+    int got = lines_starting(r->err.s, "mprof:", &lines);
+    ck_assert_msg(got == n && !strcmp(lines.s, r->err.s),
+                  "%s: expected exactly %d mprof: line(s) on stderr, got %d:\n%s", what, n,
+                  got, r->err.s);
+    sb_free(&lines);
 }
 
 /* value occurs in line with no letter, digit or '_' on either side. */
@@ -815,12 +785,7 @@ START_TEST(bad_settings_one_line_each)
         run r;
         run_bad(dir, envs, 1, &r);
         expect_like_baseline(&r, &b);
-        strbuf lines = {0};
-        ck_assert_msg(lines_starting(r.err.s, "mprof:", &lines) == 1 &&
-                          !strcmp(lines.s, r.err.s),
-                      "%s: expected exactly one mprof: line on stderr, got:\n%s",
-                      env, r.err.s);
-        sb_free(&lines);
+        expect_only_mprof_lines(&r, 1, env);
         check_bad_line(r.err.s, bs);
         /* The default was used: the profile is still written. */
         if (!strcmp(bs->var, "MPROF_WRITE_EMPTY")) {
@@ -852,11 +817,7 @@ START_TEST(bad_settings_all_at_once)
     run r;
     run_bad(dir, envs, 5, &r);
     expect_like_baseline(&r, &b);
-    strbuf lines = {0};
-    ck_assert_msg(lines_starting(r.err.s, "mprof:", &lines) == 5 &&
-                      !strcmp(lines.s, r.err.s),
-                  "expected exactly five mprof: lines, got:\n%s", r.err.s);
-    sb_free(&lines);
+    expect_only_mprof_lines(&r, 5, "all at once");
     check_bad_line(r.err.s, &bad_settings[0]);
     for (int i = 3; i < 7; i++)
         check_bad_line(r.err.s, &bad_settings[i]);
@@ -881,12 +842,7 @@ static void check_unwritable(const char *name, const char *out_prefix,
                   .fsize_limit = fsize_limit};
     run_checked(&r, &s);
     expect_like_baseline(&r, &b);
-    strbuf lines = {0};
-    int n = lines_starting(r.err.s, "mprof:", &lines);
-    ck_assert_msg(n == 1 && !strcmp(lines.s, r.err.s),
-                  "%s: expected one mprof: line on stderr, got:\n%s", name,
-                  r.err.s);
-    sb_free(&lines);
+    expect_only_mprof_lines(&r, 1, name);
     const char *l = listing(dir);
     if (expect_listing)
         ck_assert_msg(!strcmp(l, expect_listing),
@@ -950,16 +906,13 @@ END_TEST
 /* Two dumps (signal + exit), both failing: one line each. */
 START_TEST(unwritable_line_per_dump)
 {
-    const char *dir = h_fresh_dir("unwritable_line_per_dump");
     char sig[16];
     snprintf(sig, sizeof sig, "%d", SIGUSR2);
     run r;
-    run_spec s = {.argv = {h_prog("sites"), "--div", "100", "--signal", sig},
-                  .env = {"MPROF_EPOCH_MS=10", "MPROF_MEM_RATE=1", /* data to write */
-                          "MPROF_OUT=/nonexistent-mprof-test/dir/x"},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
+    const char *dir = run_done(&r, "unwritable_line_per_dump",
+                               LIST(h_prog("sites"), "--div", "100", "--signal", sig),
+                               LIST("MPROF_EPOCH_MS=10", "MPROF_MEM_RATE=1", /* data to write */
+                                    "MPROF_OUT=/nonexistent-mprof-test/dir/x"));
     strbuf lines = {0};
     int n = lines_starting(r.err.s, "mprof:", &lines);
     ck_assert_msg(n == 2, "expected 2 mprof: lines (signal dump, exit dump), "
@@ -975,27 +928,14 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("integration");
-    h_add_test(s, "sites_exact_rate1", sites_exact_rate1, 90);
-    h_add_test(s, "relative_out_is_anchored_at_start", relative_out_is_anchored_at_start, 60);
-    h_add_test(s, "program_owns_dump_signal", program_owns_dump_signal, 60);
-    h_add_test(s, "sites_default_rate_stats", sites_default_rate_stats, 90);
-    h_add_test(s, "stack_depth_limit", stack_depth_limit, 60);
-    h_add_test(s, "mem_rate_zero_no_samples", mem_rate_zero_no_samples, 60);
-    h_add_test(s, "cxx_new_delete_exact", cxx_new_delete_exact, 60);
-    h_add_test(s, "threads_exact_rate1", threads_exact_rate1, 90);
-    h_add_test(s, "threads_exit_racing", threads_exit_racing, 90);
-    h_add_test(s, "never_returns_pthread_exit", never_returns_pthread_exit, 60);
-    h_add_test(s, "forks_and_exec", forks_and_exec, 90);
-    h_add_test(s, "signal_dump_midrun", signal_dump_midrun, 60);
-    h_add_test(s, "signal_dump_external", signal_dump_external, 90);
-    h_add_test(s, "interval_dumps", interval_dumps, 60);
-    h_add_test(s, "jemalloc_chaining", jemalloc_chaining, 90);
-    h_add_test(s, "bad_settings_one_line_each", bad_settings_one_line_each, 90);
-    h_add_test(s, "bad_settings_all_at_once", bad_settings_all_at_once, 60);
-    h_add_test(s, "unwritable_missing_dir", unwritable_missing_dir, 60);
-    h_add_test(s, "unwritable_not_a_dir", unwritable_not_a_dir, 60);
-    h_add_test(s, "unwritable_readonly_dir", unwritable_readonly_dir, 60);
-    h_add_test(s, "unwritable_disk_full", unwritable_disk_full, 60);
-    h_add_test(s, "unwritable_line_per_dump", unwritable_line_per_dump, 60);
+    add_tests(s, 90, TESTS(sites_exact_rate1, sites_default_rate_stats, threads_exact_rate1,
+                           threads_exit_racing, forks_and_exec, signal_dump_external,
+                           jemalloc_chaining, bad_settings_one_line_each));
+    add_tests(s, 60, TESTS(relative_out_is_anchored_at_start, program_owns_dump_signal,
+                           stack_depth_limit, mem_rate_zero_no_samples, cxx_new_delete_exact,
+                           never_returns_pthread_exit, signal_dump_midrun, interval_dumps,
+                           bad_settings_all_at_once, unwritable_missing_dir, unwritable_not_a_dir,
+                           unwritable_readonly_dir, unwritable_disk_full,
+                           unwritable_line_per_dump));
     return run_built_suite(s);
 }

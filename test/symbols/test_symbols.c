@@ -280,8 +280,7 @@ END_TEST
 int main(void)
 {
     Suite *s = suite_create("symbols");
-    h_add_test(s, "inline_chain_as_addr2line", inline_chain_as_addr2line, 120);
-    h_add_test(s, "cxx_stl_as_addr2line", cxx_stl_as_addr2line, 120);
-    h_add_test(s, "stripped_program_note", stripped_program_note, 60);
+    add_tests(s, 120, TESTS(inline_chain_as_addr2line, cxx_stl_as_addr2line));
+    add_tests(s, 60, TESTS(stripped_program_note));
     return run_built_suite(s);
 }

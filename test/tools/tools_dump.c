@@ -306,17 +306,24 @@ START_TEST(dump_title_program_through_its_signal)
 }
 END_TEST
 
-/* A program with its own SIGUSR2 handler: refused, its handler never
- * called by mprof dump.  The SIGUSR2 the test sends afterwards shows that
- * one would have been counted. */
-START_TEST(dump_refuses_program_handler)
+/* sigprog in `mode` takes SIGUSR2 itself: mprof dump refuses it, saying
+ * `why`, and sends nothing.  The SIGUSR2 the test sends afterwards shows
+ * that one would have been counted (finish_sigprog wants exactly one). */
+static void expect_refused(const char *name, const char *mode, const char *why)
 {
-    const char *dir = fresh_dir("dump_refuses_program_handler");
+    const char *dir = fresh_dir(name);
     run g;
-    long pid = start_sigprog(&g, "handler", dir, NULL);
-    expect_refusal(pid, "handles signal 12");
+    long pid = start_sigprog(&g, mode, dir, NULL);
+    expect_refusal(pid, why);
     kill((pid_t)pid, SIGUSR2);
     finish_sigprog(&g, dir, 1);
+}
+
+/* A program with its own SIGUSR2 handler: refused, its handler never
+ * called by mprof dump. */
+START_TEST(dump_refuses_program_handler)
+{
+    expect_refused("dump_refuses_program_handler", "handler", "handles signal 12");
 }
 END_TEST
 
@@ -324,12 +331,7 @@ END_TEST
  * mprof's handler is installed, but would never run. */
 START_TEST(dump_refuses_sigwait_program)
 {
-    const char *dir = fresh_dir("dump_refuses_sigwait_program");
-    run g;
-    long pid = start_sigprog(&g, "sigwait", dir, NULL);
-    expect_refusal(pid, "blocks signal 12");
-    kill((pid_t)pid, SIGUSR2);
-    finish_sigprog(&g, dir, 1);
+    expect_refused("dump_refuses_sigwait_program", "sigwait", "blocks signal 12");
 }
 END_TEST
 

@@ -59,6 +59,15 @@ static int ends_with(const char *s, const char *suffix)
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
+/* A frame of a function of this file, at a line of it. */
+static void expect_frame(const mprof_sym_frame *f, const char *name, int line)
+{
+    ck_assert_str_eq(f->name, name);
+    ck_assert_ptr_nonnull(f->file);
+    ck_assert(ends_with(f->file, "test_symbolize.c"));
+    ck_assert_int_eq(f->line, line);
+}
+
 static int is_hex(const char *s)
 {
     if (!*s)
@@ -69,11 +78,25 @@ static int is_hex(const char *s)
     return 1;
 }
 
+/* A symbolizer of this process at `level`, in a scratch of its own that
+ * close_self() releases with it. */
+static mprof_scratch g_sc;
+
+static mprof_symbolizer *open_self(int level)
+{
+    mprof_scratch_init(&g_sc);
+    return mprof_symbolizer_open(&g_sc, level);
+}
+
+static void close_self(mprof_symbolizer *sym)
+{
+    mprof_symbolizer_close(sym);
+    mprof_scratch_release(&g_sc);
+}
+
 START_TEST(test_mappings)
 {
-    mprof_scratch sc;
-    mprof_scratch_init(&sc);
-    mprof_symbolizer *sym = mprof_symbolizer_open(&sc, MPROF_SYMBOLS_FULL);
+    mprof_symbolizer *sym = open_self(MPROF_SYMBOLS_FULL);
     ck_assert_ptr_nonnull(sym);
     ck_assert_uint_gt(mprof_symbolizer_nmappings(sym), 1);
 
@@ -104,24 +127,18 @@ START_TEST(test_mappings)
         ck_assert(b->path[0] == '/' || strcmp(b->path, "[vdso]") == 0);
     }
     ck_assert_ptr_null(mprof_symbolizer_mapping(sym, 100000));
-    mprof_symbolizer_close(sym);
-    mprof_scratch_release(&sc);
+    close_self(sym);
 }
 END_TEST
 
 START_TEST(test_static_function_and_line)
 {
-    mprof_scratch sc;
-    mprof_scratch_init(&sc);
-    mprof_symbolizer *sym = mprof_symbolizer_open(&sc, MPROF_SYMBOLS_FULL);
+    mprof_symbolizer *sym = open_self(MPROF_SYMBOLS_FULL);
     uintptr_t pc = symtest_leaf();
     mprof_sym_frame fr[8];
     int n = mprof_symbolize(sym, pc - 1, fr, 8);
     ck_assert_int_eq(n, 1);
-    ck_assert_str_eq(fr[0].name, "symtest_leaf");
-    ck_assert_ptr_nonnull(fr[0].file);
-    ck_assert(ends_with(fr[0].file, "test_symbolize.c"));
-    ck_assert_int_eq(fr[0].line, leaf_line);
+    expect_frame(&fr[0], "symtest_leaf", leaf_line);
     ck_assert_int_eq(fr[0].start_line, leaf_line - 3); /* the line naming it */
 
     /* a function's first byte */
@@ -129,57 +146,44 @@ START_TEST(test_static_function_and_line)
     ck_assert_int_ge(n, 1);
     ck_assert_str_eq(fr[n - 1].name, "return_address");
     ck_assert(mprof_symbolizer_mapping(sym, 0)->has_lines);
-    mprof_symbolizer_close(sym);
-    mprof_scratch_release(&sc);
+    close_self(sym);
 }
 END_TEST
 
 START_TEST(test_inline_frames)
 {
-    mprof_scratch sc;
-    mprof_scratch_init(&sc);
-    mprof_symbolizer *sym = mprof_symbolizer_open(&sc, MPROF_SYMBOLS_FULL);
+    mprof_symbolizer *sym = open_self(MPROF_SYMBOLS_FULL);
     uintptr_t pc = symtest_outer();
     mprof_sym_frame fr[8];
     int n = mprof_symbolize(sym, pc - 1, fr, 8);
     ck_assert_int_eq(n, 2);
-    ck_assert_str_eq(fr[0].name, "symtest_inlined");
-    ck_assert_int_eq(fr[0].line, inl_leaf_line);
-    ck_assert(ends_with(fr[0].file, "test_symbolize.c"));
-    ck_assert_str_eq(fr[1].name, "symtest_outer");
-    ck_assert_int_eq(fr[1].line, inl_outer_line);
-    ck_assert(ends_with(fr[1].file, "test_symbolize.c"));
+    expect_frame(&fr[0], "symtest_inlined", inl_leaf_line);
+    expect_frame(&fr[1], "symtest_outer", inl_outer_line);
     ck_assert(mprof_symbolizer_mapping(sym, 0)->has_inline);
     /* room for one frame: the innermost */
     ck_assert_int_eq(mprof_symbolize(sym, pc - 1, fr, 1), 1);
     ck_assert_str_eq(fr[0].name, "symtest_inlined");
-    mprof_symbolizer_close(sym);
-    mprof_scratch_release(&sc);
+    close_self(sym);
 }
 END_TEST
 
 START_TEST(test_libc_symbol)
 {
-    mprof_scratch sc;
-    mprof_scratch_init(&sc);
-    mprof_symbolizer *sym = mprof_symbolizer_open(&sc, MPROF_SYMBOLS_FULL);
+    mprof_symbolizer *sym = open_self(MPROF_SYMBOLS_FULL);
     mprof_sym_frame fr[8];
     int n = mprof_symbolize(sym, (uintptr_t)&getpid + 1, fr, 8);
     ck_assert_int_ge(n, 1);
     ck_assert_ptr_nonnull(strstr(fr[n - 1].name, "getpid"));
-    mprof_symbolizer_close(sym);
-    mprof_scratch_release(&sc);
+    close_self(sym);
 }
 END_TEST
 
 START_TEST(test_unknown_addresses)
 {
-    mprof_scratch sc;
-    mprof_scratch_init(&sc);
     /* anonymous executable memory, as a JIT would have */
     void *jit = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    mprof_symbolizer *sym = mprof_symbolizer_open(&sc, MPROF_SYMBOLS_FULL);
+    mprof_symbolizer *sym = open_self(MPROF_SYMBOLS_FULL);
     mprof_sym_frame fr[8];
     ck_assert_int_eq(mprof_symbolize(sym, 0, fr, 8), 0);
     ck_assert_int_eq(mprof_symbolize(sym, 16, fr, 8), 0);
@@ -191,15 +195,12 @@ START_TEST(test_unknown_addresses)
         ck_assert_int_eq(mprof_symbolize(sym, (uintptr_t)jit + 8, fr, 8), 0);
         munmap(jit, 4096);
     }
-    mprof_symbolizer_close(sym);
-    mprof_scratch_release(&sc);
+    close_self(sym);
 }
 END_TEST
 
-/* Our sorted symbol index answers as dwfl_module_addrinfo does (which
- * scans the table per lookup), except that GCC clones ("f.part.0") are
- * named for their function and symbol versions are dropped. */
-START_TEST(test_symbols_match_libdwfl)
+/* This process as libdwfl sees it: what our names are checked against. */
+static Dwfl *dwfl_self(void)
 {
     static const Dwfl_Callbacks cb = {.find_elf = dwfl_linux_proc_find_elf,
                                       .find_debuginfo = dwfl_build_id_find_debuginfo};
@@ -208,22 +209,53 @@ START_TEST(test_symbols_match_libdwfl)
     dwfl_report_begin(d);
     ck_assert_int_eq(dwfl_linux_proc_report(d, getpid()), 0);
     ck_assert_int_eq(dwfl_report_end(d, NULL, NULL), 0);
-    mprof_scratch sc;
-    mprof_scratch_init(&sc);
-    mprof_symbolizer *sym = mprof_symbolizer_open(&sc, MPROF_SYMBOLS_FULL);
+    return d;
+}
+
+/* libdwfl's name for address a (NULL: none), its symbol in *es. */
+static const char *dwfl_name(Dwfl *d, uint64_t a, GElf_Sym *es)
+{
+    Dwfl_Module *mod = dwfl_addrmodule(d, a);
+    GElf_Off off;
+    return mod ? dwfl_module_addrinfo(mod, a, &off, es, NULL, NULL, NULL) : NULL;
+}
+
+/* got is libdwfl's want (its symbol es) but for the liberties we take:
+ * GCC clones ("f.part.0") named for their function, the symbol version
+ * dropped ("f@@GLIBC_2.34"), and no name past a sizeless label's section
+ * (libdwfl stretches _init or _fini over the padding up to the next
+ * section; we stop at its section's end). */
+static bool same_but_liberties(const char *want, const char *got, const GElf_Sym *es)
+{
+    if (want && !got && es->st_size == 0)
+        return true;
+    size_t len = got ? strlen(got) : 0;
+    return want && got && strncmp(want, got, len) == 0 && (want[len] == '.' || want[len] == '@');
+}
+
+/* The mappings whose addresses are compared: the program and libc. */
+static bool compared_mapping(const mprof_sym_mapping *m)
+{
+    return m->is_main || strstr(m->path, "libc.so");
+}
+
+/* Our sorted symbol index answers as dwfl_module_addrinfo does (which
+ * scans the table per lookup), but for the liberties of
+ * same_but_liberties(). */
+START_TEST(test_symbols_match_libdwfl)
+{
+    Dwfl *d = dwfl_self();
+    mprof_symbolizer *sym = open_self(MPROF_SYMBOLS_FULL);
     unsigned seed = 5;
     int compared = 0;
     for (size_t i = 0; i < mprof_symbolizer_nmappings(sym); i++) {
         mprof_sym_mapping *m = mprof_symbolizer_mapping(sym, i);
-        if (!m->is_main && !strstr(m->path, "libc.so"))
+        if (!compared_mapping(m))
             continue;
         for (int k = 0; k < 3000; k++) {
             uint64_t a = m->start + (uint64_t)rand_r(&seed) % (m->limit - m->start);
-            Dwfl_Module *mod = dwfl_addrmodule(d, a);
-            GElf_Off off;
             GElf_Sym es;
-            const char *want = mod ? dwfl_module_addrinfo(mod, a, &off, &es, NULL, NULL, NULL)
-                                   : NULL;
+            const char *want = dwfl_name(d, a, &es);
             mprof_sym_frame fr[16];
             int n = mprof_symbolize(sym, a, fr, 16);
             const char *got = n ? fr[n - 1].name : NULL;
@@ -232,18 +264,14 @@ START_TEST(test_symbols_match_libdwfl)
                 continue;
             if (!want && (!got || n > 0)) /* nothing, or DWARF knows better */
                 continue;
-            size_t len = got ? strlen(got) : 0;
-            /* clones, and the symbol version we drop ("f@@GLIBC_2.34") */
-            if (want && got && strncmp(want, got, len) == 0 &&
-                (want[len] == '.' || want[len] == '@'))
+            if (same_but_liberties(want, got, &es))
                 continue;
             ck_abort_msg("%s at %#llx: libdwfl says %s, we say %s", m->path,
                          (unsigned long long)a, want ? want : "-", got ? got : "-");
         }
     }
     ck_assert_int_ge(compared, 6000);
-    mprof_symbolizer_close(sym);
-    mprof_scratch_release(&sc);
+    close_self(sym);
     dwfl_end(d);
 }
 END_TEST
@@ -253,22 +281,14 @@ END_TEST
  * liberties: clones named for their function, versions dropped. */
 START_TEST(test_names_level_matches_libdwfl)
 {
-    static const Dwfl_Callbacks cb = {.find_elf = dwfl_linux_proc_find_elf,
-                                      .find_debuginfo = dwfl_build_id_find_debuginfo};
-    Dwfl *d = dwfl_begin(&cb);
-    ck_assert_ptr_nonnull(d);
-    dwfl_report_begin(d);
-    ck_assert_int_eq(dwfl_linux_proc_report(d, getpid()), 0);
-    ck_assert_int_eq(dwfl_report_end(d, NULL, NULL), 0);
-    mprof_scratch sc;
-    mprof_scratch_init(&sc);
-    mprof_symbolizer *sym = mprof_symbolizer_open(&sc, MPROF_SYMBOLS_NAMES);
+    Dwfl *d = dwfl_self();
+    mprof_symbolizer *sym = open_self(MPROF_SYMBOLS_NAMES);
     static uint64_t addrs[6000];
     size_t n = 0;
     unsigned seed = 7;
     for (size_t i = 0; i < mprof_symbolizer_nmappings(sym); i++) {
         mprof_sym_mapping *m = mprof_symbolizer_mapping(sym, i);
-        if (!m->is_main && !strstr(m->path, "libc.so"))
+        if (!compared_mapping(m))
             continue;
         ck_assert_uint_eq(strlen(m->build_id), 40); /* from the notes in memory */
         for (int k = 0; k < 3000 && n < 6000; k++)
@@ -279,11 +299,8 @@ START_TEST(test_names_level_matches_libdwfl)
     int named = 0;
     for (size_t i = 0; i < n; i++) {
         uint64_t a = addrs[i];
-        Dwfl_Module *mod = dwfl_addrmodule(d, a);
-        GElf_Off off;
         GElf_Sym es;
-        const char *want = mod ? dwfl_module_addrinfo(mod, a, &off, &es, NULL, NULL, NULL)
-                               : NULL;
+        const char *want = dwfl_name(d, a, &es);
         mprof_sym_frame fr[4];
         int nf = mprof_symbolize(sym, a, fr, 4);
         ck_assert_int_le(nf, 1); /* names only: no inlined frames */
@@ -291,20 +308,13 @@ START_TEST(test_names_level_matches_libdwfl)
         named += got != NULL;
         if ((!want && !got) || (want && got && strcmp(want, got) == 0))
             continue;
-        /* libdwfl stretches a sizeless label (_init) over the padding up
-         * to the next section; we stop at its section's end */
-        if (want && !got && es.st_size == 0)
-            continue;
-        size_t len = got ? strlen(got) : 0;
-        if (want && got && strncmp(want, got, len) == 0 &&
-            (want[len] == '.' || want[len] == '@'))
+        if (same_but_liberties(want, got, &es))
             continue;
         ck_abort_msg("%#llx: libdwfl says %s, the names level %s", (unsigned long long)a,
                      want ? want : "-", got ? got : "-");
     }
     ck_assert_int_ge(named, 5000);
-    mprof_symbolizer_close(sym);
-    mprof_scratch_release(&sc);
+    close_self(sym);
     dwfl_end(d);
 }
 END_TEST
@@ -343,7 +353,7 @@ START_TEST(test_kept_index_matches_one_pass)
     }
     for (size_t i = 0; i < mprof_symbolizer_nmappings(sym); i++) {
         mprof_sym_mapping *m = mprof_symbolizer_mapping(sym, i);
-        if (!m->is_main && !strstr(m->path, "libc.so"))
+        if (!compared_mapping(m))
             continue;
         for (int k = 0; k < N / 2 - 8 && n < N; k++)
             addrs[n++] = m->start + (uint64_t)rand_r(&seed) % (m->limit - m->start);
@@ -427,13 +437,10 @@ START_TEST(test_repeated_open_close)
     int before = dup(0);
     close(before);
     for (int i = 0; i < 20; i++) {
-        mprof_scratch sc;
-        mprof_scratch_init(&sc);
-        mprof_symbolizer *sym = mprof_symbolizer_open(&sc, MPROF_SYMBOLS_FULL);
+        mprof_symbolizer *sym = open_self(MPROF_SYMBOLS_FULL);
         mprof_sym_frame fr[4];
         ck_assert_int_ge(mprof_symbolize(sym, symtest_leaf() - 1, fr, 4), 1);
-        mprof_symbolizer_close(sym);
-        mprof_scratch_release(&sc);
+        close_self(sym);
     }
     int after = dup(0);
     close(after);
