@@ -33,19 +33,43 @@ static int same_file(int a, int b)
            sa.st_ino == sb.st_ino;
 }
 
-int mprof_fd_raise(int fd)
+int mprof_fd_raise_if(int fd, int (*ours)(int fd, const void *arg), const void *arg)
 {
-    int base = high_base();
-    if (fd < 0 || base < 0 || fd >= base)
+    if (fd < 0)
         return fd;
-    int saved = errno;
-    int hi = fcntl(fd, F_DUPFD_CLOEXEC, base);
-    if (hi < 0) {
+    int saved = errno, base = high_base();
+    int hi = base < 0 || fd >= base ? -1 : fcntl(fd, F_DUPFD_CLOEXEC, base);
+    if (hi < 0) { /* not moved: fd itself, if it is ours */
+        if (ours && !ours(fd, arg)) {
+            errno = EAGAIN;
+            return -1;
+        }
         errno = saved;
         return fd;
     }
+    if (ours && !ours(hi, arg)) {
+        /* The program put a file of its own at that number before the
+         * move (dup2): hi is a copy of its file, and ours went with the
+         * dup2. Close the copy, and nothing of the program's. */
+        close(hi);
+        errno = EAGAIN;
+        return -1;
+    }
     if (same_file(fd, hi))
-        close(fd);
+        close(fd); /* still ours: else the program's since, and left open */
     errno = saved;
     return hi;
+}
+
+/* The file at path is the one fd names. */
+static int is_path(int fd, const void *path)
+{
+    struct stat a, b;
+    return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+int mprof_fd_raise(int fd, const char *path)
+{
+    return mprof_fd_raise_if(fd, path ? is_path : NULL, path);
 }

@@ -42,11 +42,13 @@ void mprof_dlopen_resolve(void)
 static __attribute__((noinline)) void *dlopen_and_rebind(dlopen_fn real, const char *file, int mode)
 {
     void *h = real(file, mode);
+    int saved = errno;
     if (h && mprof_real_resolve() == 0) {
         mprof_guard_enter();
         mprof_rebind(mprof_alloc_entries, mprof_alloc_nentries, (const void *)mprof_real.malloc);
         mprof_guard_exit();
     }
+    errno = saved;
     return h;
 }
 
@@ -82,11 +84,13 @@ MPROF_EXPORT int dlclose(void *handle)
     if (!__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE) || mprof_guarded())
         return real(handle);
     mprof_unload u;
+    int saved = errno; /* the program's, for the real dlclose to leave */
     mprof_guard_enter();
     mprof_dump_unload_begin(&u);
     mprof_guard_exit();
+    errno = saved;
     int rc = real(handle);
-    int saved = errno;
+    saved = errno;
     mprof_guard_enter();
     mprof_dump_unload_end(&u);
     mprof_guard_exit();

@@ -50,7 +50,10 @@ static int open_new(const char *tmp)
     int fd = open(tmp, flags, 0644);
     if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
         fd = open(tmp, flags, 0644);
-    return fd < 0 ? -errno : mprof_fd_raise(fd);
+    if (fd < 0)
+        return -errno;
+    fd = mprof_fd_raise(fd, tmp);
+    return fd < 0 ? -errno : fd;
 }
 
 int mprof_write_file_atomic(const char *path, const void *data, size_t n, int sync)

@@ -86,7 +86,7 @@ struct elf_file {
 static int elf_open(struct elf_file *f, const char *path)
 {
     f->elf = NULL;
-    f->fd = mprof_fd_raise(open(path, O_RDONLY | O_CLOEXEC));
+    f->fd = mprof_fd_raise(open(path, O_RDONLY | O_CLOEXEC), path);
     if (f->fd < 0)
         return -1;
     f->elf = ELF(elf_begin)(f->fd, ELF_C_READ_MMAP, NULL);

@@ -73,7 +73,7 @@ void mprof_segments_init(const char *dir)
 static int is_elf(const char *path)
 {
     char magic[4] = {0};
-    int fd = mprof_fd_raise(open(path, O_RDONLY | O_CLOEXEC));
+    int fd = mprof_fd_raise(open(path, O_RDONLY | O_CLOEXEC), path);
     if (fd < 0)
         return 0;
     ssize_t n = read(fd, magic, sizeof magic);

@@ -92,7 +92,7 @@ static int find_elf_high(Dwfl_Module *mod, void **userdata, const char *modname,
                          Dwarf_Addr base, char **file_name, Elf **elfp)
 {
     int fd = DW(dwfl_linux_proc_find_elf)(mod, userdata, modname, base, file_name, elfp);
-    return *elfp ? fd : mprof_fd_raise(fd);
+    return *elfp ? fd : mprof_fd_raise(fd, fd >= 0 ? *file_name : NULL);
 }
 
 static int find_debuginfo_high(Dwfl_Module *mod, void **userdata, const char *modname,
@@ -100,10 +100,10 @@ static int find_debuginfo_high(Dwfl_Module *mod, void **userdata, const char *mo
                                const char *debuglink_file, GElf_Word debuglink_crc,
                                char **debuginfo_file_name)
 {
-    return mprof_fd_raise(DW(dwfl_build_id_find_debuginfo)(mod, userdata, modname, base,
-                                                           file_name, debuglink_file,
-                                                           debuglink_crc,
-                                                           debuginfo_file_name));
+    int fd = DW(dwfl_build_id_find_debuginfo)(mod, userdata, modname, base, file_name,
+                                               debuglink_file, debuglink_crc,
+                                               debuginfo_file_name);
+    return mprof_fd_raise(fd, fd >= 0 ? *debuginfo_file_name : NULL);
 }
 
 static Dwfl *report_process(void)
@@ -127,7 +127,8 @@ static Dwfl *report_process(void)
         return NULL;
     DW(dwfl_report_begin)(dwfl);
     char where[64];
-    int mfd = mprof_fd_raise(open(proc_file(where, sizeof where, "maps"), O_RDONLY | O_CLOEXEC));
+    proc_file(where, sizeof where, "maps");
+    int mfd = mprof_fd_raise(open(where, O_RDONLY | O_CLOEXEC), where);
     FILE *maps = mfd >= 0 ? fdopen(mfd, "re") : NULL;
     if (!maps && mfd >= 0)
         close(mfd);
@@ -215,7 +216,7 @@ static void report_file(mprof_symbolizer *sym, size_t k)
     m->unusable = 1;
     if (m->path[0] != '/')
         return; /* [vdso], or an anonymous name */
-    int fd = mprof_fd_raise(open(m->path, O_RDONLY | O_CLOEXEC));
+    int fd = mprof_fd_raise(open(m->path, O_RDONLY | O_CLOEXEC), m->path);
     if (fd < 0)
         return;
     uint64_t bias;

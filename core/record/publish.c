@@ -17,7 +17,11 @@
  */
 #include "publish.h"
 
+#include "fdmove.h"
+
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
@@ -27,6 +31,9 @@
 
 #ifndef MFD_CLOEXEC
 #define MFD_CLOEXEC 1U
+#endif
+#ifndef MFD_ALLOW_SEALING
+#define MFD_ALLOW_SEALING 2U
 #endif
 
 #define NAME_MAX_LEN 249 /* memfd_create: NAME_MAX minus "memfd:" */
@@ -151,9 +158,24 @@ static void encode_out(const char *out)
  * descriptor lives for three calls; MFD_CLOEXEC in case the program execs
  * meanwhile.  The file is sized to the page it maps, so that nothing that
  * reads the mapping (a debugger) meets SIGBUS. */
+static int fresh_memfd(int fd, const void *arg)
+{
+    (void)arg;
+    struct stat st;
+    return syscall(SYS_fcntl, fd, F_GET_SEALS) == 0 && syscall(SYS_fstat, fd, &st) == 0 &&
+           st.st_size == 0;
+}
+
 static void *map_named(const char *nm)
 {
-    long fd = syscall(SYS_memfd_create, nm, MFD_CLOEXEC);
+    long low = syscall(SYS_memfd_create, nm, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (low < 0)
+        return NULL;
+    /* Another thread of the program may dup2 a file of its own onto that
+     * number before the move (fdmove.h): it must never be truncated or
+     * closed by us. Ours alone is an empty memfd that allows sealing
+     * (F_GET_SEALS 0; any other file says EINVAL or F_SEAL_SEAL). */
+    int fd = mprof_fd_raise_if((int)low, fresh_memfd, NULL);
     if (fd < 0)
         return NULL;
     long p = -1;
