@@ -48,6 +48,7 @@ struct kept_list {
 
 static struct kept_list *kept;
 static MPROF_FORK_STATE mprof_lock kept_lock = MPROF_LOCK_INIT; /* kept; a leaf */
+MPROF_LOCK_RANK(kept_lock, MPROF_RANK_SEGMENTS);
 static MPROF_FORK_STATE int keep;
 
 void mprof_segments_keep(void) { __atomic_store_n(&keep, 1, __ATOMIC_RELAXED); }
