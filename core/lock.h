@@ -61,19 +61,21 @@ enum mprof_lock_rank {
     /* dumplibs.c load_lock: dlopen of libdw, zlib, libelf, libstdc++ ->
      * the own heap (the loader allocates) */
     MPROF_RANK_DUMPLIBS = 7 * MPROF_RANK_STEP,
-    /* segments.c kept_lock: the kept list of loaded modules (scratch
-     * memory is mmap'd: nothing further) */
+    /* segments.c kept_lock: the kept list of loaded modules, and
+     * retired_lock: the segments of unloaded ones (scratch memory is
+     * mmap'd: nothing further under either) */
     MPROF_RANK_SEGMENTS = 8 * MPROF_RANK_STEP,
+    MPROF_RANK_SEGMENTS_RETIRED = 9 * MPROF_RANK_STEP,
     /* bucket.c insert_lock: inserts into the table -> arena_lock */
-    MPROF_RANK_BUCKET_INSERT = 9 * MPROF_RANK_STEP,
+    MPROF_RANK_BUCKET_INSERT = 10 * MPROF_RANK_STEP,
     /* addrmap.c shards[i]: the sampled-address map -> arena_lock */
-    MPROF_RANK_ADDRMAP_SHARD = 10 * MPROF_RANK_STEP,
+    MPROF_RANK_ADDRMAP_SHARD = 11 * MPROF_RANK_STEP,
     /* lockwait.c stripes[i]: waiter records -> arena_lock */
-    MPROF_RANK_LOCKWAIT_STRIPE = 11 * MPROF_RANK_STEP,
+    MPROF_RANK_LOCKWAIT_STRIPE = 12 * MPROF_RANK_STEP,
     /* Leaves: nothing is taken while one is held. */
-    MPROF_RANK_ARENA = 12 * MPROF_RANK_STEP,         /* arena.c arena_lock */
-    MPROF_RANK_ONSTACK_POOL = 13 * MPROF_RANK_STEP,  /* onstack.c pool_lock */
-    MPROF_RANK_OWNHEAP = 14 * MPROF_RANK_STEP,       /* ownheap.c heap_lock */
+    MPROF_RANK_ARENA = 13 * MPROF_RANK_STEP,         /* arena.c arena_lock */
+    MPROF_RANK_ONSTACK_POOL = 14 * MPROF_RANK_STEP,  /* onstack.c pool_lock */
+    MPROF_RANK_OWNHEAP = 15 * MPROF_RANK_STEP,       /* ownheap.c heap_lock */
 };
 
 /*

@@ -219,6 +219,7 @@ struct retired {
 
 static struct retired *retired;
 static MPROF_FORK_STATE mprof_lock retired_lock = MPROF_LOCK_INIT; /* retired's contents; a leaf */
+MPROF_LOCK_RANK(retired_lock, MPROF_RANK_SEGMENTS_RETIRED);
 
 static const char *retired_str(struct retired *r, const char *s)
 {

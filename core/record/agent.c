@@ -210,6 +210,7 @@ static int enter_locked(void)
 
 static void leave_locked(int saved)
 {
+    mprof_lock_assert_held(&agent_lock);
     mprof_lock_release(&agent_lock);
     mprof_guard_exit();
     errno = saved;
