@@ -70,6 +70,7 @@ static int kernel_keeps = ~0;        /* flags the kernel stores */
 static struct sigaction program_view; /* what the program set, while `ours` */
 static int interrupting;             /* siginterrupt(dump_signal, 1) */
 static mprof_lock state_lock = MPROF_LOCK_INIT; /* the disposition state above */
+MPROF_LOCK_RANK(state_lock, MPROF_RANK_SIGNAL_STATE);
 
 /* ---- libc's functions ---- */
 
@@ -156,6 +157,7 @@ static struct sigaction as_kernel_shows(const struct sigaction *act)
  * set by libc. */
 static int virtual_locked(int sig, const struct sigaction *act, struct sigaction *old)
 {
+    mprof_lock_assert_held(&state_lock);
     if (!atomic_load(&ours))
         return real_sigaction(sig, act, old);
     struct sigaction before = program_view;

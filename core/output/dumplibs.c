@@ -17,6 +17,7 @@
 /* Serializes the loading (tables are published by release store) and
  * guards why[]. */
 static MPROF_FORK_STATE mprof_lock load_lock = MPROF_LOCK_INIT;
+MPROF_LOCK_RANK(load_lock, MPROF_RANK_DUMPLIBS);
 
 static struct mprof_libdw dw_table;
 static struct mprof_libz z_table;
@@ -27,6 +28,7 @@ static char why[256]; /* the last failure; under load_lock */
 
 static int resolve(void *h, const char *lib, const char *name, void **slot)
 {
+    mprof_lock_assert_held(&load_lock);
     *slot = dlsym(h, name);
     if (*slot)
         return 0;

@@ -383,7 +383,8 @@ struct symindex {
 };
 
 static const struct symindex *_Atomic kept;
-static MPROF_FORK_STATE mprof_lock index_lock = MPROF_LOCK_INIT; /* builders; a leaf */
+static MPROF_FORK_STATE mprof_lock index_lock = MPROF_LOCK_INIT; /* builders; pushes to kept */
+MPROF_LOCK_RANK(index_lock, MPROF_RANK_ELF_INDEX);
 static MPROF_FORK_STATE int keep; /* build an index for each table read */
 
 void mprof_elfnames_keep(void) { __atomic_store_n(&keep, 1, __ATOMIC_RELAXED); }
@@ -511,6 +512,7 @@ static const char *map_strtab(const struct elf_file *f, size_t strndx, size_t *s
  * it is not read again). NULL when libelf or memory is missing. */
 static const struct symindex *build_index(const char *path, uint64_t bias, const char *build_id)
 {
+    mprof_lock_assert_held(&index_lock);
     struct elf_file file, debug;
     int in_debug;
     Elf_Scn *scn = choose_table(&file, &debug, path, build_id, &in_debug);

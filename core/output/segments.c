@@ -48,6 +48,7 @@ struct kept_list {
 
 static struct kept_list *kept;
 static MPROF_FORK_STATE mprof_lock kept_lock = MPROF_LOCK_INIT; /* kept; a leaf */
+MPROF_LOCK_RANK(kept_lock, MPROF_RANK_SEGMENTS);
 static MPROF_FORK_STATE int keep;
 
 void mprof_segments_keep(void) { __atomic_store_n(&keep, 1, __ATOMIC_RELAXED); }
@@ -218,6 +219,7 @@ struct retired {
 
 static struct retired *retired;
 static MPROF_FORK_STATE mprof_lock retired_lock = MPROF_LOCK_INIT; /* retired's contents; a leaf */
+MPROF_LOCK_RANK(retired_lock, MPROF_RANK_SEGMENTS_RETIRED);
 
 static const char *retired_str(struct retired *r, const char *s)
 {

@@ -40,6 +40,7 @@ struct shard {
 _Atomic uint64_t mprof_addrmap_filter[(1 << MPROF_FILTER_BITS) / 64] MPROF_PAGE_ALIGNED;
 static uint32_t slot_count[1 << MPROF_FILTER_BITS] MPROF_PAGE_ALIGNED; /* under the slot's shard lock */
 static struct shard shards[SHARDS] MPROF_PAGE_ALIGNED;
+MPROF_LOCK_RANK_ARRAY(shards, lock, MPROF_RANK_ADDRMAP_SHARD);
 
 /* Set once this module's state is first written: a fork child resets
  * only what its parent used (reading pages the parent never touched would
@@ -71,6 +72,7 @@ static struct entry **head_of(struct shard *s, uintptr_t p)
 /* Called with the shard lock of p's slot held. */
 static void filter_add(uintptr_t p, int delta)
 {
+    mprof_lock_assert_held(&shard_of(p)->lock);
     unsigned slot = mprof_addrmap_slot(p);
     uint64_t bit = (uint64_t)1 << (slot % 64);
     slot_count[slot] += (uint32_t)delta;
@@ -83,6 +85,7 @@ static void filter_add(uintptr_t p, int delta)
 /* Called with s->lock held.  On failure the old table stays in use. */
 static void grow(struct shard *s)
 {
+    mprof_lock_assert_held(&s->lock);
     uint32_t n = s->nheads ? s->nheads * 2 : MIN_HEADS;
     struct entry **h = mprof_arena_alloc((size_t)n * sizeof(struct entry *));
     if (!h)

@@ -36,6 +36,7 @@ static const mprof_config *config;
 /* Guards the thread's existence: thread, running, wanted, pause_depth,
  * retired (agent.h); held across pthread_create and pthread_join. */
 static MPROF_FORK_STATE mprof_lock agent_lock = MPROF_LOCK_INIT;
+MPROF_LOCK_RANK(agent_lock, MPROF_RANK_AGENT);
 static pthread_t thread;
 static MPROF_FORK_STATE int running, pause_depth, wanted, retired;
 static void *stack_map; /* the thread's stack while it runs; agent_lock */
@@ -124,6 +125,7 @@ void mprof_agent_init(const mprof_config *cfg) { config = cfg; }
 /* With agent_lock held: 0 or an errno. */
 static int map_stack(void)
 {
+    mprof_lock_assert_held(&agent_lock);
     void *m = mmap(NULL, STACK_GUARD + STACK_SIZE, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
     if (m == MAP_FAILED)
@@ -137,6 +139,7 @@ static int map_stack(void)
  * no signal meant for the program is ever delivered to it. */
 static int start_locked(void)
 {
+    mprof_lock_assert_held(&agent_lock);
     atomic_store(&leave, 0);
     sigset_t all, old;
     sigfillset(&all);
@@ -166,6 +169,7 @@ static int start_locked(void)
  * held. */
 static void stop_locked(void)
 {
+    mprof_lock_assert_held(&agent_lock);
     if (!running)
         return;
     atomic_store(&leave, 1);
@@ -181,6 +185,7 @@ static void stop_locked(void)
 
 int mprof_agent_want(void)
 {
+    mprof_lock_assert_none_held();
     int saved = errno, rc = 0;
     mprof_lock_acquire(&agent_lock);
     wanted = 1;
@@ -205,6 +210,7 @@ static int enter_locked(void)
 
 static void leave_locked(int saved)
 {
+    mprof_lock_assert_held(&agent_lock);
     mprof_lock_release(&agent_lock);
     mprof_guard_exit();
     errno = saved;

@@ -18,6 +18,7 @@
 #define ALIGN 16
 
 static MPROF_FORK_STATE mprof_lock arena_lock = MPROF_LOCK_INIT; /* guards cur, end; a leaf */
+MPROF_LOCK_RANK(arena_lock, MPROF_RANK_ARENA);
 static char *cur, *end;
 static size_t used, mapped;
 static size_t limit = (size_t)4 << 30;

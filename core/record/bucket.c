@@ -24,7 +24,9 @@ struct stripe {
 static MPROF_FORK_STATE mprof_bucket **heads; /* HASH_SIZE chain heads; atomic */
 static mprof_bucket *all[MPROF_NTYPES];
 static mprof_lock insert_lock = MPROF_LOCK_INIT; /* serializes inserts into heads, all */
+MPROF_LOCK_RANK(insert_lock, MPROF_RANK_BUCKET_INSERT);
 static struct stripe stripes[MPROF_STRIPES] MPROF_PAGE_ALIGNED; /* whole pages */
+MPROF_LOCK_RANK_ARRAY(stripes, lock, MPROF_RANK_BUCKET_STRIPE);
 
 static mprof_bucket **table(void)
 {

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 static MPROF_FORK_STATE mprof_lock dump_lock = MPROF_LOCK_INIT; /* one dump at a time; seq, finished */
+MPROF_LOCK_RANK(dump_lock, MPROF_RANK_DUMP);
 static const mprof_config *config;
 static MPROF_FORK_STATE unsigned seq;
 static MPROF_FORK_STATE int finished;

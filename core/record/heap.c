@@ -47,6 +47,7 @@
 #include <string.h>
 
 static mprof_lock cycle_lock = MPROF_LOCK_INIT; /* writes of cycle and active (see top) */
+MPROF_LOCK_RANK(cycle_lock, MPROF_RANK_CYCLE);
 static unsigned cycle; /* index into future[]: 0, 1, 2 */
 static uint64_t heap_rate;
 static uint64_t dropped;
@@ -82,6 +83,7 @@ static int cycle_empty(const mprof_mem_cycle *c) { return c->allocs == 0 && c->f
 /* The slot events count toward now; called with b's stripe lock held. */
 static mprof_mem_cycle *current_slot(mprof_bucket *b)
 {
+    mprof_lock_assert_held(mprof_bucket_stripe(b));
     unsigned k = (cycle + 2) % 3;
     mprof_mem_cycle *c = &b->rec.mem.future[k];
     if (cycle_empty(c)) {
@@ -128,6 +130,7 @@ void mprof_heap_record_free(mprof_bucket *b, uint64_t size)
 /* Called with cycle_lock held. */
 static void tick_locked(void)
 {
+    mprof_lock_assert_held(&cycle_lock);
     mark_used();
     mprof_bucket_lock_stripes();
     cycle = (cycle + 1) % 3;

@@ -30,6 +30,7 @@ struct stripe {
 _Atomic uint16_t mprof_lockwait_filter[1 << MPROF_LOCKWAIT_FILTER_BITS] MPROF_PAGE_ALIGNED;
 static struct record *heads[HEADS] MPROF_PAGE_ALIGNED;
 static struct stripe stripes[STRIPES] MPROF_PAGE_ALIGNED;
+MPROF_LOCK_RANK_ARRAY(stripes, lock, MPROF_RANK_LOCKWAIT_STRIPE);
 
 /* Set once this module's state is first written: a fork child resets
  * only what its parent used (reading pages the parent never touched would

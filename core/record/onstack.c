@@ -73,6 +73,7 @@ struct pooled {
 #define HEADER_ROOM ((sizeof(struct pooled) + 63) & ~(size_t)63)
 
 static MPROF_FORK_STATE mprof_lock pool_lock = MPROF_LOCK_INIT; /* guards pool; a leaf */
+MPROF_LOCK_RANK(pool_lock, MPROF_RANK_ONSTACK_POOL);
 static MPROF_FORK_STATE struct pooled *pool;
 
 /* A mapping of `size` usable bytes with a guard page below; its top, or
@@ -129,6 +130,7 @@ static void block_async_signals(sigset_t *old)
 
 void *mprof_onstack_enter(void)
 {
+    mprof_lock_assert_none_held();
     int saved = errno;
     sigset_t old;
     block_async_signals(&old);

@@ -38,6 +38,7 @@ struct hdr {
 struct mprof_ownheap_range mprof_ownheap_range;
 
 static MPROF_FORK_STATE mprof_lock heap_lock = MPROF_LOCK_INIT; /* everything below; a leaf */
+MPROF_LOCK_RANK(heap_lock, MPROF_RANK_OWNHEAP);
 static char *region, *brk_, *top; /* region: the reservation's start */
 static void *free_list[NCLASSES];
 static size_t in_use;

@@ -2,7 +2,8 @@
 # each building core/ its own way (sanitizers, libFuzzer) or not at all.
 # None is part of make check: each needs minutes, or tools of its own.
 #
-#   make check-sanitize    core/ unit tests under ASan+UBSan, then TSan
+#   make check-sanitize    core/ unit tests under ASan+UBSan, then TSan, with
+#                          the lock order checks (MPROF_LOCK_DEBUG)
 #   make fuzz              libFuzzer on the profile reader (FUZZ_SECONDS=60)
 #   make lint              the folders' one-way includes (layers.sh), cppcheck and
 #                          clang-tidy over core/, preload/, tools/
@@ -15,9 +16,12 @@
 # first error (-fno-sanitize-recover), so a finding fails the run.  Beside
 # the unit tests runs test/hardening/test_core_stress (core/ under many
 # threads), whose suppressions files are in test/hardening as well.
+# MPROF_LOCK_DEBUG builds in the lock order checks (core/lock.h): each run
+# here also checks every lock taken against the order, and test_lock its
+# aborts.
 
 SAN_BASE := -O1 -g -fno-omit-frame-pointer -std=gnu11 -D_GNU_SOURCE -pthread \
-            $(WARN) -fvisibility=hidden -ftls-model=initial-exec
+            $(WARN) -fvisibility=hidden -ftls-model=initial-exec -DMPROF_LOCK_DEBUG
 SAN_asan := -fsanitize=address,undefined -fno-sanitize-recover=all
 SAN_tsan := -fsanitize=thread
 UNIT_NAMES := $(UNIT_SRC:test/unit/%.c=%)
