@@ -13,6 +13,8 @@
 #include "tls.h"
 
 #include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
 #include <string.h>
 
 struct mprof_real mprof_real;
@@ -71,10 +73,22 @@ static void *first_sym(const char *name, const void *malloc_fn)
     return f;
 }
 
+/* Whether f, what dlsym found first, is a definition. An executable that
+ * takes a function's address without defining it (python3 takes malloc's)
+ * carries a "canonical PLT entry" under that name, an undefined symbol
+ * with the PLT slot as its value, which dlsym returns and which only jumps
+ * to the real definition: the shim, in the usual order. */
+static int defines(void *f)
+{
+    Dl_info di;
+    const ElfW(Sym) *sym = NULL;
+    return dladdr1(f, &di, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_shndx != SHN_UNDEF;
+}
+
 void mprof_real_check_order(void)
 {
     void *first = dlsym(RTLD_DEFAULT, "malloc");
-    if (!first || first == mprof_alloc_entries[0].entry)
+    if (!first || first == mprof_alloc_entries[0].entry || !defines(first))
         return; /* the usual order: the shim comes first */
     Dl_info who;
     const char *lib = dladdr(first, &who) && who.dli_fname ? who.dli_fname : "another library";

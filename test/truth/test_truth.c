@@ -216,6 +216,19 @@ START_TEST(unloaded_library)
 }
 END_TEST
 
+/* A program that takes malloc's address has a canonical PLT entry named
+ * malloc, which dlsym finds first: it is no allocator ahead of the shim,
+ * and nothing is said. */
+START_TEST(malloc_address_taken)
+{
+    prof p;
+    truth t[MAX_TRUTHS];
+    int nt = run_exact("addr_main", NULL, NULL, &p, t);
+    check_exact(&p, t, nt);
+    prof_free(&p);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("truth");
@@ -226,5 +239,6 @@ int main(void)
     h_add_test(s, "without_proc", without_proc, 60);
     h_add_test(s, "unlinked_library", unlinked_library, 60);
     h_add_test(s, "unloaded_library", unloaded_library, 60);
+    h_add_test(s, "malloc_address_taken", malloc_address_taken, 60);
     return run_built_suite(s);
 }

@@ -11,7 +11,8 @@ TRUTH_PROGS := $(B)/test/programs/ctor_main $(B)/test/programs/deepbind_main \
                $(B)/test/programs/order_main $(B)/test/programs/libtruth_deepbind.so \
                $(B)/test/programs/go_note $(B)/test/programs/unlinked_main \
                $(B)/test/programs/libtruth_unlinked.so $(B)/test/programs/unload_main \
-               $(B)/test/programs/libtruth_unload_a.so $(B)/test/programs/libtruth_unload_b.so
+               $(B)/test/programs/libtruth_unload_a.so $(B)/test/programs/libtruth_unload_b.so \
+               $(B)/test/programs/addr_main
 
 # The programs run from build/test/programs/ beside the others (h_prog),
 # their libraries beside them (found through the program's rpath).
@@ -59,6 +60,11 @@ $(B)/test/programs/libtruth_unload_b.so: test/truth/unload_lib.c
 $(B)/test/programs/unload_main: test/truth/unload_main.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $< -ldl
+
+# Not PIE, so that taking malloc's address makes a canonical PLT entry.
+$(B)/test/programs/addr_main: test/truth/addr_main.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -fno-pie -no-pie -o $@ $<
 
 $(TRUTH_TEST): $(TRUTH_DIR)/test_truth.o $(TEST_HARNESS) $(CORE_OBJ)
 	$(TEST_LINK) $(LIBS)
