@@ -119,15 +119,37 @@ static void assert_between(const char *what, double got, double low, long long n
                   "(allowed %.0f%% more)", what, got, high, 100 * tol);
 }
 
+/* contention.c run in a fresh directory `test`, and its first `kind`
+ * profile loaded: what every profile test starts from. */
+static void contention_profile(run *r, prof *p, const char *test, const char *phase,
+                               const char *rounds, const char *block_rate, const char *fraction,
+                               const char *kind)
+{
+    const char *dir = h_fresh_dir(test);
+    run_contention(r, dir, phase, rounds, block_rate, fraction);
+    load_profile(p, dir, r, 1, kind);
+}
+
+/* assert_between for the holder `holder` of a lock that `waiter` waits
+ * for, from contention.c's own lines; the charge, for further checks. */
+static long long assert_holder_charged(const run *r, const prof *p, const char *label,
+                                       const char *holder, const char *waiter, double tol)
+{
+    long long n_low;
+    long long low = truth_held(r->out.s, holder, &n_low);
+    long long got = leaf_delay(p, holder, NULL);
+    assert_between(label, (double)got, (double)low, n_low,
+                   (double)truth_wait(r->out.s, waiter, NULL), tol);
+    return got;
+}
+
 /* Rate 1: every wait recorded at its own function, within 15% of the
  * waiter's own clock, for mutex, cond, sem and rwlock waits. */
 START_TEST(block_rate1_matches_truth)
 {
-    const char *dir = h_fresh_dir("block_rate1");
     run r;
-    run_contention(&r, dir, "all", "40", "1", "1");
     prof p;
-    load_profile(&p, dir, &r, 1, "block");
+    contention_profile(&r, &p, "block_rate1", "all", "40", "1", "1", "block");
     const char *fns[] = {"mutex_waiter_lock", "cond_waiter_wait", "sem_waiter_wait", "rw_writer_lock"};
     for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++) {
         long long n_truth, n_prof;
@@ -151,25 +173,19 @@ END_TEST
  * most what every thread, holder included, waited for it. */
 START_TEST(mutex_profile_charges_holder)
 {
-    const char *dir = h_fresh_dir("mutex_holder");
     run r;
-    run_contention(&r, dir, "all", "40", "1", "1");
     prof p;
-    load_profile(&p, dir, &r, 1, "mutex");
-    long long n_low;
-    long long low = truth_held(r.out.s, "mutex_holder_work", &n_low);
+    contention_profile(&r, &p, "mutex_holder", "all", "40", "1", "1", "mutex");
+    long long holder = assert_holder_charged(&r, &p, "mutex_holder_work", "mutex_holder_work",
+                                             "mutex_waiter_lock", 0);
     long long waited = truth_wait(r.out.s, "mutex_waiter_lock", NULL);
     long long holder_waited = truth_wait(r.out.s, "mutex_holder_work", NULL);
-    long long holder = leaf_delay(&p, "mutex_holder_work", NULL);
     long long waiter = leaf_delay(&p, "mutex_waiter_lock", NULL);
-    assert_between("mutex_holder_work", (double)holder, (double)low, n_low, (double)waited, 0);
     ck_assert_msg(holder + waiter <= waited + holder_waited,
                   "charges to the lock's unlockers, %lld ns (holder) + %lld ns (waiters), "
                   "exceed the %lld + %lld ns that waiters and holder waited for it",
                   holder, waiter, waited, holder_waited);
-    long long rw_low = truth_held(r.out.s, "rw_reader_hold", &n_low);
-    assert_between("rw_reader_hold", (double)leaf_delay(&p, "rw_reader_hold", NULL),
-                   (double)rw_low, n_low, (double)truth_wait(r.out.s, "rw_writer_lock", NULL), 0);
+    assert_holder_charged(&r, &p, "rw_reader_hold", "rw_reader_hold", "rw_writer_lock", 0);
     prof_free(&p);
     run_free(&r);
 }
@@ -180,11 +196,9 @@ END_TEST
  * five of them, and an unscaled profile would be 70% low. */
 START_TEST(block_sampling_is_unbiased)
 {
-    const char *dir = h_fresh_dir("block_sampled");
     run r;
-    run_contention(&r, dir, "short", "1000", "1000000", "0");
     prof p;
-    load_profile(&p, dir, &r, 1, "block");
+    contention_profile(&r, &p, "block_sampled", "short", "1000", "1000000", "0", "block");
     long long truth = truth_wait(r.out.s, "sem_waiter_wait", NULL);
     assert_within("sem_waiter_wait (sampled)", (double)leaf_delay(&p, "sem_waiter_wait", NULL),
                   (double)truth, 0.25);
@@ -199,16 +213,11 @@ END_TEST
  * would be 67% low. */
 START_TEST(mutex_fraction_is_unbiased)
 {
-    const char *dir = h_fresh_dir("mutex_sampled");
     run r;
-    run_contention(&r, dir, "mutex", "200", "0", "3");
     prof p;
-    load_profile(&p, dir, &r, 1, "mutex");
-    long long n_low;
-    long long low = truth_held(r.out.s, "mutex_holder_work", &n_low);
-    assert_between("mutex_holder_work (1/3 sampled)",
-                   (double)leaf_delay(&p, "mutex_holder_work", NULL), (double)low, n_low,
-                   (double)truth_wait(r.out.s, "mutex_waiter_lock", NULL), 0.35);
+    contention_profile(&r, &p, "mutex_sampled", "mutex", "200", "0", "3", "mutex");
+    assert_holder_charged(&r, &p, "mutex_holder_work (1/3 sampled)", "mutex_holder_work",
+                          "mutex_waiter_lock", 0.35);
     prof_free(&p);
     run_free(&r);
 }

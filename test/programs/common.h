@@ -13,6 +13,7 @@
 #define MPROF_TEST_PROGRAMS_COMMON_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -73,6 +74,46 @@ static inline void *prog_check(void *p, const char *what)
     return p;
 }
 
+/*
+ * The body of a site: n blocks from `call` (an expression) into s[0..n),
+ * and `line` set to the line of the call.  Inside a macro both are the
+ * line the outermost macro is used on, so a site written with it must be
+ * written on one line.
+ */
+#define PROG_FILL(s, n, call, line, what)                                     \
+    for (size_t i_ = 0; i_ < (n); i_++) {                                     \
+        (s)[i_] = (call); (line) = __LINE__;                                  \
+        prog_check((s)[i_], what);                                            \
+    }
+
+/* A site `name(s, n)` that allocates n blocks of `size` with malloc into s,
+ * its line in `line`: the shape of most sites.  Use it on one line. */
+#define PROG_MALLOC_SITE(name, size, line)                                    \
+    SITE static void name(void **s, size_t n)                                 \
+    {                                                                         \
+        PROG_FILL(s, n, malloc(size), line, "malloc");                        \
+    }
+
+/* A site `name(seed)` that allocates and frees blocks of 16 to 16+spread-1
+ * bytes for as long as `go` holds, and `name##_thread`, its thread start
+ * (the seed in the argument): the background load that other threads'
+ * sites, forks and exit must not be disturbed by. */
+#define PROG_CHURN_SITE(name, spread, go)                                     \
+    SITE static void name(unsigned seed)                                      \
+    {                                                                         \
+        while (go) {                                                          \
+            seed = seed * 1103515245u + 12345u;                               \
+            void *p = malloc(16 + (seed >> 16) % (spread));                   \
+            prog_use(p);                                                      \
+            free(p);                                                          \
+        }                                                                     \
+    }                                                                         \
+    static void *name##_thread(void *arg)                                     \
+    {                                                                         \
+        name((unsigned)(intptr_t)arg);                                        \
+        return NULL;                                                          \
+    }
+
 /* One write(2) per line: no stdio buffer to duplicate across fork. */
 static inline void prog_truth(int phase, const char *site, size_t size,
                               size_t n, size_t keep, const char *file, int line)
@@ -93,6 +134,14 @@ static inline void prog_sleep_ms(long ms)
     struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
         ;
+}
+
+/* Start n threads fn((void *)(first + t)) into th[0..n). */
+static inline void prog_threads(pthread_t *th, int n, void *(*fn)(void *), int first)
+{
+    for (int t = 0; t < n; t++)
+        if (pthread_create(&th[t], NULL, fn, (void *)(intptr_t)(first + t)))
+            prog_fail("pthread_create");
 }
 
 /* Poll for a file: used by programs that ask for a dump of themselves. */

@@ -12,13 +12,7 @@
 
 static int line_es;
 
-SITE static void exit_status_site(void **s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        s[i] = malloc(SIZE); line_es = __LINE__;
-        prog_check(s[i], "malloc");
-    }
-}
+PROG_MALLOC_SITE(exit_status_site, SIZE, line_es)
 
 int main(int argc, char **argv)
 {

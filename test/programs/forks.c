@@ -34,53 +34,15 @@
 static atomic_bool g_stop;
 static int line_before, line_after, line_child, line_exec;
 
-SITE static void parent_site_before(void **s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        s[i] = malloc(BEFORE_SIZE); line_before = __LINE__;
-        prog_check(s[i], "malloc");
-    }
-}
+PROG_MALLOC_SITE(parent_site_before, BEFORE_SIZE, line_before)
 
-SITE static void parent_site_after(void **s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        s[i] = malloc(AFTER_SIZE); line_after = __LINE__;
-        prog_check(s[i], "malloc");
-    }
-}
+PROG_MALLOC_SITE(parent_site_after, AFTER_SIZE, line_after)
 
-SITE static void child_site(void **s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        s[i] = malloc(CHILD_SIZE); line_child = __LINE__;
-        prog_check(s[i], "malloc");
-    }
-}
+PROG_MALLOC_SITE(child_site, CHILD_SIZE, line_child)
 
-SITE static void exec_site(void **s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        s[i] = malloc(EXEC_SIZE); line_exec = __LINE__;
-        prog_check(s[i], "malloc");
-    }
-}
+PROG_MALLOC_SITE(exec_site, EXEC_SIZE, line_exec)
 
-SITE static void fork_churn(unsigned seed)
-{
-    while (!atomic_load_explicit(&g_stop, memory_order_relaxed)) {
-        seed = seed * 1103515245u + 12345u;
-        void *p = malloc(16 + (seed >> 16) % 256);
-        prog_use(p);
-        free(p);
-    }
-}
-
-static void *churn_thread(void *arg)
-{
-    fork_churn((unsigned)(intptr_t)arg);
-    return NULL;
-}
+PROG_CHURN_SITE(fork_churn, 256, !atomic_load_explicit(&g_stop, memory_order_relaxed))
 
 static void child_main(void)
 {
@@ -150,9 +112,7 @@ int main(int argc, char **argv)
     parent_site_before(prog_slots(BEFORE_N), BEFORE_N);
 
     pthread_t th[2];
-    for (int i = 0; i < 2; i++)
-        if (pthread_create(&th[i], NULL, churn_thread, (void *)(intptr_t)(i + 7)))
-            prog_fail("pthread_create");
+    prog_threads(th, 2, fork_churn_thread, 7);
     prog_sleep_ms(50); /* let the churn threads get going before forking */
     bool ok = fork_children(nforks);
     if (do_exec)

@@ -18,13 +18,7 @@
 
 static int line_nr;
 
-SITE static void nr_site(void **s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        s[i] = malloc(NR_SIZE); line_nr = __LINE__;
-        prog_check(s[i], "malloc");
-    }
-}
+PROG_MALLOC_SITE(nr_site, NR_SIZE, line_nr)
 
 static void allocate_and_report(void)
 {

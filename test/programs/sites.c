@@ -92,61 +92,46 @@ static void release(void **slots, size_t n, size_t keep)
     }
 }
 
+/* A site `name(s, sp, ...)` that makes sp.n blocks with `call`, keeps the
+ * first sp.keep in s and frees each other one at once; the rest of its
+ * parameters, if any, follow.  A failed call is reported as its text.  One
+ * line per use (see PROG_FILL). */
+#define KEEPING_SITE(name, call, line, ...)                                   \
+    SITE static void name(void **s, struct spec sp, ##__VA_ARGS__)           \
+    {                                                                         \
+        for (size_t i = 0; i < sp.n; i++) {                                   \
+            void *p = (call); (line) = __LINE__;                              \
+            if (i < sp.keep)                                                  \
+                s[i] = p;                                                     \
+            else                                                              \
+                free(prog_check(p, #call));                                   \
+        }                                                                     \
+    }
+
+/* A site `name(s, sp)` that makes sp.n blocks with `call` into s, all live
+ * at once, then frees those past sp.keep.  One line per use. */
+#define RELEASING_SITE(name, call, line)                                      \
+    SITE static void name(void **s, struct spec sp)                           \
+    {                                                                         \
+        PROG_FILL(s, sp.n, call, line, #call);                                \
+        release(s, sp.n, sp.keep);                                            \
+    }
+
 /*
  * Allocate everything first, then free: in-use at exit is exact, and the
  * allocation call is never a tail call.  In the statistical workload nothing
  * is kept except large blocks, so each block is freed at once to bound the
  * memory in use.
  */
-SITE static void site_small(void **s, struct spec sp)
-{
-    for (size_t i = 0; i < sp.n; i++) {
-        void *p = malloc(SMALL_SIZE); line_small = __LINE__;
-        if (i < sp.keep)
-            s[i] = p;
-        else
-            free(prog_check(p, "malloc"));
-    }
-}
+KEEPING_SITE(site_small, malloc(SMALL_SIZE), line_small)
 
-SITE static void site_medium(void **s, struct spec sp)
-{
-    for (size_t i = 0; i < sp.n; i++) {
-        void *p = malloc(MEDIUM_SIZE); line_medium = __LINE__;
-        if (i < sp.keep)
-            s[i] = p;
-        else
-            free(prog_check(p, "malloc"));
-    }
-}
+KEEPING_SITE(site_medium, malloc(MEDIUM_SIZE), line_medium)
 
-SITE static void site_large(void **s, struct spec sp)
-{
-    for (size_t i = 0; i < sp.n; i++) {
-        s[i] = malloc(LARGE_SIZE); line_large = __LINE__;
-        prog_check(s[i], "malloc");
-    }
-    release(s, sp.n, sp.keep);
-}
+RELEASING_SITE(site_large, malloc(LARGE_SIZE), line_large)
 
-SITE static void site_calloc(void **s, struct spec sp, size_t n, size_t m)
-{
-    for (size_t i = 0; i < sp.n; i++) {
-        void *p = calloc(n, m); line_calloc = __LINE__;
-        if (i < sp.keep)
-            s[i] = p;
-        else
-            free(prog_check(p, "calloc"));
-    }
-}
+KEEPING_SITE(site_calloc, calloc(n, m), line_calloc, size_t n, size_t m)
 
-SITE static void site_realloc_old(void **s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        s[i] = malloc(REALLOC_OLD); line_rold = __LINE__;
-        prog_check(s[i], "malloc");
-    }
-}
+PROG_MALLOC_SITE(site_realloc_old, REALLOC_OLD, line_rold)
 
 /* realloc of a block = free of the old one + allocation here. */
 SITE static void site_realloc_new(void **s, size_t n)
@@ -167,50 +152,16 @@ SITE static void site_memalign(void **s, struct spec sp)
     release(s, sp.n, sp.keep);
 }
 
-SITE static void site_aligned(void **s, struct spec sp)
-{
-    for (size_t i = 0; i < sp.n; i++) {
-        s[i] = aligned_alloc(ALIGNED_ALIGN, ALIGNED_SIZE); line_aligned = __LINE__;
-        prog_check(s[i], "aligned_alloc");
-    }
-    release(s, sp.n, sp.keep);
-}
+RELEASING_SITE(site_aligned, aligned_alloc(ALIGNED_ALIGN, ALIGNED_SIZE), line_aligned)
 
-SITE static void site_valloc(void **s, struct spec sp)
-{
-    for (size_t i = 0; i < sp.n; i++) {
-        s[i] = valloc(VALLOC_SIZE); line_valloc = __LINE__;
-        prog_check(s[i], "valloc");
-    }
-    release(s, sp.n, sp.keep);
-}
+RELEASING_SITE(site_valloc, valloc(VALLOC_SIZE), line_valloc)
 
 /* reallocarray(NULL, n, m) is an allocation of n*m bytes at this site. */
-SITE static void site_reallocarray(void **s, struct spec sp)
-{
-    for (size_t i = 0; i < sp.n; i++) {
-        s[i] = reallocarray(NULL, RARRAY_N, RARRAY_M); line_rarray = __LINE__;
-        prog_check(s[i], "reallocarray");
-    }
-    release(s, sp.n, sp.keep);
-}
+RELEASING_SITE(site_reallocarray, reallocarray(NULL, RARRAY_N, RARRAY_M), line_rarray)
 
-SITE static void site_freed(void **s, struct spec sp)
-{
-    for (size_t i = 0; i < sp.n; i++) {
-        s[i] = malloc(FREED_SIZE); line_freed = __LINE__;
-        prog_check(s[i], "malloc");
-    }
-    release(s, sp.n, sp.keep);
-}
+RELEASING_SITE(site_freed, malloc(FREED_SIZE), line_freed)
 
-SITE static void site_after_signal(void **s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        s[i] = malloc(AFTER_SIZE); line_after = __LINE__;
-        prog_check(s[i], "malloc");
-    }
-}
+PROG_MALLOC_SITE(site_after_signal, AFTER_SIZE, line_after)
 
 static struct spec scaled(struct spec sp, size_t div)
 {

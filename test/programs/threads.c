@@ -59,41 +59,24 @@ static void *site_thread(void *arg)
     return NULL;
 }
 
-SITE static void thread_churn(unsigned seed)
-{
-    for (;;) {
-        seed = seed * 1103515245u + 12345u;
-        void *p = malloc(16 + (seed >> 16) % 512);
-        prog_use(p);
-        free(p);
-    }
-}
-
-static void *churn_thread(void *arg)
-{
-    thread_churn((unsigned)(intptr_t)arg);
-    return NULL;
-}
+/* Runs until the process exits. */
+PROG_CHURN_SITE(thread_churn, 512, true)
 
 static void start_churn(void)
 {
-    for (int i = 0; i < 2; i++) {
-        pthread_t th;
-        if (pthread_create(&th, NULL, churn_thread, (void *)(intptr_t)(i + 1)))
-            prog_fail("pthread_create");
-        pthread_detach(th);
-    }
+    pthread_t th[2];
+    prog_threads(th, 2, thread_churn_thread, 1);
+    for (int i = 0; i < 2; i++)
+        pthread_detach(th[i]);
 }
 
 static void run_sites(void)
 {
     pthread_t th[MAX_THREADS];
     pthread_barrier_init(&g_barrier, NULL, (unsigned)g_nthreads);
-    for (int t = 0; t < g_nthreads; t++) {
+    for (int t = 0; t < g_nthreads; t++)
         g_slots[t] = prog_slots(g_per);
-        if (pthread_create(&th[t], NULL, site_thread, (void *)(intptr_t)t))
-            prog_fail("pthread_create");
-    }
+    prog_threads(th, g_nthreads, site_thread, 0);
     for (int t = 0; t < g_nthreads; t++)
         pthread_join(th[t], NULL);
 }

@@ -21,21 +21,9 @@
 
 static int line_steady, line_leak;
 
-SITE static void steady_site(void **s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        s[i] = malloc(STEADY_SIZE); line_steady = __LINE__;
-        prog_check(s[i], "malloc");
-    }
-}
+PROG_MALLOC_SITE(steady_site, STEADY_SIZE, line_steady)
 
-SITE static void leak_site(void **s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        s[i] = malloc(LEAK_SIZE); line_leak = __LINE__;
-        prog_check(s[i], "malloc");
-    }
-}
+PROG_MALLOC_SITE(leak_site, LEAK_SIZE, line_leak)
 
 static void wait_go(const char *dir, const char *name)
 {

@@ -141,6 +141,20 @@ START_TEST(dump_and_diff_live_process)
 }
 END_TEST
 
+/* `mprof dump` of `g`, a grow (tools/grow.c) started by the caller, once it
+ * is under way: refused, status 1, with `why` in the message. */
+static void expect_dump_refused(run *g, const char *why, const char *what)
+{
+    ck_assert(run_wait_stdout(g, "phase 1", 10000));
+    char p[32];
+    snprintf(p, sizeof p, "%d", (int)g->pid);
+    run r;
+    MPROF(&r, "dump", p);
+    expect_code(&r, 1, what);
+    ck_assert_msg(strstr(r.err.s, why), "%s", r.err.s);
+    run_free(&r);
+}
+
 START_TEST(dump_errors)
 {
     const char *dir = fresh_dir("dump_errors");
@@ -167,12 +181,7 @@ START_TEST(dump_errors)
     run bare;
     run_spec s = {.argv = {bpath("test/tools/grow"), dir}, .no_preload = true};
     run_start(&bare, &s);
-    ck_assert(run_wait_stdout(&bare, "phase 1", 10000));
-    snprintf(p, sizeof p, "%d", (int)bare.pid);
-    MPROF(&r, "dump", p);
-    expect_code(&r, 1, "dump of a process without mprof");
-    ck_assert_msg(strstr(r.err.s, "not running mprof"), "%s", r.err.s);
-    run_free(&r);
+    expect_dump_refused(&bare, "not running mprof", "dump of a process without mprof");
     sleep_ms(50);
     ck_assert_msg(kill(bare.pid, 0) == 0 && waitpid(bare.pid, NULL, WNOHANG) == 0,
                   "the process died");
@@ -183,12 +192,7 @@ START_TEST(dump_errors)
     snprintf(out, sizeof out, "MPROF_OUT=%s/n", dir);
     run_spec sn = {.argv = {bpath("test/tools/grow"), dir}, .env = {"MPROF_SIGNAL=none", out}};
     run_start(&none, &sn);
-    ck_assert(run_wait_stdout(&none, "phase 1", 10000));
-    snprintf(p, sizeof p, "%d", (int)none.pid);
-    MPROF(&r, "dump", p);
-    expect_code(&r, 1, "dump with MPROF_SIGNAL=none");
-    ck_assert_msg(strstr(r.err.s, "MPROF_SIGNAL=none"), "%s", r.err.s);
-    run_free(&r);
+    expect_dump_refused(&none, "MPROF_SIGNAL=none", "dump with MPROF_SIGNAL=none");
 
     /* Output that can never appear: the dump says it wrote nothing, and
      * this is known as soon as the dump is done, not after a timeout. */

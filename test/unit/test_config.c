@@ -92,18 +92,20 @@ static void expect_one_complaint(const char *var, const char *value, const char 
 
 START_TEST(bad_values)
 {
-    expect_one_complaint("MPROF_MEM_RATE", "abc", "using 524288");
-    expect_one_complaint("MPROF_MEM_RATE", "-1", "using 524288");
-    expect_one_complaint("MPROF_MEM_RATE", "12k", "using 524288");
-    expect_one_complaint("MPROF_MEM_RATE", "99999999999999999999999", "using 524288");
-    expect_one_complaint("MPROF_EPOCH_MS", "0", "using 100");
-    expect_one_complaint("MPROF_EPOCH_MS", "-5", "using 100");
-    expect_one_complaint("MPROF_STACK_DEPTH", "100000", "using 64");
-    expect_one_complaint("MPROF_DUMP_INTERVAL", "1.5", "using 0");
-    expect_one_complaint("MPROF_SIGNAL", "FOO", "using 12");
-    expect_one_complaint("MPROF_SIGNAL", "SIGKILL", "using 12");
-    expect_one_complaint("MPROF_SIGNAL", "11", "using 12");
-    expect_one_complaint("MPROF_OUT", "", "using 'mprof'");
+    /* A variable, what the complaint says is used instead, bad values. */
+    static const struct {
+        const char *var, *used, *values[5];
+    } bad[] = {
+        {"MPROF_MEM_RATE", "using 524288", {"abc", "-1", "12k", "99999999999999999999999"}},
+        {"MPROF_EPOCH_MS", "using 100", {"0", "-5"}},
+        {"MPROF_STACK_DEPTH", "using 64", {"100000"}},
+        {"MPROF_DUMP_INTERVAL", "using 0", {"1.5"}},
+        {"MPROF_SIGNAL", "using 12", {"FOO", "SIGKILL", "11"}},
+        {"MPROF_OUT", "using 'mprof'", {""}},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        for (size_t j = 0; bad[i].values[j]; j++)
+            expect_one_complaint(bad[i].var, bad[i].values[j], bad[i].used);
 }
 END_TEST
 

@@ -310,6 +310,12 @@ static volatile int g_flag, g_step;
 enum hold { HOLD_MUTEX, HOLD_WRITE, HOLD_READ, WAIT_MUTEX, WAIT_READ, SIGNAL_COND, POST_SEM,
             BARRIER, SLEEP };
 
+/* Tells start() the helper has the lock, or is about to wait for it. */
+static void ready(void)
+{
+    __atomic_store_n(&g_step, 1, __ATOMIC_RELEASE);
+}
+
 /* The helper holds (or waits for) a lock, says so, and lets go 5 ms later. */
 static void *helper(void *arg)
 {
@@ -317,7 +323,7 @@ static void *helper(void *arg)
     switch (h) {
     case HOLD_MUTEX:
         pthread_mutex_lock(&g_m);
-        __atomic_store_n(&g_step, 1, __ATOMIC_RELEASE);
+        ready();
         prog_sleep_ms(5);
         pthread_mutex_unlock(&g_m);
         break;
@@ -327,17 +333,17 @@ static void *helper(void *arg)
             pthread_rwlock_wrlock(&g_rw);
         else
             pthread_rwlock_rdlock(&g_rw);
-        __atomic_store_n(&g_step, 1, __ATOMIC_RELEASE);
+        ready();
         prog_sleep_ms(5);
         pthread_rwlock_unlock(&g_rw);
         break;
     case WAIT_MUTEX:
-        __atomic_store_n(&g_step, 1, __ATOMIC_RELEASE);
+        ready();
         pthread_mutex_lock(&g_m);
         pthread_mutex_unlock(&g_m);
         break;
     case WAIT_READ:
-        __atomic_store_n(&g_step, 1, __ATOMIC_RELEASE);
+        ready();
         pthread_rwlock_rdlock(&g_rw);
         pthread_rwlock_unlock(&g_rw);
         break;
@@ -388,6 +394,24 @@ static void finish(pthread_t t)
         prog_fail("pthread_join");
 }
 
+/* The statements run while a helper thread does `h` (holds the lock they
+ * wait for, waits for the one they release, posts, ...), then the helper
+ * is joined: each call below really blocks or really wakes someone. */
+#define HELPED(h, ...)                                                          \
+    do {                                                                        \
+        pthread_t helped_ = start(h);                                           \
+        __VA_ARGS__;                                                            \
+        finish(helped_);                                                        \
+    } while (0)
+
+/* A deadline that is never reached: the timed calls succeed. */
+#define LATER(clk) (ts = deadline(clk, 10000))
+
+/* A timed lock call `name` that waits for the helper doing `h`, with its
+ * deadline `ts` on `clk`; `unlock` lets go of what it got. */
+#define TIMED(h, clk, name, call, unlock)                                       \
+    HELPED(h, LATER(clk); E(name, rc = (call)); unlock)
+
 static void locks(void)
 {
     struct timespec ts;
@@ -395,64 +419,36 @@ static void locks(void)
     pthread_t t;
     for (int r = 0; r < REPEAT; r++) {
         /* mutexes: acquired after a wait, and released with a waiter */
-        t = start(HOLD_MUTEX);
-        E("pthread_mutex_lock", rc = pthread_mutex_lock(&g_m));
-        E("pthread_mutex_unlock", rc = pthread_mutex_unlock(&g_m));
-        finish(t);
-        t = start(HOLD_MUTEX);
-        ts = deadline(CLOCK_REALTIME, 10000);
-        E("pthread_mutex_timedlock", rc = pthread_mutex_timedlock(&g_m, &ts));
-        pthread_mutex_unlock(&g_m);
-        finish(t);
-        t = start(HOLD_MUTEX);
-        ts = deadline(CLOCK_MONOTONIC, 10000);
-        E("pthread_mutex_clocklock", rc = pthread_mutex_clocklock(&g_m, CLOCK_MONOTONIC, &ts));
-        pthread_mutex_unlock(&g_m);
-        finish(t);
+        HELPED(HOLD_MUTEX, E("pthread_mutex_lock", rc = pthread_mutex_lock(&g_m));
+               E("pthread_mutex_unlock", rc = pthread_mutex_unlock(&g_m)));
+        TIMED(HOLD_MUTEX, CLOCK_REALTIME, "pthread_mutex_timedlock",
+              pthread_mutex_timedlock(&g_m, &ts), pthread_mutex_unlock(&g_m));
+        TIMED(HOLD_MUTEX, CLOCK_MONOTONIC, "pthread_mutex_clocklock",
+              pthread_mutex_clocklock(&g_m, CLOCK_MONOTONIC, &ts), pthread_mutex_unlock(&g_m));
         E("pthread_mutex_trylock", rc = pthread_mutex_trylock(&g_m));
         if (rc != 0)
             prog_fail("pthread_mutex_trylock");
-        t = start(WAIT_MUTEX);
-        E("pthread_mutex_unlock", rc = pthread_mutex_unlock(&g_m));
-        finish(t);
+        HELPED(WAIT_MUTEX, E("pthread_mutex_unlock", rc = pthread_mutex_unlock(&g_m)));
 
         /* rwlocks */
-        t = start(HOLD_WRITE);
-        E("pthread_rwlock_rdlock", rc = pthread_rwlock_rdlock(&g_rw));
-        E("pthread_rwlock_unlock", rc = pthread_rwlock_unlock(&g_rw));
-        finish(t);
-        t = start(HOLD_READ);
-        E("pthread_rwlock_wrlock", rc = pthread_rwlock_wrlock(&g_rw));
-        pthread_rwlock_unlock(&g_rw);
-        finish(t);
-        t = start(HOLD_WRITE);
-        ts = deadline(CLOCK_REALTIME, 10000);
-        E("pthread_rwlock_timedrdlock", rc = pthread_rwlock_timedrdlock(&g_rw, &ts));
-        pthread_rwlock_unlock(&g_rw);
-        finish(t);
-        t = start(HOLD_READ);
-        ts = deadline(CLOCK_REALTIME, 10000);
-        E("pthread_rwlock_timedwrlock", rc = pthread_rwlock_timedwrlock(&g_rw, &ts));
-        pthread_rwlock_unlock(&g_rw);
-        finish(t);
-        t = start(HOLD_WRITE);
-        ts = deadline(CLOCK_MONOTONIC, 10000);
-        E("pthread_rwlock_clockrdlock",
-          rc = pthread_rwlock_clockrdlock(&g_rw, CLOCK_MONOTONIC, &ts));
-        pthread_rwlock_unlock(&g_rw);
-        finish(t);
-        t = start(HOLD_READ);
-        ts = deadline(CLOCK_MONOTONIC, 10000);
-        E("pthread_rwlock_clockwrlock",
-          rc = pthread_rwlock_clockwrlock(&g_rw, CLOCK_MONOTONIC, &ts));
-        pthread_rwlock_unlock(&g_rw);
-        finish(t);
+        HELPED(HOLD_WRITE, E("pthread_rwlock_rdlock", rc = pthread_rwlock_rdlock(&g_rw));
+               E("pthread_rwlock_unlock", rc = pthread_rwlock_unlock(&g_rw)));
+        HELPED(HOLD_READ, E("pthread_rwlock_wrlock", rc = pthread_rwlock_wrlock(&g_rw));
+               pthread_rwlock_unlock(&g_rw));
+        TIMED(HOLD_WRITE, CLOCK_REALTIME, "pthread_rwlock_timedrdlock",
+              pthread_rwlock_timedrdlock(&g_rw, &ts), pthread_rwlock_unlock(&g_rw));
+        TIMED(HOLD_READ, CLOCK_REALTIME, "pthread_rwlock_timedwrlock",
+              pthread_rwlock_timedwrlock(&g_rw, &ts), pthread_rwlock_unlock(&g_rw));
+        TIMED(HOLD_WRITE, CLOCK_MONOTONIC, "pthread_rwlock_clockrdlock",
+              pthread_rwlock_clockrdlock(&g_rw, CLOCK_MONOTONIC, &ts),
+              pthread_rwlock_unlock(&g_rw));
+        TIMED(HOLD_READ, CLOCK_MONOTONIC, "pthread_rwlock_clockwrlock",
+              pthread_rwlock_clockwrlock(&g_rw, CLOCK_MONOTONIC, &ts),
+              pthread_rwlock_unlock(&g_rw));
         E("pthread_rwlock_tryrdlock", rc = pthread_rwlock_tryrdlock(&g_rw));
         E("pthread_rwlock_unlock", rc = pthread_rwlock_unlock(&g_rw));
         E("pthread_rwlock_trywrlock", rc = pthread_rwlock_trywrlock(&g_rw));
-        t = start(WAIT_READ);
-        E("pthread_rwlock_unlock", rc = pthread_rwlock_unlock(&g_rw));
-        finish(t);
+        HELPED(WAIT_READ, E("pthread_rwlock_unlock", rc = pthread_rwlock_unlock(&g_rw)));
 
         /* condition variables: woken by a signal before the deadline */
         static const char *cw[] = {"pthread_cond_wait", "pthread_cond_timedwait",
@@ -461,7 +457,7 @@ static void locks(void)
             g_flag = 0;
             pthread_mutex_lock(&g_m);
             t = start(SIGNAL_COND);
-            ts = deadline(k == 1 ? CLOCK_REALTIME : CLOCK_MONOTONIC, 10000);
+            LATER(k == 1 ? CLOCK_REALTIME : CLOCK_MONOTONIC);
             while (!g_flag) {
                 if (k == 0)
                     E(cw[k], rc = pthread_cond_wait(&g_c, &g_m));
@@ -477,28 +473,20 @@ static void locks(void)
         E("pthread_cond_broadcast", rc = pthread_cond_broadcast(&g_c));
 
         /* semaphores: posted while we wait; and one already posted */
-        t = start(POST_SEM);
-        E("sem_wait", rc = sem_wait(&g_sem));
-        finish(t);
-        t = start(POST_SEM);
-        ts = deadline(CLOCK_REALTIME, 10000);
-        E("sem_timedwait", rc = sem_timedwait(&g_sem, &ts));
-        finish(t);
-        t = start(POST_SEM);
-        ts = deadline(CLOCK_MONOTONIC, 10000);
-        E("sem_clockwait", rc = sem_clockwait(&g_sem, CLOCK_MONOTONIC, &ts));
-        finish(t);
+        HELPED(POST_SEM, E("sem_wait", rc = sem_wait(&g_sem)));
+        HELPED(POST_SEM, LATER(CLOCK_REALTIME);
+               E("sem_timedwait", rc = sem_timedwait(&g_sem, &ts)));
+        HELPED(POST_SEM, LATER(CLOCK_MONOTONIC);
+               E("sem_clockwait", rc = sem_clockwait(&g_sem, CLOCK_MONOTONIC, &ts)));
         E("sem_post", rc = sem_post(&g_sem));
         E("sem_trywait", rc = sem_trywait(&g_sem));
         E("sem_post", rc = sem_post(&g_sem));
         E("sem_wait", rc = sem_wait(&g_sem));
 
         /* barrier, join and timed join of a thread that is still running */
-        t = start(BARRIER);
-        E("pthread_barrier_wait", rc = pthread_barrier_wait(&g_bar));
-        finish(t);
+        HELPED(BARRIER, E("pthread_barrier_wait", rc = pthread_barrier_wait(&g_bar)));
         t = start(SLEEP);
-        ts = deadline(CLOCK_REALTIME, 10000);
+        LATER(CLOCK_REALTIME);
         E("pthread_timedjoin_np", rc = pthread_timedjoin_np(t, NULL, &ts));
         if (rc != 0)
             prog_fail("pthread_timedjoin_np");

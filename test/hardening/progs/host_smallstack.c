@@ -48,12 +48,7 @@ static int altstack(size_t bytes)
         dprintf(1, "sigaltstack: %s\n", strerror(errno));
         return 1;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_usr1;
-    sa.sa_flags = SA_ONSTACK;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, NULL);
+    hp_sigaction(SIGUSR1, on_usr1, SA_ONSTACK, false, NULL);
     for (long i = 0; i < g_n; i++)
         raise(SIGUSR1);
     dprintf(1, "handled %d\n", (int)g_handled);

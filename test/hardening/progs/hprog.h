@@ -18,6 +18,35 @@
 #include <stdbool.h>
 #include <string.h>
 
+/* sigaction(sig) to `fn` with `flags`, and in the handler no other signal
+ * blocked (or, with full_mask, every one); the old action in *old unless
+ * NULL.  A refusal ends the program: every caller checks what mprof does
+ * with an action the program set, so one not set is a failed run. */
+static inline void hp_sigaction(int sig, void (*fn)(int), int flags, bool full_mask,
+                                struct sigaction *old)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sa.sa_flags = flags;
+    if (full_mask)
+        sigfillset(&sa.sa_mask);
+    else
+        sigemptyset(&sa.sa_mask);
+    if (sigaction(sig, &sa, old) != 0)
+        prog_fail("sigaction");
+}
+
+/* A handler that only counts: the program's own, which must see every
+ * signal it was sent whatever mprof does with the same signal. */
+static volatile sig_atomic_t hp_caught;
+
+static inline void hp_count(int sig)
+{
+    (void)sig;
+    hp_caught++;
+}
+
 /* Zeroed memory from mmap: invisible to the heap profile. */
 static inline void *hp_map(size_t bytes)
 {
@@ -76,9 +105,6 @@ static inline void hp_check(const void *p, size_t n, uint64_t tag)
             hp_damaged("block contents changed");
 }
 
-/* Ask mprof (the dump signal, USR2 unless MPROF_SIGNAL says otherwise) for
- * a dump of this process and wait until its `kind` file appears (a dump
- * writes heap, then block, then mutex).  Milliseconds waited, or -1. */
 /* Start n threads running fn((void *)t), each of which counts its rounds
  * in counts[t * 8] (64 bytes apart), and wait until every one has done at
  * least `min`: then all of them are busy when the caller goes on.  Returns
@@ -97,6 +123,9 @@ static inline pthread_t *hp_start_busy_threads(int n, void *(*fn)(void *), uint6
     return tid;
 }
 
+/* Ask mprof (the dump signal, USR2 unless MPROF_SIGNAL says otherwise) for
+ * a dump of this process and wait until its `kind` file appears (a dump
+ * writes heap, then block, then mutex).  Milliseconds waited, or -1. */
 static inline int hp_dump_and_wait(const char *prefix, int seq, const char *kind,
                                    long timeout_ms)
 {

@@ -23,14 +23,6 @@
 
 #include <sys/wait.h>
 
-static volatile sig_atomic_t g_handled;
-
-static void handler(int sig)
-{
-    (void)sig;
-    g_handled++;
-}
-
 SITE static void *own_site(void)
 {
     return prog_check(malloc(1234), "malloc");
@@ -41,19 +33,14 @@ int main(int argc, char **argv)
     dprintf(1, "pid %d\n", (int)getpid());
     void *p = own_site();
     if (hp_flag(argc, argv, "--install")) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = handler;
-        sigemptyset(&sa.sa_mask);
-        if (sigaction(SIGUSR2, &sa, NULL) != 0)
-            prog_fail("sigaction");
+        hp_sigaction(SIGUSR2, hp_count, 0, false, NULL);
         for (int i = 0; i < 3; i++) {
             kill(getpid(), SIGUSR2);
-            for (int w = 0; w < 1000 && g_handled <= i; w++)
+            for (int w = 0; w < 1000 && hp_caught <= i; w++)
                 prog_sleep_ms(1);
         }
         prog_sleep_ms(300); /* a dump, had one been started, would show now */
-        dprintf(1, "handled %d\n", (int)g_handled);
+        dprintf(1, "handled %d\n", (int)hp_caught);
     } else if (hp_flag(argc, argv, "--ignored")) {
         signal(SIGUSR2, SIG_IGN);
         const char *lib = hp_arg(argc, argv, "--ignored");

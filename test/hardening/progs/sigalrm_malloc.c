@@ -61,12 +61,7 @@ int main(int argc, char **argv)
         warm[i] = prog_check(malloc(HANDLER_SIZE), "malloc");
     for (int i = 0; i < 7; i++)
         free(warm[i]);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_alarm;
-    sa.sa_flags = SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGALRM, &sa, NULL);
+    hp_sigaction(SIGALRM, on_alarm, SA_RESTART, false, NULL);
     struct itimerval it = {{0, us}, {0, us}};
     setitimer(ITIMER_REAL, &it, NULL);
     pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;

@@ -24,14 +24,7 @@
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 extern __sighandler_t bsd_signal(int sig, __sighandler_t handler); /* not in <signal.h> for gnu11 */
 
-static volatile sig_atomic_t g_caught;
 static struct sigaction g_old;
-
-static void counter(int sig)
-{
-    (void)sig;
-    g_caught++;
-}
 
 SITE static void *view_site(void)
 {
@@ -48,7 +41,7 @@ static const char *handler_name(__sighandler_t h)
         return "SIG_ERR";
     if (h == SIG_HOLD)
         return "SIG_HOLD";
-    return h == counter ? "counter" : "another function";
+    return h == hp_count ? "counter" : "another function";
 }
 
 /* The disposition as sigaction reports it, on one line. */
@@ -71,12 +64,7 @@ static void said(const char *call, __sighandler_t prev)
 static void query(void)
 {
     show("at start");
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = SIG_DFL;
-    sa.sa_flags = SA_NODEFER;
-    sigfillset(&sa.sa_mask);
-    sigaction(SIGUSR2, &sa, NULL);
+    hp_sigaction(SIGUSR2, SIG_DFL, SA_NODEFER, true, NULL);
     show("after sigaction(SIG_DFL, SA_NODEFER, full mask)");
     said("signal(SIG_DFL)", signal(SIGUSR2, SIG_DFL));
     show("after signal(SIG_DFL)");
@@ -88,10 +76,10 @@ static void query(void)
     said("sigset(SIG_HOLD)", sigset(SIGUSR2, SIG_HOLD));
     said("sigset(SIG_DFL)", sigset(SIGUSR2, SIG_DFL));
     show("after sigset(SIG_DFL)");
-    said("signal(counter)", signal(SIGUSR2, counter));
+    said("signal(counter)", signal(SIGUSR2, hp_count));
     show("after signal(counter)");
     raise(SIGUSR2);
-    dprintf(1, "caught %d\n", (int)g_caught);
+    dprintf(1, "caught %d\n", (int)hp_caught);
     sigignore(SIGUSR2);
     show("after sigignore");
     raise(SIGUSR2);
@@ -115,12 +103,7 @@ static void chaining(int sig)
 
 static void chain(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = chaining;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGUSR2, &sa, &g_old) != 0)
-        prog_fail("sigaction");
+    hp_sigaction(SIGUSR2, chaining, 0, false, &g_old);
     dprintf(1, "previous handler: %s\n", handler_name(g_old.sa_handler));
     raise(SIGUSR2);
     prog_sleep_ms(300); /* a dump, had one been started, would show now */
@@ -129,15 +112,10 @@ static void chain(void)
 
 static void clean(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = counter;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGUSR2, &sa, NULL) != 0)
-        prog_fail("sigaction");
+    hp_sigaction(SIGUSR2, hp_count, 0, false, NULL);
     dprintf(2, "sigview: working\n");
     raise(SIGUSR2);
-    dprintf(2, "sigview: caught %d\n", (int)g_caught);
+    dprintf(2, "sigview: caught %d\n", (int)hp_caught);
 }
 
 int main(int argc, char **argv)
