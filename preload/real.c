@@ -114,6 +114,9 @@ static const struct lookup {
 };
 
 #define TABLE_SIZE (sizeof table / sizeof table[0])
+/* A slot without its lookup would stay NULL: one entry per slot. */
+_Static_assert(TABLE_SIZE == sizeof(struct mprof_real) / sizeof(void *),
+               "every slot of struct mprof_real has its entry in table[]");
 
 /* Where entry e's pointer lives in mprof_real.  The slots are function
  * pointers, stored as the void * dlsym returns (POSIX). */
@@ -278,7 +281,8 @@ int mprof_real_resolve(void)
         /* Under the guard: what the message allocates comes from the own
          * heap, not back here. */
         if (!__atomic_exchange_n(&said_allocator, 1, __ATOMIC_RELAXED))
-            mprof_log("no %s beside the next malloc; mprof's own heap serves the program",
+            mprof_log("the next allocator has no %s of its own: mprof's own heap "
+                      "serves the program, unprofiled",
                       lacking);
         mprof_guard_exit();
         return -1;
