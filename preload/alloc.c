@@ -22,19 +22,13 @@
  */
 #include "real.h"
 
-#include "addrmap.h"
-#include "ownheap.h"
 #include "profiler.h"
-#include "tls.h"
+#include "shim.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
-
-#define MPROF_EXPORT __attribute__((visibility("default")))
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
 
 static inline int real_ready(void)
 {
@@ -64,7 +58,7 @@ static inline void *account_alloc(void *p, size_t size)
     }
     /* Before start-up every allocation comes here (the countdown is 0);
      * once started, this one counts down as any other. */
-    if (unlikely(!__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE))) {
+    if (unlikely(!mprof_shim_started())) {
         mprof_start_early();
         if (size < t->bytes_until_sample) {
             t->bytes_until_sample -= size;
@@ -77,7 +71,7 @@ static inline void *account_alloc(void *p, size_t size)
 static __attribute__((noinline)) void *malloc_slow(size_t size)
 {
     if (own_heap_serves())
-        return mprof_ownheap_alloc(size, 0);
+        return mprof_profiler_own_alloc(size, 0);
     return account_alloc(mprof_real.malloc(size), size);
 }
 
@@ -99,7 +93,7 @@ MPROF_EXPORT void *malloc(size_t size)
 static __attribute__((noinline)) void free_slow(void *p)
 {
     if (mprof_ownheap_owns(p)) {
-        mprof_ownheap_free(p);
+        mprof_profiler_own_free(p);
         return;
     }
     if (!p || !real_ready())
@@ -128,7 +122,7 @@ MPROF_EXPORT void *calloc(size_t n, size_t size)
         return NULL;
     }
     if (unlikely(own_heap_serves()))
-        return mprof_ownheap_calloc(n, size);
+        return mprof_profiler_own_calloc(n, size);
     return account_alloc(mprof_real.calloc(n, size), total);
 }
 
@@ -136,10 +130,10 @@ MPROF_EXPORT void *calloc(size_t n, size_t size)
 static void *realloc_own(void *old, size_t size)
 {
     if (size == 0) {
-        mprof_ownheap_free(old);
+        mprof_profiler_own_free(old);
         return NULL; /* as glibc: realloc(p, 0) frees and returns NULL */
     }
-    return mprof_ownheap_realloc(old, size);
+    return mprof_profiler_own_realloc(old, size);
 }
 
 /*
@@ -153,7 +147,7 @@ MPROF_EXPORT void *realloc(void *old, size_t size)
     if (unlikely(mprof_ownheap_owns(old)))
         return realloc_own(old, size);
     if (unlikely(own_heap_serves()))
-        return old ? mprof_real.realloc(old, size) : mprof_ownheap_alloc(size, 0);
+        return old ? mprof_real.realloc(old, size) : mprof_profiler_own_alloc(size, 0);
     if (!old)
         return account_alloc(mprof_real.malloc(size), size);
     if (likely(!mprof_addrmap_maybe(old))) {
@@ -213,7 +207,7 @@ static void *own_aligned(size_t align, size_t size)
         errno = EINVAL;
         return NULL;
     }
-    return mprof_ownheap_alloc(size, align);
+    return mprof_profiler_own_alloc(size, align);
 }
 
 MPROF_EXPORT int posix_memalign(void **out, size_t align, size_t size)
@@ -222,7 +216,7 @@ MPROF_EXPORT int posix_memalign(void **out, size_t align, size_t size)
         if (align < sizeof(void *) || (align & (align - 1)))
             return EINVAL;
         int saved = errno;
-        void *p = mprof_ownheap_alloc(size, align);
+        void *p = mprof_profiler_own_alloc(size, align);
         errno = saved;
         if (!p)
             return ENOMEM;
@@ -257,7 +251,7 @@ MPROF_EXPORT void *valloc(size_t size)
 {
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     if (unlikely(own_heap_serves()))
-        return mprof_ownheap_alloc(size, page);
+        return mprof_profiler_own_alloc(size, page);
     void *p = mprof_real.valloc ? mprof_real.valloc(size)
                                 : aligned_from_posix(page, size);
     return account_alloc(p, size);
@@ -274,7 +268,7 @@ MPROF_EXPORT void *pvalloc(size_t size)
     if (rounded == 0)
         rounded = page;
     if (unlikely(own_heap_serves()))
-        return mprof_ownheap_alloc(rounded, page);
+        return mprof_profiler_own_alloc(rounded, page);
     return account_alloc(aligned_from_posix(page, rounded), rounded);
 }
 
@@ -283,7 +277,7 @@ MPROF_EXPORT size_t malloc_usable_size(void *p)
     if (!p)
         return 0;
     if (unlikely(mprof_ownheap_owns(p)))
-        return mprof_ownheap_usable(p);
+        return mprof_profiler_own_usable(p);
     if (unlikely(!real_ready()) || !mprof_real.malloc_usable_size)
         return 0;
     return mprof_real.malloc_usable_size(p);

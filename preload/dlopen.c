@@ -20,80 +20,41 @@
  */
 #include "real.h"
 
-#include "dump.h"
 #include "profiler.h"
-#include "tls.h"
+#include "shim.h"
 
 #include <dlfcn.h>
 #include <errno.h>
 #include <stddef.h>
 
-#define MPROF_EXPORT __attribute__((visibility("default")))
-
 typedef void *(*dlopen_fn)(const char *, int);
-static dlopen_fn real_dlopen;
-
-void mprof_dlopen_resolve(void)
-{
-    if (!__atomic_load_n(&real_dlopen, __ATOMIC_ACQUIRE))
-        __atomic_store_n(&real_dlopen, (dlopen_fn)dlsym(RTLD_NEXT, "dlopen"), __ATOMIC_RELEASE);
-}
 
 static __attribute__((noinline)) void *dlopen_and_rebind(dlopen_fn real, const char *file, int mode)
 {
     void *h = real(file, mode);
     int saved = errno;
-    if (h && mprof_real_resolve() == 0) {
-        mprof_guard_enter();
-        mprof_rebind(mprof_alloc_entries, mprof_alloc_nentries, (const void *)mprof_real.malloc);
-        mprof_guard_exit();
-    }
+    if (h && mprof_real_resolve() == 0)
+        mprof_profiler_rebind(mprof_alloc_entries, mprof_alloc_nentries,
+                              (const void *)mprof_real.malloc);
     errno = saved;
     return h;
 }
 
 MPROF_EXPORT void *dlopen(const char *file, int mode)
 {
-    dlopen_fn real = __atomic_load_n(&real_dlopen, __ATOMIC_ACQUIRE);
-    if (!real) {
-        mprof_dlopen_resolve();
-        real = __atomic_load_n(&real_dlopen, __ATOMIC_ACQUIRE);
-        if (!real)
-            return NULL; /* no dlopen below us: as if the file were missing */
-    }
+    mprof_real_calls(); /* a stand-in's NULL if libc had none: as if the file were missing */
     if ((mode & RTLD_DEEPBIND) || mprof_real_behind())
-        return dlopen_and_rebind(real, file, mode);
-    return real(file, mode);
+        return dlopen_and_rebind(mprof_real.dlopen, file, mode);
+    return mprof_real.dlopen(file, mode);
 }
 
 /* dlclose: an object it unloads keeps its name in the stacks recorded
- * through it (dump.h, mprof_dump_unload_begin/end), not that of whatever
+ * through it (profiler.h, mprof_profiler_dlclose), not that of whatever
  * is loaded at its addresses next. dlclose takes no caller address. */
-typedef int (*dlclose_fn)(void *);
-static dlclose_fn real_dlclose;
-
 MPROF_EXPORT int dlclose(void *handle)
 {
-    dlclose_fn real = __atomic_load_n(&real_dlclose, __ATOMIC_ACQUIRE);
-    if (!real) {
-        real = (dlclose_fn)dlsym(RTLD_NEXT, "dlclose");
-        if (!real)
-            return -1;
-        __atomic_store_n(&real_dlclose, real, __ATOMIC_RELEASE);
-    }
-    if (!__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE) || mprof_guarded())
-        return real(handle);
-    mprof_unload u;
-    int saved = errno; /* the program's, for the real dlclose to leave */
-    mprof_guard_enter();
-    mprof_dump_unload_begin(&u);
-    mprof_guard_exit();
-    errno = saved;
-    int rc = real(handle);
-    saved = errno;
-    mprof_guard_enter();
-    mprof_dump_unload_end(&u);
-    mprof_guard_exit();
-    errno = saved;
-    return rc;
+    mprof_real_calls();
+    if (!mprof_shim_started() || mprof_guarded())
+        return mprof_real.dlclose(handle);
+    return mprof_profiler_dlclose(mprof_real.dlclose, handle);
 }

@@ -10,16 +10,13 @@
  * constructor, mprof would miss what they keep, and MPROF_MEM_RATE=1 would
  * not be exact.  Allocations before libc is initialised (the loader's
  * own) are served but not sampled: the settings cannot be read yet.  The
- * real allocator is looked up lazily by whichever entry point comes first
- * (see real.c).
+ * real allocator is looked up lazily by whichever entry point comes first,
+ * every other wrapped call here at start (see real.h).
  */
 #include "real.h"
 
-#include "config.h"
-#include "log.h"
 #include "profiler.h"
-#include "stack.h"
-#include "tls.h"
+#include "shim.h"
 
 #include <pthread.h>
 #include <unistd.h> /* environ */
@@ -46,14 +43,12 @@ static void start(void)
      * run under it (that would be a lookup made from inside dlsym). */
     int have_real = mprof_real_resolve() == 0;
     mprof_guard_enter();
-    mprof_pthread_resolve();
-    mprof_dlopen_resolve();
+    mprof_real_resolve_calls();
     mprof_real_check_order();
     mprof_threads_init();
     mprof_config cfg;
-    mprof_config_defaults(&cfg);
-    mprof_config_load(&cfg, env_lookup, NULL);
-    mprof_stack_skip_object_of((const void *)start);
+    mprof_profiler_read_settings(&cfg, env_lookup, NULL);
+    mprof_profiler_skip_object_of((const void *)start);
     atexit(on_exit_dump);
     pthread_atfork(mprof_profiler_fork_prepare, mprof_profiler_fork_parent, fork_child);
     mprof_profiler_start(&cfg);

@@ -11,106 +11,21 @@
  *     costs a clock read, and the unlocker is charged their delay;
  *   - calls that always block (cond waits, barriers, joins) are timed.
  * Calls made by mprof itself (guard set) go straight through; mprof's own
- * locks are futexes and never come here.
+ * locks are futexes and never come here.  The real calls come from
+ * real.h's table; the waiter records and the samples are core's, reached
+ * through profiler.h, which takes the guard and keeps errno around them.
  */
-#include "lockwait.h"
-#include "profiler.h"
-#include "tls.h"
+#include "real.h"
 
-#include <dlfcn.h>
+#include "profiler.h"
+#include "shim.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <time.h>
 
-#define MPROF_EXPORT __attribute__((visibility("default")))
-#define likely(x) __builtin_expect(!!(x), 1)
-#define unlikely(x) __builtin_expect(!!(x), 0)
-
-typedef const struct timespec *abst;
-
-static struct {
-    int (*mutex_lock)(pthread_mutex_t *);
-    int (*mutex_trylock)(pthread_mutex_t *);
-    int (*mutex_timedlock)(pthread_mutex_t *, abst);
-    int (*mutex_clocklock)(pthread_mutex_t *, clockid_t, abst);
-    int (*mutex_unlock)(pthread_mutex_t *);
-    int (*rwlock_rdlock)(pthread_rwlock_t *);
-    int (*rwlock_wrlock)(pthread_rwlock_t *);
-    int (*rwlock_tryrdlock)(pthread_rwlock_t *);
-    int (*rwlock_trywrlock)(pthread_rwlock_t *);
-    int (*rwlock_timedrdlock)(pthread_rwlock_t *, abst);
-    int (*rwlock_timedwrlock)(pthread_rwlock_t *, abst);
-    int (*rwlock_clockrdlock)(pthread_rwlock_t *, clockid_t, abst);
-    int (*rwlock_clockwrlock)(pthread_rwlock_t *, clockid_t, abst);
-    int (*rwlock_unlock)(pthread_rwlock_t *);
-    int (*cond_wait)(pthread_cond_t *, pthread_mutex_t *);
-    int (*cond_timedwait)(pthread_cond_t *, pthread_mutex_t *, abst);
-    int (*cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t, abst);
-    int (*sem_wait)(sem_t *);
-    int (*sem_trywait)(sem_t *);
-    int (*sem_timedwait)(sem_t *, abst);
-    int (*sem_clockwait)(sem_t *, clockid_t, abst);
-    int (*join)(pthread_t, void **);
-    int (*timedjoin)(pthread_t, void **, abst);
-    int (*barrier_wait)(pthread_barrier_t *);
-} real;
-
-/* glibc keeps the pre-2.3.2 condvar ABI under the old version; a plain
- * dlsym could hand us either, so ask for the current one by name. */
-static void *cond_sym(const char *name)
-{
-    void *f = dlvsym(RTLD_NEXT, name, "GLIBC_2.3.2");
-    return f ? f : dlsym(RTLD_NEXT, name);
-}
-
-#define NEXT(field, name) \
-    __atomic_store_n((void **)&real.field, dlsym(RTLD_NEXT, name), __ATOMIC_RELEASE)
-
-static void resolve(void)
-{
-    mprof_guard_enter();
-    NEXT(mutex_trylock, "pthread_mutex_trylock");
-    NEXT(mutex_timedlock, "pthread_mutex_timedlock");
-    NEXT(mutex_clocklock, "pthread_mutex_clocklock");
-    NEXT(rwlock_rdlock, "pthread_rwlock_rdlock");
-    NEXT(rwlock_wrlock, "pthread_rwlock_wrlock");
-    NEXT(rwlock_tryrdlock, "pthread_rwlock_tryrdlock");
-    NEXT(rwlock_trywrlock, "pthread_rwlock_trywrlock");
-    NEXT(rwlock_timedrdlock, "pthread_rwlock_timedrdlock");
-    NEXT(rwlock_timedwrlock, "pthread_rwlock_timedwrlock");
-    NEXT(rwlock_clockrdlock, "pthread_rwlock_clockrdlock");
-    NEXT(rwlock_clockwrlock, "pthread_rwlock_clockwrlock");
-    NEXT(rwlock_unlock, "pthread_rwlock_unlock");
-    real.cond_wait = cond_sym("pthread_cond_wait");
-    real.cond_timedwait = cond_sym("pthread_cond_timedwait");
-    NEXT(cond_clockwait, "pthread_cond_clockwait");
-    NEXT(sem_wait, "sem_wait");
-    NEXT(sem_trywait, "sem_trywait");
-    NEXT(sem_timedwait, "sem_timedwait");
-    NEXT(sem_clockwait, "sem_clockwait");
-    NEXT(join, "pthread_join");
-    NEXT(timedjoin, "pthread_timedjoin_np");
-    NEXT(barrier_wait, "pthread_barrier_wait");
-    NEXT(mutex_unlock, "pthread_mutex_unlock");
-    /* mutex_lock last: it is the flag that the table is complete. */
-    NEXT(mutex_lock, "pthread_mutex_lock");
-    mprof_guard_exit();
-}
-
-static inline void ensure_resolved(void)
-{
-    if (unlikely(!__atomic_load_n(&real.mutex_lock, __ATOMIC_ACQUIRE)))
-        resolve();
-}
-
-void mprof_pthread_resolve(void) { ensure_resolved(); }
-
-/* Profile this call?  Not before the profiler is up, not for mprof itself. */
-static inline int observing(void)
-{
-    return likely(mprof_lock_profiling) && likely(!mprof_tls.guard);
-}
+typedef mprof_abstime abst;
 
 /* Some real calls reject a bad clock or timeout before looking at the
  * lock (sem_timedwait does, even on a positive semaphore); trying first
@@ -129,22 +44,20 @@ static int64_t now_ns(void)
 
 /* A wait that is about to block, from its first clock read to its end. */
 struct wait {
-    const void *lock; /* registered with lockwait, or NULL */
+    const void *lock; /* tracked by the mutex profile, or NULL */
     int64_t start;
-    int saved_errno;
 };
 
-static void wait_begin(struct wait *w, const void *lock)
+/* Out of line, where the compiler put it before the waiter records moved
+ * behind profiler.h: inlined, it changes the prologue that every
+ * uncontended lock runs, and the fast paths are kept instruction for
+ * instruction as they were measured. */
+static __attribute__((noinline)) void wait_begin(struct wait *w, const void *lock)
 {
-    w->saved_errno = errno;
     w->lock = NULL;
     w->start = now_ns();
-    if (lock && mprof_profiler_mutex_track()) {
-        mprof_guard_enter();
-        if (mprof_lockwait_begin(lock, w->start) == 0)
-            w->lock = lock;
-        mprof_guard_exit();
-    }
+    if (lock && mprof_profiler_wait_track(lock, w->start))
+        w->lock = lock;
 }
 
 /* rc: the real call's result; errors that mean "did not wait" (EINVAL,
@@ -153,11 +66,8 @@ static void wait_end(struct wait *w, int waited)
 {
     int e = errno;
     int64_t end = now_ns();
-    if (w->lock) {
-        mprof_guard_enter();
-        mprof_lockwait_end(w->lock, w->start);
-        mprof_guard_exit();
-    }
+    if (w->lock)
+        mprof_profiler_wait_untrack(w->lock, w->start);
     if (waited && mprof_profiler_block_on())
         mprof_profiler_on_block(end - w->start);
     errno = e;
@@ -169,14 +79,10 @@ static int lock_waited(int rc) { return rc == 0 || rc == ETIMEDOUT || rc == EOWN
  * stack is taken after the real unlock, so the lock is not held longer. */
 static int unlock_charged(const void *lock, int (*unlock)(void *), void *arg)
 {
-    int e = errno;
-    mprof_guard_enter();
-    int64_t charge = mprof_lockwait_charge(lock, now_ns());
-    mprof_guard_exit();
-    errno = e;
+    int64_t charge = mprof_profiler_unlock_charge(lock, now_ns());
     int rc = unlock(arg);
     if (charge > 0 && rc == 0) {
-        e = errno;
+        int e = errno;
         mprof_profiler_on_contention(charge);
         errno = e;
     }
@@ -187,36 +93,36 @@ static int unlock_charged(const void *lock, int (*unlock)(void *), void *arg)
 
 MPROF_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 {
-    ensure_resolved();
-    if (!observing())
-        return real.mutex_lock(m);
-    int rc = real.mutex_trylock(m);
+    mprof_real_calls();
+    if (!mprof_shim_locks_observed())
+        return mprof_real.pthread_mutex_lock(m);
+    int rc = mprof_real.pthread_mutex_trylock(m);
     if (likely(rc != EBUSY))
         return rc; /* acquired (0, EOWNERDEAD) or an error lock would give */
     struct wait w;
     wait_begin(&w, m);
-    rc = real.mutex_lock(m);
+    rc = mprof_real.pthread_mutex_lock(m);
     wait_end(&w, lock_waited(rc));
     return rc;
 }
 
 MPROF_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
-    ensure_resolved();
-    return real.mutex_trylock(m);
+    mprof_real_calls();
+    return mprof_real.pthread_mutex_trylock(m);
 }
 
 MPROF_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, abst t)
 {
-    ensure_resolved();
-    if (!observing() || !abstime_ok(t))
-        return real.mutex_timedlock(m, t);
-    int rc = real.mutex_trylock(m);
+    mprof_real_calls();
+    if (!mprof_shim_locks_observed() || !abstime_ok(t))
+        return mprof_real.pthread_mutex_timedlock(m, t);
+    int rc = mprof_real.pthread_mutex_trylock(m);
     if (likely(rc != EBUSY))
         return rc;
     struct wait w;
     wait_begin(&w, m);
-    rc = real.mutex_timedlock(m, t);
+    rc = mprof_real.pthread_mutex_timedlock(m, t);
     wait_end(&w, lock_waited(rc));
     return rc;
 }
@@ -224,107 +130,107 @@ MPROF_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, abst t)
 
 MPROF_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, abst t)
 {
-    ensure_resolved();
-    if (!observing() || !timed_ok(c, t))
-        return real.mutex_clocklock(m, c, t);
-    int rc = real.mutex_trylock(m);
+    mprof_real_calls();
+    if (!mprof_shim_locks_observed() || !timed_ok(c, t))
+        return mprof_real.pthread_mutex_clocklock(m, c, t);
+    int rc = mprof_real.pthread_mutex_trylock(m);
     if (likely(rc != EBUSY))
         return rc;
     struct wait w;
     wait_begin(&w, m);
-    rc = real.mutex_clocklock(m, c, t);
+    rc = mprof_real.pthread_mutex_clocklock(m, c, t);
     wait_end(&w, lock_waited(rc));
     return rc;
 }
 
-static int mutex_unlock_fn(void *m) { return real.mutex_unlock(m); }
+static int mutex_unlock_fn(void *m) { return mprof_real.pthread_mutex_unlock(m); }
 
 MPROF_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
-    ensure_resolved();
+    mprof_real_calls();
     if (likely(!mprof_lockwait_maybe(m)) || mprof_tls.guard)
-        return real.mutex_unlock(m);
+        return mprof_real.pthread_mutex_unlock(m);
     return unlock_charged(m, mutex_unlock_fn, m);
 }
 
 /* ---- rwlocks ---- */
 
-#define RWLOCK_WRAPPER(name, field, tryfield)                          \
+#define RWLOCK_WRAPPER(name, tryname)                          \
     MPROF_EXPORT int name(pthread_rwlock_t *l)                         \
     {                                                                  \
-        ensure_resolved();                                             \
-        if (!observing())                                              \
-            return real.field(l);                                      \
-        int rc = real.tryfield(l);                                     \
+        mprof_real_calls();                                             \
+        if (!mprof_shim_locks_observed())                                              \
+            return mprof_real.name(l);                                      \
+        int rc = mprof_real.tryname(l);                                     \
         if (likely(rc != EBUSY))                                       \
             return rc;                                                 \
         struct wait w;                                                 \
         wait_begin(&w, l);                                             \
-        rc = real.field(l);                                            \
+        rc = mprof_real.name(l);                                            \
         wait_end(&w, lock_waited(rc));                                 \
         return rc;                                                     \
     }
 
-RWLOCK_WRAPPER(pthread_rwlock_rdlock, rwlock_rdlock, rwlock_tryrdlock)
-RWLOCK_WRAPPER(pthread_rwlock_wrlock, rwlock_wrlock, rwlock_trywrlock)
+RWLOCK_WRAPPER(pthread_rwlock_rdlock, pthread_rwlock_tryrdlock)
+RWLOCK_WRAPPER(pthread_rwlock_wrlock, pthread_rwlock_trywrlock)
 
-#define RWLOCK_TIMED_WRAPPER(name, field, tryfield)                    \
+#define RWLOCK_TIMED_WRAPPER(name, tryname)                    \
     MPROF_EXPORT int name(pthread_rwlock_t *l, abst t)                 \
     {                                                                  \
-        ensure_resolved();                                             \
-        if (!observing() || !abstime_ok(t))                            \
-            return real.field(l, t);                                   \
-        int rc = real.tryfield(l);                                     \
+        mprof_real_calls();                                             \
+        if (!mprof_shim_locks_observed() || !abstime_ok(t))                            \
+            return mprof_real.name(l, t);                                   \
+        int rc = mprof_real.tryname(l);                                     \
         if (likely(rc != EBUSY))                                       \
             return rc;                                                 \
         struct wait w;                                                 \
         wait_begin(&w, l);                                             \
-        rc = real.field(l, t);                                         \
+        rc = mprof_real.name(l, t);                                         \
         wait_end(&w, lock_waited(rc));                                 \
         return rc;                                                     \
     }
 
-RWLOCK_TIMED_WRAPPER(pthread_rwlock_timedrdlock, rwlock_timedrdlock, rwlock_tryrdlock)
-RWLOCK_TIMED_WRAPPER(pthread_rwlock_timedwrlock, rwlock_timedwrlock, rwlock_trywrlock)
+RWLOCK_TIMED_WRAPPER(pthread_rwlock_timedrdlock, pthread_rwlock_tryrdlock)
+RWLOCK_TIMED_WRAPPER(pthread_rwlock_timedwrlock, pthread_rwlock_trywrlock)
 
-#define RWLOCK_CLOCK_WRAPPER(name, field, tryfield)                    \
+#define RWLOCK_CLOCK_WRAPPER(name, tryname)                    \
     MPROF_EXPORT int name(pthread_rwlock_t *l, clockid_t c, abst t)    \
     {                                                                  \
-        ensure_resolved();                                             \
-        if (!observing() || !timed_ok(c, t))                           \
-            return real.field(l, c, t);                                \
-        int rc = real.tryfield(l);                                     \
+        mprof_real_calls();                                             \
+        if (!mprof_shim_locks_observed() || !timed_ok(c, t))                           \
+            return mprof_real.name(l, c, t);                                \
+        int rc = mprof_real.tryname(l);                                     \
         if (likely(rc != EBUSY))                                       \
             return rc;                                                 \
         struct wait w;                                                 \
         wait_begin(&w, l);                                             \
-        rc = real.field(l, c, t);                                      \
+        rc = mprof_real.name(l, c, t);                                      \
         wait_end(&w, lock_waited(rc));                                 \
         return rc;                                                     \
     }
 
-RWLOCK_CLOCK_WRAPPER(pthread_rwlock_clockrdlock, rwlock_clockrdlock, rwlock_tryrdlock)
-RWLOCK_CLOCK_WRAPPER(pthread_rwlock_clockwrlock, rwlock_clockwrlock, rwlock_trywrlock)
+RWLOCK_CLOCK_WRAPPER(pthread_rwlock_clockrdlock, pthread_rwlock_tryrdlock)
+RWLOCK_CLOCK_WRAPPER(pthread_rwlock_clockwrlock, pthread_rwlock_trywrlock)
 
 MPROF_EXPORT int pthread_rwlock_tryrdlock(pthread_rwlock_t *l)
 {
-    ensure_resolved();
-    return real.rwlock_tryrdlock(l);
+    mprof_real_calls();
+    return mprof_real.pthread_rwlock_tryrdlock(l);
 }
 
 MPROF_EXPORT int pthread_rwlock_trywrlock(pthread_rwlock_t *l)
 {
-    ensure_resolved();
-    return real.rwlock_trywrlock(l);
+    mprof_real_calls();
+    return mprof_real.pthread_rwlock_trywrlock(l);
 }
 
-static int rwlock_unlock_fn(void *l) { return real.rwlock_unlock(l); }
+static int rwlock_unlock_fn(void *l) { return mprof_real.pthread_rwlock_unlock(l); }
 
 MPROF_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
-    ensure_resolved();
+    mprof_real_calls();
     if (likely(!mprof_lockwait_maybe(l)) || mprof_tls.guard)
-        return real.rwlock_unlock(l);
+        return mprof_real.pthread_rwlock_unlock(l);
     return unlock_charged(l, rwlock_unlock_fn, l);
 }
 
@@ -335,13 +241,12 @@ MPROF_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 static void cond_releases(pthread_mutex_t *m)
 {
     if (unlikely(mprof_lockwait_maybe(m))) {
-        int e = errno;
-        mprof_guard_enter();
-        int64_t charge = mprof_lockwait_charge(m, now_ns());
-        mprof_guard_exit();
-        if (charge > 0)
+        int64_t charge = mprof_profiler_unlock_charge(m, now_ns());
+        if (charge > 0) {
+            int e = errno;
             mprof_profiler_on_contention(charge);
-        errno = e;
+            errno = e;
+        }
     }
 }
 
@@ -369,11 +274,11 @@ static int cond_wait_end(struct wait *w, int rc, pthread_mutex_t *m)
     mprof_block_event ev;
     if (cond_waited(rc) && mprof_profiler_block_on() &&
         mprof_profiler_block_sampled(end - w->start, &ev)) {
-        int urc = likely(!mprof_lockwait_maybe(m)) ? real.mutex_unlock(m)
+        int urc = likely(!mprof_lockwait_maybe(m)) ? mprof_real.pthread_mutex_unlock(m)
                                                    : unlock_charged(m, mutex_unlock_fn, m);
         mprof_profiler_block_record(&ev);
         if (urc == 0) {
-            int lrc = real.mutex_lock(m);
+            int lrc = mprof_real.pthread_mutex_lock(m);
             if (lrc != 0)
                 rc = lrc; /* EOWNERDEAD, as the wait's own reacquire would say */
         }
@@ -384,38 +289,38 @@ static int cond_wait_end(struct wait *w, int rc, pthread_mutex_t *m)
 
 MPROF_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
-    ensure_resolved();
-    if (!observing())
-        return real.cond_wait(c, m);
+    mprof_real_calls();
+    if (!mprof_shim_locks_observed())
+        return mprof_real.pthread_cond_wait(c, m);
     cond_releases(m);
     struct wait w;
     wait_begin(&w, NULL);
-    int rc = real.cond_wait(c, m);
+    int rc = mprof_real.pthread_cond_wait(c, m);
     return cond_wait_end(&w, rc, m);
 }
 
 MPROF_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, abst t)
 {
-    ensure_resolved();
-    if (!observing())
-        return real.cond_timedwait(c, m, t);
+    mprof_real_calls();
+    if (!mprof_shim_locks_observed())
+        return mprof_real.pthread_cond_timedwait(c, m, t);
     cond_releases(m);
     struct wait w;
     wait_begin(&w, NULL);
-    int rc = real.cond_timedwait(c, m, t);
+    int rc = mprof_real.pthread_cond_timedwait(c, m, t);
     return cond_wait_end(&w, rc, m);
 }
 
 MPROF_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
                                         clockid_t clk, abst t)
 {
-    ensure_resolved();
-    if (!observing() || !clock_ok(clk))
-        return real.cond_clockwait(c, m, clk, t);
+    mprof_real_calls();
+    if (!mprof_shim_locks_observed() || !clock_ok(clk))
+        return mprof_real.pthread_cond_clockwait(c, m, clk, t);
     cond_releases(m);
     struct wait w;
     wait_begin(&w, NULL);
-    int rc = real.cond_clockwait(c, m, clk, t);
+    int rc = mprof_real.pthread_cond_clockwait(c, m, clk, t);
     return cond_wait_end(&w, rc, m);
 }
 
@@ -429,7 +334,7 @@ static int sem_wait_observed(sem_t *s, int (*wait)(sem_t *, clockid_t, abst),
 {
     int e = errno;
     pthread_testcancel();
-    if (real.sem_trywait(s) == 0)
+    if (mprof_real.sem_trywait(s) == 0)
         return 0;
     if (errno != EAGAIN)
         return -1; /* EINVAL: what the real call would say */
@@ -442,31 +347,31 @@ static int sem_wait_observed(sem_t *s, int (*wait)(sem_t *, clockid_t, abst),
     return rc;
 }
 
-static int call_sem_wait(sem_t *s, clockid_t c, abst t) { (void)c, (void)t; return real.sem_wait(s); }
-static int call_sem_timedwait(sem_t *s, clockid_t c, abst t) { (void)c; return real.sem_timedwait(s, t); }
-static int call_sem_clockwait(sem_t *s, clockid_t c, abst t) { return real.sem_clockwait(s, c, t); }
+static int call_sem_wait(sem_t *s, clockid_t c, abst t) { (void)c, (void)t; return mprof_real.sem_wait(s); }
+static int call_sem_timedwait(sem_t *s, clockid_t c, abst t) { (void)c; return mprof_real.sem_timedwait(s, t); }
+static int call_sem_clockwait(sem_t *s, clockid_t c, abst t) { return mprof_real.sem_clockwait(s, c, t); }
 
 MPROF_EXPORT int sem_wait(sem_t *s)
 {
-    ensure_resolved();
-    if (!observing())
-        return real.sem_wait(s);
+    mprof_real_calls();
+    if (!mprof_shim_locks_observed())
+        return mprof_real.sem_wait(s);
     return sem_wait_observed(s, call_sem_wait, 0, NULL);
 }
 
 MPROF_EXPORT int sem_timedwait(sem_t *s, abst t)
 {
-    ensure_resolved();
-    if (!observing() || !abstime_ok(t))
-        return real.sem_timedwait(s, t);
+    mprof_real_calls();
+    if (!mprof_shim_locks_observed() || !abstime_ok(t))
+        return mprof_real.sem_timedwait(s, t);
     return sem_wait_observed(s, call_sem_timedwait, 0, t);
 }
 
 MPROF_EXPORT int sem_clockwait(sem_t *s, clockid_t c, abst t)
 {
-    ensure_resolved();
-    if (!observing() || !timed_ok(c, t))
-        return real.sem_clockwait(s, c, t);
+    mprof_real_calls();
+    if (!mprof_shim_locks_observed() || !timed_ok(c, t))
+        return mprof_real.sem_clockwait(s, c, t);
     return sem_wait_observed(s, call_sem_clockwait, c, t);
 }
 
@@ -474,36 +379,36 @@ MPROF_EXPORT int sem_clockwait(sem_t *s, clockid_t c, abst t)
 
 MPROF_EXPORT int pthread_join(pthread_t th, void **ret)
 {
-    ensure_resolved();
-    if (!observing())
-        return real.join(th, ret);
+    mprof_real_calls();
+    if (!mprof_shim_locks_observed())
+        return mprof_real.pthread_join(th, ret);
     struct wait w;
     wait_begin(&w, NULL);
-    int rc = real.join(th, ret);
+    int rc = mprof_real.pthread_join(th, ret);
     wait_end(&w, rc == 0);
     return rc;
 }
 
 MPROF_EXPORT int pthread_timedjoin_np(pthread_t th, void **ret, abst t)
 {
-    ensure_resolved();
-    if (!observing())
-        return real.timedjoin(th, ret, t);
+    mprof_real_calls();
+    if (!mprof_shim_locks_observed())
+        return mprof_real.pthread_timedjoin_np(th, ret, t);
     struct wait w;
     wait_begin(&w, NULL);
-    int rc = real.timedjoin(th, ret, t);
+    int rc = mprof_real.pthread_timedjoin_np(th, ret, t);
     wait_end(&w, rc == 0 || rc == ETIMEDOUT);
     return rc;
 }
 
 MPROF_EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 {
-    ensure_resolved();
-    if (!observing())
-        return real.barrier_wait(b);
+    mprof_real_calls();
+    if (!mprof_shim_locks_observed())
+        return mprof_real.pthread_barrier_wait(b);
     struct wait w;
     wait_begin(&w, NULL);
-    int rc = real.barrier_wait(b);
+    int rc = mprof_real.pthread_barrier_wait(b);
     wait_end(&w, rc == 0 || rc == PTHREAD_BARRIER_SERIAL_THREAD);
     return rc;
 }

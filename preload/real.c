@@ -1,77 +1,348 @@
 /*
- * real.c: finding the next allocator (see real.h).
+ * real.c: the one table of the functions the shim wraps (see real.h), and
+ * its lookups.
  *
- * Every function is taken from the object that provides malloc, or derived
- * from that object's posix_memalign: taking memalign from glibc while malloc
- * comes from jemalloc would hand out pointers from one heap to be freed into
- * the other.  Debian's jemalloc has no pvalloc or reallocarray; the shim
- * builds those from memalign and realloc for every allocator alike.
+ * The allocator: every function is taken from the object that provides
+ * malloc, or derived from that object's posix_memalign: taking memalign
+ * from glibc while malloc comes from jemalloc would hand out pointers from
+ * one heap to be freed into the other.  Debian's jemalloc has no pvalloc
+ * or reallocarray; the shim builds those from memalign and realloc for
+ * every allocator alike.
+ *
+ * The other calls: glibc keeps the pre-2.3.2 condition variable ABI under
+ * the old version, and a plain dlsym could hand us either, so those are
+ * asked for by version first.  A call libc lacks (an older glibc has no
+ * pthread_mutex_clocklock or sem_clockwait, but a program built against a
+ * newer one binds to our export of it) gets a stand-in from `missing`,
+ * typed as the slot is, so the compiler checks each against its call.
  */
 #include "real.h"
 
 #include "log.h"
-#include "tls.h"
 
 #include <dlfcn.h>
 #include <elf.h>
+#include <errno.h>
 #include <link.h>
 #include <string.h>
 
 struct mprof_real mprof_real;
 
-static void *next_sym(const char *name, const void *malloc_fn)
+enum group {
+    ALLOC, /* mprof_real_resolve: lazily, from the first allocation */
+    CALLS, /* mprof_real_resolve_calls: at start, or the first wrapper */
+};
+
+enum need {
+    OPTIONAL, /* NULL is a state the allocator wrappers handle (derive) */
+    REQUIRED, /* the allocator cannot be used without it */
+    STAND_IN, /* a call: its stand-in from `missing` if not found */
+};
+
+static const struct lookup {
+    const char *name;
+    const char *version; /* asked for first with dlvsym, or NULL */
+    unsigned short slot; /* offset of its pointer in struct mprof_real */
+    unsigned char group, need;
+} table[] = {
+#define ENTRY(field, name, version, group, need) \
+    {name, version, offsetof(struct mprof_real, field), group, need}
+#define ALLOCATOR(field, need) ENTRY(field, #field, NULL, ALLOC, need)
+#define CALL(field) ENTRY(field, #field, NULL, CALLS, STAND_IN)
+#define COND(field) ENTRY(field, #field, "GLIBC_2.3.2", CALLS, STAND_IN)
+    /* malloc first: the others must come from its object. */
+    ALLOCATOR(malloc, REQUIRED),
+    ALLOCATOR(calloc, REQUIRED),
+    ALLOCATOR(realloc, REQUIRED),
+    ALLOCATOR(posix_memalign, REQUIRED),
+    ALLOCATOR(memalign, OPTIONAL),
+    ALLOCATOR(aligned_alloc, OPTIONAL),
+    ALLOCATOR(valloc, OPTIONAL),
+    ALLOCATOR(malloc_usable_size, OPTIONAL),
+    ALLOCATOR(free, REQUIRED), /* the flag (real.h): published last */
+
+    CALL(pthread_mutex_trylock),
+    CALL(pthread_mutex_timedlock),
+    CALL(pthread_mutex_clocklock),
+    CALL(pthread_mutex_unlock),
+    CALL(pthread_rwlock_rdlock),
+    CALL(pthread_rwlock_wrlock),
+    CALL(pthread_rwlock_tryrdlock),
+    CALL(pthread_rwlock_trywrlock),
+    CALL(pthread_rwlock_timedrdlock),
+    CALL(pthread_rwlock_timedwrlock),
+    CALL(pthread_rwlock_clockrdlock),
+    CALL(pthread_rwlock_clockwrlock),
+    CALL(pthread_rwlock_unlock),
+    COND(pthread_cond_wait),
+    COND(pthread_cond_timedwait),
+    CALL(pthread_cond_clockwait),
+    CALL(sem_wait),
+    CALL(sem_trywait),
+    CALL(sem_timedwait),
+    CALL(sem_clockwait),
+    CALL(pthread_join),
+    CALL(pthread_timedjoin_np),
+    CALL(pthread_barrier_wait),
+    CALL(sigaction),
+    CALL(signal),
+    CALL(bsd_signal),
+    CALL(ssignal),
+    CALL(sysv_signal),
+    ENTRY(sysv_signal_internal, "__sysv_signal", NULL, CALLS, STAND_IN),
+    CALL(sigset),
+    CALL(sigignore),
+    CALL(siginterrupt),
+    CALL(pthread_create),
+    CALL(unshare),
+    CALL(setns),
+    CALL(setuid),
+    CALL(setgid),
+    CALL(seteuid),
+    CALL(setegid),
+    CALL(setreuid),
+    CALL(setregid),
+    CALL(setresuid),
+    CALL(setresgid),
+    CALL(setgroups),
+    CALL(initgroups),
+    CALL(dlopen),
+    CALL(dlclose),
+    CALL(pthread_mutex_lock), /* the flag (real.h): resolve_calls stores it last */
+#undef COND
+#undef CALL
+#undef ALLOCATOR
+#undef ENTRY
+};
+
+#define TABLE_SIZE (sizeof table / sizeof table[0])
+/* A slot without its lookup would stay NULL: one entry per slot. */
+_Static_assert(TABLE_SIZE == sizeof(struct mprof_real) / sizeof(void *),
+               "every slot of struct mprof_real has its entry in table[]");
+
+/* Where entry e's pointer lives in mprof_real.  The slots are function
+ * pointers, stored as the void * dlsym returns (POSIX). */
+static void **slot_of(const struct lookup *e)
 {
-    void *f = dlsym(RTLD_NEXT, name);
-    Dl_info a, b;
-    if (!f || !malloc_fn)
-        return f;
-    if (!dladdr(f, &a) || !dladdr(malloc_fn, &b) || a.dli_fbase != b.dli_fbase)
-        return NULL;
-    return f;
+    return (void **)((char *)&mprof_real + e->slot);
 }
+
+/* ---- stand-ins for calls libc does not have ----
+ * Each fails as its call fails when it cannot act: an error number for
+ * the pthread calls, -1 (or SIG_ERR) with errno for the others. */
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+static int no_mutex(pthread_mutex_t *m) { return ENOSYS; }
+static int no_mutex_timed(pthread_mutex_t *m, mprof_abstime t) { return ENOSYS; }
+static int no_mutex_clock(pthread_mutex_t *m, clockid_t c, mprof_abstime t) { return ENOSYS; }
+static int no_rwlock(pthread_rwlock_t *l) { return ENOSYS; }
+static int no_rwlock_timed(pthread_rwlock_t *l, mprof_abstime t) { return ENOSYS; }
+static int no_rwlock_clock(pthread_rwlock_t *l, clockid_t c, mprof_abstime t) { return ENOSYS; }
+static int no_cond(pthread_cond_t *c, pthread_mutex_t *m) { return ENOSYS; }
+static int no_cond_timed(pthread_cond_t *c, pthread_mutex_t *m, mprof_abstime t)
+{
+    return ENOSYS;
+}
+static int no_cond_clock(pthread_cond_t *c, pthread_mutex_t *m, clockid_t k, mprof_abstime t)
+{
+    return ENOSYS;
+}
+static int no_join(pthread_t th, void **ret) { return ENOSYS; }
+static int no_join_timed(pthread_t th, void **ret, mprof_abstime t) { return ENOSYS; }
+static int no_barrier(pthread_barrier_t *b) { return ENOSYS; }
+static int no_create(pthread_t *t, const pthread_attr_t *a, void *(*fn)(void *), void *arg)
+{
+    return ENOSYS;
+}
+
+static int fail(void)
+{
+    errno = ENOSYS;
+    return -1;
+}
+static int no_sem(sem_t *s) { return fail(); }
+static int no_sem_timed(sem_t *s, mprof_abstime t) { return fail(); }
+static int no_sem_clock(sem_t *s, clockid_t c, mprof_abstime t) { return fail(); }
+static int no_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+    return fail();
+}
+static __sighandler_t no_signal(int sig, __sighandler_t h)
+{
+    errno = ENOSYS;
+    return SIG_ERR;
+}
+static int no_int(int a) { return fail(); }
+static int no_int2(int a, int b) { return fail(); }
+/* uid_t and gid_t are the same type in glibc: one stand-in each shape. */
+static int no_id(uid_t a) { return fail(); }
+static int no_id2(uid_t a, uid_t b) { return fail(); }
+static int no_id3(uid_t a, uid_t b, uid_t c) { return fail(); }
+static int no_setgroups(size_t n, const gid_t *list) { return fail(); }
+static int no_initgroups(const char *user, gid_t g) { return fail(); }
+static void *no_dlopen(const char *file, int mode) { return NULL; } /* as if missing */
+static int no_dlclose(void *handle) { return -1; }
+#pragma GCC diagnostic pop
+
+static const struct mprof_real missing = {
+    .pthread_mutex_lock = no_mutex,
+    .pthread_mutex_trylock = no_mutex,
+    .pthread_mutex_timedlock = no_mutex_timed,
+    .pthread_mutex_clocklock = no_mutex_clock,
+    .pthread_mutex_unlock = no_mutex,
+    .pthread_rwlock_rdlock = no_rwlock,
+    .pthread_rwlock_wrlock = no_rwlock,
+    .pthread_rwlock_tryrdlock = no_rwlock,
+    .pthread_rwlock_trywrlock = no_rwlock,
+    .pthread_rwlock_timedrdlock = no_rwlock_timed,
+    .pthread_rwlock_timedwrlock = no_rwlock_timed,
+    .pthread_rwlock_clockrdlock = no_rwlock_clock,
+    .pthread_rwlock_clockwrlock = no_rwlock_clock,
+    .pthread_rwlock_unlock = no_rwlock,
+    .pthread_cond_wait = no_cond,
+    .pthread_cond_timedwait = no_cond_timed,
+    .pthread_cond_clockwait = no_cond_clock,
+    .sem_wait = no_sem,
+    .sem_trywait = no_sem,
+    .sem_timedwait = no_sem_timed,
+    .sem_clockwait = no_sem_clock,
+    .pthread_join = no_join,
+    .pthread_timedjoin_np = no_join_timed,
+    .pthread_barrier_wait = no_barrier,
+    .sigaction = no_sigaction,
+    .signal = no_signal,
+    .bsd_signal = no_signal,
+    .ssignal = no_signal,
+    .sysv_signal = no_signal,
+    .sysv_signal_internal = no_signal,
+    .sigset = no_signal,
+    .sigignore = no_int,
+    .siginterrupt = no_int2,
+    .pthread_create = no_create,
+    .unshare = no_int,
+    .setns = no_int2,
+    .setuid = no_id,
+    .setgid = no_id,
+    .seteuid = no_id,
+    .setegid = no_id,
+    .setreuid = no_id2,
+    .setregid = no_id2,
+    .setresuid = no_id3,
+    .setresgid = no_id3,
+    .setgroups = no_setgroups,
+    .initgroups = no_initgroups,
+    .dlopen = no_dlopen,
+    .dlclose = no_dlclose,
+};
+
+/* ---- the lookups ---- */
+
+/* e's function in the objects after the shim (RTLD_NEXT), or as the
+ * global scope finds it first (RTLD_DEFAULT: mprof_real_check_order). */
+static void *find_in(void *where, const struct lookup *e)
+{
+    void *f = e->version ? dlvsym(where, e->name, e->version) : NULL;
+    return f ? f : dlsym(where, e->name);
+}
+
+static void *find(const struct lookup *e) { return find_in(RTLD_NEXT, e); }
+
+/* Is f defined in the object that defines malloc_fn? */
+static int same_object(const void *f, const void *malloc_fn)
+{
+    Dl_info a, b;
+    return dladdr(f, &a) && dladdr(malloc_fn, &b) && a.dli_fbase == b.dli_fbase;
+}
+
+/* Said once per process, whichever thread finds it first. */
+static int said_allocator;
 
 int mprof_real_resolve(void)
 {
     if (__atomic_load_n(&mprof_real.free, __ATOMIC_ACQUIRE))
         return 0;
-    if (mprof_tls.guard)
+    if (mprof_guarded())
         return -1; /* inside dlsym: the caller uses the pool */
     mprof_guard_enter();
-    struct mprof_real r;
-    r.malloc = next_sym("malloc", NULL);
-    r.free = next_sym("free", r.malloc);
-    r.calloc = next_sym("calloc", r.malloc);
-    r.realloc = next_sym("realloc", r.malloc);
-    r.posix_memalign = next_sym("posix_memalign", r.malloc);
-    r.memalign = next_sym("memalign", r.malloc);
-    r.aligned_alloc = next_sym("aligned_alloc", r.malloc);
-    r.valloc = next_sym("valloc", r.malloc);
-    r.malloc_usable_size = next_sym("malloc_usable_size", r.malloc);
-    mprof_guard_exit();
-    if (!r.malloc || !r.free || !r.calloc || !r.realloc || !r.posix_memalign)
+    /* All found first; then published, free last and only with the rest. */
+    void *found[TABLE_SIZE] = {0};
+    const char *lacking = NULL;
+    for (size_t i = 0; i < TABLE_SIZE; i++) {
+        const struct lookup *e = &table[i];
+        if (e->group != ALLOC)
+            continue;
+        void *f = find(e);
+        if (f && i > 0 && found[0] && !same_object(f, found[0]))
+            f = NULL; /* another object's: its pointers would cross heaps */
+        found[i] = f;
+        if (!f && e->need == REQUIRED && !lacking)
+            lacking = e->name;
+    }
+    if (lacking) {
+        /* Under the guard: what the message allocates comes from the own
+         * heap, not back here. */
+        if (!__atomic_exchange_n(&said_allocator, 1, __ATOMIC_RELAXED))
+            mprof_log("the next allocator has no %s of its own: mprof's own heap "
+                      "serves the program, unprofiled",
+                      lacking);
+        mprof_guard_exit();
         return -1;
-    /* free is the flag that the table is complete: publish it last. */
-    void (*real_free)(void *) = r.free;
-    r.free = NULL;
-    mprof_real = r;
-    __atomic_store_n(&mprof_real.free, real_free, __ATOMIC_RELEASE);
+    }
+    void *free_fn = NULL;
+    for (size_t i = 0; i < TABLE_SIZE; i++) {
+        if (table[i].group != ALLOC)
+            continue;
+        if (table[i].slot == offsetof(struct mprof_real, free))
+            free_fn = found[i];
+        else
+            __atomic_store_n(slot_of(&table[i]), found[i], __ATOMIC_RELAXED);
+    }
+    mprof_guard_exit();
+    __atomic_store_n((void **)&mprof_real.free, free_fn, __ATOMIC_RELEASE);
     return 0;
 }
+
+/* e's stand-in, from `missing`. */
+static void *stand_in(const struct lookup *e)
+{
+    void *f;
+    memcpy(&f, (const char *)&missing + e->slot, sizeof f);
+    return f;
+}
+
+static void resolve_call(const struct lookup *e, int order)
+{
+    void *f = find(e), *none = NULL;
+    if (f)
+        __atomic_store_n(slot_of(e), f, order);
+    else if (__atomic_compare_exchange_n(slot_of(e), &none, stand_in(e), 0, order,
+                                         __ATOMIC_RELAXED))
+        mprof_log("libc has no %s: calls to it fail with ENOSYS", e->name);
+}
+
+/* Another thread may resolve at the same time (two first calls): both
+ * store the same pointers, and only the one whose store of a stand-in
+ * comes first says so.  The flag is stored last, with release: whoever
+ * sees it set sees every slot. */
+void mprof_real_resolve_calls(void)
+{
+    const size_t flag = offsetof(struct mprof_real, pthread_mutex_lock);
+    mprof_guard_enter(); /* dlsym may allocate: that is mprof's, not the program's */
+    for (size_t i = 0; i < TABLE_SIZE; i++)
+        if (table[i].group == CALLS && table[i].slot != flag)
+            resolve_call(&table[i], __ATOMIC_RELAXED);
+    for (size_t i = 0; i < TABLE_SIZE; i++)
+        if (table[i].slot == flag)
+            resolve_call(&table[i], __ATOMIC_RELEASE);
+    mprof_guard_exit();
+}
+
+/* ---- another allocator ahead of the shim ---- */
 
 static int behind;
 
 int mprof_real_behind(void) { return __atomic_load_n(&behind, __ATOMIC_ACQUIRE); }
-
-/* name, as dlsym(RTLD_DEFAULT) finds it, if it lives in the same object
- * as malloc_fn (else NULL: the shim derives it, or does without). */
-static void *first_sym(const char *name, const void *malloc_fn)
-{
-    void *f = dlsym(RTLD_DEFAULT, name);
-    Dl_info a, b;
-    if (!f || !dladdr(f, &a) || !dladdr(malloc_fn, &b) || a.dli_fbase != b.dli_fbase)
-        return NULL;
-    return f;
-}
 
 /* Whether f, what dlsym found first, is a definition. An executable that
  * takes a function's address without defining it (python3 takes malloc's)
@@ -93,27 +364,29 @@ void mprof_real_check_order(void)
     Dl_info who;
     const char *lib = dladdr(first, &who) && who.dli_fname ? who.dli_fname : "another library";
     const char *base = strrchr(lib, '/') ? strrchr(lib, '/') + 1 : lib;
-    struct mprof_real r;
-    r.malloc = (void *(*)(size_t))first;
-    r.free = first_sym("free", first);
-    r.calloc = first_sym("calloc", first);
-    r.realloc = first_sym("realloc", first);
-    r.posix_memalign = first_sym("posix_memalign", first);
-    r.memalign = first_sym("memalign", first);
-    r.aligned_alloc = first_sym("aligned_alloc", first);
-    r.valloc = first_sym("valloc", first);
-    r.malloc_usable_size = first_sym("malloc_usable_size", first);
-    if (!r.free || !r.calloc || !r.realloc || !r.posix_memalign) {
-        mprof_log("%s serves malloc ahead of libmprof.so and mprof cannot forward to it: "
-                  "nothing will be profiled; put libmprof.so first: "
-                  "LD_PRELOAD=\"libmprof.so %s\"", base, base);
-        return;
+    /* The allocator's slots from the object whose malloc comes first; one
+     * of its own or none (derived, or done without), as after the shim. */
+    void *found[TABLE_SIZE] = {0};
+    for (size_t i = 0; i < TABLE_SIZE; i++) {
+        const struct lookup *e = &table[i];
+        if (e->group != ALLOC)
+            continue;
+        void *f = i == 0 ? first : find_in(RTLD_DEFAULT, e);
+        found[i] = f && same_object(f, first) ? f : NULL;
+        if (!found[i] && e->need == REQUIRED) {
+            mprof_log("%s serves malloc ahead of libmprof.so and mprof cannot forward to it: "
+                      "nothing will be profiled; put libmprof.so first: "
+                      "LD_PRELOAD=\"libmprof.so %s\"", base, base);
+            return;
+        }
     }
     /* At start, before the program's threads: no call is in flight
      * through the table (nothing was bound to the shim). Blocks the
      * allocator served before now are freed through the shim into it. */
-    mprof_real = r;
+    for (size_t i = 0; i < TABLE_SIZE; i++)
+        if (table[i].group == ALLOC)
+            __atomic_store_n(slot_of(&table[i]), found[i], __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     __atomic_store_n(&behind, 1, __ATOMIC_RELEASE);
-    mprof_rebind(mprof_alloc_entries, mprof_alloc_nentries, first);
+    mprof_profiler_rebind(mprof_alloc_entries, mprof_alloc_nentries, first);
 }

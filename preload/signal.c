@@ -35,18 +35,14 @@
  */
 #include "real.h"
 
-#include "lock.h"
-#include "agent.h"
-#include "publish.h"
+#include "profiler.h"
+#include "shim.h"
 
-#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
-
-#define MPROF_EXPORT __attribute__((visibility("default")))
 
 #ifndef SA_UNSUPPORTED
 #define SA_UNSUPPORTED 0x00000400
@@ -59,9 +55,6 @@
 #define KERNEL_FLAGS (SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | \
                       SA_NODEFER | SA_RESETHAND | SA_EXPOSE_TAGBITS)
 
-typedef int (*sigaction_fn)(int, const struct sigaction *, struct sigaction *);
-typedef __sighandler_t (*signal_fn)(int, __sighandler_t);
-
 static int dump_signal;              /* 0 = none */
 static atomic_int ours;              /* mprof's handler is installed */
 static struct sigaction installed;   /* the kernel's view of it */
@@ -72,27 +65,13 @@ static int interrupting;             /* siginterrupt(dump_signal, 1) */
 static mprof_lock state_lock = MPROF_LOCK_INIT; /* the disposition state above */
 MPROF_LOCK_RANK(state_lock, MPROF_RANK_SIGNAL_STATE);
 
-/* ---- libc's functions ---- */
-
-static void *next_fn(void **slot, const char *name)
-{
-    void *f = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-    if (!f) {
-        f = dlsym(RTLD_NEXT, name);
-        __atomic_store_n(slot, f, __ATOMIC_RELEASE);
-    }
-    return f;
-}
+/* ---- libc's functions (real.h: found at start, or by the first call
+ * made before it, a library's constructor's) ---- */
 
 static int real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-    static void *f;
-    return ((sigaction_fn)next_fn(&f, "sigaction"))(sig, act, old);
-}
-
-static __sighandler_t real_signal(int sig, __sighandler_t h, const char *name, void **slot)
-{
-    return ((signal_fn)next_fn(slot, name))(sig, h);
+    mprof_real_calls();
+    return mprof_real.sigaction(sig, act, old);
 }
 
 /* ---- the handler and its installation ---- */
@@ -100,7 +79,7 @@ static __sighandler_t real_signal(int sig, __sighandler_t h, const char *name, v
 static void on_dump_signal(int sig)
 {
     (void)sig;
-    mprof_agent_request_dump(); /* saves and restores errno */
+    mprof_profiler_request_dump(); /* saves and restores errno */
 }
 
 /* A fork child's copy of the lock may be held by a thread that stayed in
@@ -112,7 +91,7 @@ void mprof_signal_install(int sig)
     dump_signal = sig;
     struct sigaction found;
     if (sig == 0 || real_sigaction(sig, NULL, &found) != 0 || found.sa_handler != SIG_DFL) {
-        mprof_publish_signal(sig, 0); /* none, or the program's already */
+        mprof_profiler_signal_owned(sig, 0); /* none, or the program's already */
         return;
     }
     struct sigaction sa;
@@ -121,7 +100,7 @@ void mprof_signal_install(int sig)
     sa.sa_flags = SA_RESTART | SA_UNSUPPORTED; /* the probe: see as_kernel_shows */
     sigemptyset(&sa.sa_mask);
     if (real_sigaction(sig, &sa, NULL) != 0 || real_sigaction(sig, NULL, &installed) != 0) {
-        mprof_publish_signal(sig, 0);
+        mprof_profiler_signal_owned(sig, 0);
         return;
     }
     libc_adds = installed.sa_flags & ~(SA_RESTART | SA_UNSUPPORTED);
@@ -130,7 +109,7 @@ void mprof_signal_install(int sig)
     program_view = found;
     pthread_atfork(NULL, NULL, reset_after_fork);
     atomic_store(&ours, 1);
-    mprof_publish_signal(sig, 1);
+    mprof_profiler_signal_owned(sig, 1);
 }
 
 /* ---- the virtual disposition ---- */
@@ -167,7 +146,7 @@ static int virtual_locked(int sig, const struct sigaction *act, struct sigaction
         if (real_sigaction(sig, act, NULL) != 0)
             return -1;
         atomic_store(&ours, 0); /* the program's, for good */
-        mprof_publish_signal(sig, 0);
+        mprof_profiler_signal_owned(sig, 0);
     }
     if (old)
         *old = before;
@@ -243,20 +222,20 @@ static __sighandler_t bsd_signal_of(int sig, __sighandler_t h)
 
 MPROF_EXPORT __sighandler_t signal(int sig, __sighandler_t h)
 {
-    static void *f;
-    return is_dump_signal(sig) ? bsd_signal_of(sig, h) : real_signal(sig, h, "signal", &f);
+    mprof_real_calls();
+    return is_dump_signal(sig) ? bsd_signal_of(sig, h) : mprof_real.signal(sig, h);
 }
 
 MPROF_EXPORT __sighandler_t bsd_signal(int sig, __sighandler_t h)
 {
-    static void *f;
-    return is_dump_signal(sig) ? bsd_signal_of(sig, h) : real_signal(sig, h, "bsd_signal", &f);
+    mprof_real_calls();
+    return is_dump_signal(sig) ? bsd_signal_of(sig, h) : mprof_real.bsd_signal(sig, h);
 }
 
 MPROF_EXPORT __sighandler_t ssignal(int sig, __sighandler_t h)
 {
-    static void *f;
-    return is_dump_signal(sig) ? bsd_signal_of(sig, h) : real_signal(sig, h, "ssignal", &f);
+    mprof_real_calls();
+    return is_dump_signal(sig) ? bsd_signal_of(sig, h) : mprof_real.ssignal(sig, h);
 }
 
 /* System V semantics: one-shot, not masked during the handler. */
@@ -267,22 +246,21 @@ static __sighandler_t sysv_signal_of(int sig, __sighandler_t h)
 
 MPROF_EXPORT __sighandler_t sysv_signal(int sig, __sighandler_t h)
 {
-    static void *f;
-    return is_dump_signal(sig) ? sysv_signal_of(sig, h) : real_signal(sig, h, "sysv_signal", &f);
+    mprof_real_calls();
+    return is_dump_signal(sig) ? sysv_signal_of(sig, h) : mprof_real.sysv_signal(sig, h);
 }
 
 MPROF_EXPORT __sighandler_t __sysv_signal(int sig, __sighandler_t h)
 {
-    static void *f;
-    return is_dump_signal(sig) ? sysv_signal_of(sig, h)
-                               : real_signal(sig, h, "__sysv_signal", &f);
+    mprof_real_calls();
+    return is_dump_signal(sig) ? sysv_signal_of(sig, h) : mprof_real.sysv_signal_internal(sig, h);
 }
 
 MPROF_EXPORT int sigignore(int sig)
 {
-    static void *f;
+    mprof_real_calls();
     if (!is_dump_signal(sig))
-        return ((int (*)(int))next_fn(&f, "sigignore"))(sig);
+        return mprof_real.sigignore(sig);
     return set_handler(sig, SIG_IGN, 0, 0) == SIG_ERR ? -1 : 0;
 }
 
@@ -309,15 +287,15 @@ static __sighandler_t sigset_of(int sig, __sighandler_t disp)
 
 MPROF_EXPORT __sighandler_t sigset(int sig, __sighandler_t disp)
 {
-    static void *f;
-    return is_dump_signal(sig) ? sigset_of(sig, disp) : real_signal(sig, disp, "sigset", &f);
+    mprof_real_calls();
+    return is_dump_signal(sig) ? sigset_of(sig, disp) : mprof_real.sigset(sig, disp);
 }
 
 MPROF_EXPORT int siginterrupt(int sig, int interrupt)
 {
-    static void *f;
+    mprof_real_calls();
     if (!is_dump_signal(sig))
-        return ((int (*)(int, int))next_fn(&f, "siginterrupt"))(sig, interrupt);
+        return mprof_real.siginterrupt(sig, interrupt);
     struct sigaction sa;
     if (virtual_sigaction(sig, NULL, &sa) != 0)
         return -1;

@@ -17,21 +17,18 @@
  * agree (glibc runs set*id on each thread and aborts if one fails, as the
  * mprof thread would without the capabilities the program kept on its main
  * thread only).  Around those the mprof thread steps aside: stopped and
- * joined, then started again (agent.h).
+ * joined, then started again (profiler.h, mprof_profiler_solo_begin).
  */
-#include "agent.h"
-#include "lock.h"
-#include "ownheap.h"
-#include "tls.h"
+#include "real.h"
 
-#include <dlfcn.h>
+#include "profiler.h"
+#include "shim.h"
+
 #include <errno.h>
 #include <grp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
-
-#define MPROF_EXPORT __attribute__((visibility("default")))
 
 /* the program's threads: main + started, not ended */
 static MPROF_FORK_STATE int live = 1;
@@ -44,25 +41,11 @@ static __thread int started_by_us __attribute__((tls_model("initial-exec")));
  * child's thread keeps the forking thread's). */
 static __thread int has_main_key __attribute__((tls_model("initial-exec")));
 
-static void *next(const char *name)
-{
-    mprof_guard_enter(); /* dlsym may allocate: that is mprof's, not the program's */
-    void *f = dlsym(RTLD_NEXT, name);
-    mprof_guard_exit();
-    return f;
-}
-
-/* The next definition of `name`, typed as the header declares it. */
-#define REAL(name)                         \
-    static __typeof__(&(name)) real_##name; \
-    if (!real_##name)                      \
-    real_##name = (__typeof__(&(name)))next(#name)
-
 static void thread_ends(void *unused)
 {
     (void)unused;
     if (__atomic_sub_fetch(&live, 1, __ATOMIC_ACQ_REL) == 0)
-        mprof_agent_retire();
+        mprof_profiler_last_thread_ends();
 }
 
 struct start {
@@ -73,7 +56,7 @@ struct start {
 static void *start_counted(void *p)
 {
     struct start s = *(struct start *)p;
-    mprof_ownheap_free(p);
+    mprof_profiler_own_free(p);
     started_by_us = 1;
     void *ret;
     pthread_cleanup_push(thread_ends, NULL);
@@ -85,19 +68,19 @@ static void *start_counted(void *p)
 MPROF_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
                                 void *(*fn)(void *), void *arg)
 {
-    REAL(pthread_create);
+    mprof_real_calls();
     /* mprof's own thread is not the program's. */
     if (mprof_guarded())
-        return real_pthread_create(t, attr, fn, arg);
-    struct start *s = mprof_ownheap_alloc(sizeof *s, 0);
+        return mprof_real.pthread_create(t, attr, fn, arg);
+    struct start *s = mprof_profiler_own_alloc(sizeof *s, 0);
     if (!s)
-        return real_pthread_create(t, attr, fn, arg); /* uncounted, as glibc's own */
+        return mprof_real.pthread_create(t, attr, fn, arg); /* uncounted, as glibc's own */
     s->fn = fn;
     s->arg = arg;
     __atomic_add_fetch(&live, 1, __ATOMIC_ACQ_REL);
-    int rc = real_pthread_create(t, attr, start_counted, s);
+    int rc = mprof_real.pthread_create(t, attr, start_counted, s);
     if (rc != 0) {
-        mprof_ownheap_free(s);
+        mprof_profiler_own_free(s);
         __atomic_sub_fetch(&live, 1, __ATOMIC_ACQ_REL); /* the caller lives on */
     }
     return rc;
@@ -145,10 +128,10 @@ void mprof_threads_after_fork(void)
 #define SOLO(name, params, args)                       \
     MPROF_EXPORT int name params                       \
     {                                                  \
-        REAL(name);                     \
-        mprof_agent_pause();                           \
-        int rc = real_##name args;                     \
-        mprof_agent_resume(); /* keeps errno */        \
+        mprof_real_calls();                            \
+        mprof_profiler_solo_begin();                   \
+        int rc = mprof_real.name args;                 \
+        mprof_profiler_solo_end(); /* keeps errno */   \
         return rc;                                     \
     }
 

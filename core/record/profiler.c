@@ -37,6 +37,7 @@
 #include "sample.h"
 #include "stack.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <link.h>
 #include <string.h>
@@ -431,3 +432,89 @@ void mprof_profiler_fork_child(void)
     t->saved_countdown = 0;
     mprof_guard_exit();
 }
+
+/* ---- the shim's other ways in (profiler.h): thin, so that preload/
+ * reaches core/ through this file and shim.h alone ---- */
+
+void mprof_profiler_read_settings(mprof_config *cfg, mprof_env_lookup get, void *ctx)
+{
+    mprof_config_defaults(cfg);
+    mprof_config_load(cfg, get, ctx);
+}
+
+void mprof_profiler_skip_object_of(const void *addr) { mprof_stack_skip_object_of(addr); }
+
+/* The waiter records take a stripe lock, whose wait is a futex system
+ * call that may set errno. */
+int mprof_profiler_wait_track(const void *lock, int64_t start)
+{
+    if (!mprof_profiler_mutex_track())
+        return 0;
+    int e = errno;
+    mprof_guard_enter();
+    int tracked = mprof_lockwait_begin(lock, start) == 0;
+    mprof_guard_exit();
+    errno = e;
+    return tracked;
+}
+
+void mprof_profiler_wait_untrack(const void *lock, int64_t start)
+{
+    int e = errno;
+    mprof_guard_enter();
+    mprof_lockwait_end(lock, start);
+    mprof_guard_exit();
+    errno = e;
+}
+
+int64_t mprof_profiler_unlock_charge(const void *lock, int64_t now)
+{
+    int e = errno;
+    mprof_guard_enter();
+    int64_t charge = mprof_lockwait_charge(lock, now);
+    mprof_guard_exit();
+    errno = e;
+    return charge;
+}
+
+void mprof_profiler_request_dump(void) { mprof_agent_request_dump(); }
+void mprof_profiler_signal_owned(int sig, int own) { mprof_publish_signal(sig, own); }
+void mprof_profiler_solo_begin(void) { mprof_agent_pause(); }
+void mprof_profiler_solo_end(void) { mprof_agent_resume(); }
+void mprof_profiler_last_thread_ends(void) { mprof_agent_retire(); }
+
+void mprof_profiler_rebind(const mprof_rebind_fn *fns, size_t n, const void *allocator)
+{
+    mprof_guard_enter();
+    mprof_rebind(fns, n, allocator);
+    mprof_guard_exit();
+}
+
+/* errno is the program's on both sides of the real call: the snapshot
+ * taken before it may fail a system call (EINVAL), and a successful
+ * dlclose leaves errno alone. */
+int mprof_profiler_dlclose(int (*real_dlclose)(void *), void *handle)
+{
+    mprof_unload u;
+    int saved = errno;
+    mprof_guard_enter();
+    mprof_dump_unload_begin(&u);
+    mprof_guard_exit();
+    errno = saved;
+    int rc = real_dlclose(handle);
+    saved = errno;
+    mprof_guard_enter();
+    mprof_dump_unload_end(&u);
+    mprof_guard_exit();
+    errno = saved;
+    return rc;
+}
+
+void *mprof_profiler_own_alloc(size_t size, size_t align)
+{
+    return mprof_ownheap_alloc(size, align);
+}
+void *mprof_profiler_own_calloc(size_t n, size_t size) { return mprof_ownheap_calloc(n, size); }
+void *mprof_profiler_own_realloc(void *p, size_t size) { return mprof_ownheap_realloc(p, size); }
+void mprof_profiler_own_free(void *p) { mprof_ownheap_free(p); }
+size_t mprof_profiler_own_usable(const void *p) { return mprof_ownheap_usable(p); }

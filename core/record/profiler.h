@@ -1,13 +1,19 @@
 /*
  * profiler.h: the profiler's life cycle, as the shim drives it: start once
  * settings are read, record sampled events, follow fork, dump at exit.
- * This is the API preload/ calls; everything behind it is core/.
+ * This is the API preload/ calls; everything behind it is core/.  With
+ * shim.h (the inline tests of the fast paths) it is the shim's only way
+ * into core/: where the shim needs the mprof thread, the published state,
+ * the waiter records, the unwinder or the own heap, it goes through a
+ * function here, which takes the reentrancy guard (and keeps errno) where
+ * the call needs it, so that preload/ holds no such knowledge.
  */
 #ifndef MPROF_PROFILER_H
 #define MPROF_PROFILER_H
 
 #include "bucket.h"
 #include "config.h"
+#include "rebind.h"
 #include "tls.h"
 
 #include <stddef.h>
@@ -81,6 +87,83 @@ int mprof_profiler_mutex_track(void);
 void mprof_profiler_fork_prepare(void);
 void mprof_profiler_fork_parent(void);
 void mprof_profiler_fork_child(void);
+
+/* ---- start-up (init.c) ---- */
+
+/* The defaults, then the MPROF_* settings that `get` finds (config.h: a
+ * bad value gets one mprof: line and the default). */
+void mprof_profiler_read_settings(mprof_config *cfg, mprof_env_lookup get, void *ctx);
+
+/* Stacks start at the first frame outside the object containing `addr`
+ * (the library passes one of its own functions; stack.h).  Once, at start,
+ * before the first sample. */
+void mprof_profiler_skip_object_of(const void *addr);
+
+/* ---- the lock wrappers (pthread.c) ----
+ * Each takes the guard around core's records itself and leaves errno as
+ * it found it: the wrapper calls them between the program's call and its
+ * return.  Times are CLOCK_MONOTONIC ns. */
+
+/* A wait for `lock` that is about to block, from `start`: 1 if it is one
+ * of the 1/N the mutex profile tracks and is now registered with the lock
+ * (end it with mprof_profiler_wait_untrack), 0 if not (mutex profile off,
+ * not drawn, or out of memory). */
+int mprof_profiler_wait_track(const void *lock, int64_t start);
+
+/* A tracked wait ended (acquired, timed out or failed); `start` as given
+ * to mprof_profiler_wait_track. */
+void mprof_profiler_wait_untrack(const void *lock, int64_t start);
+
+/* An unlock of `lock` at `now` that the filter (mprof_lockwait_maybe)
+ * flagged: the delay its tracked waiters are to charge the unlocker, ns,
+ * 0 if none.  Record it with mprof_profiler_on_contention once the lock is
+ * released. */
+int64_t mprof_profiler_unlock_charge(const void *lock, int64_t now);
+
+/* ---- the mprof thread and the published state (signal.c, threads.c) ---- */
+
+/* The dump signal arrived: wake the mprof thread to dump.  Async-signal-
+ * safe (an atomic store and a futex wake), errno kept (agent.h). */
+void mprof_profiler_request_dump(void);
+
+/* mprof's handler for `sig` (0: none) is installed (own 1) or is not, for
+ * `mprof dump` to read (publish.h: raw system calls, errno kept). */
+void mprof_profiler_signal_owned(int sig, int own);
+
+/* Around a call that needs the process to have one thread, or the same
+ * credentials on every thread (unshare, setns, set*id): the mprof thread
+ * is stopped and joined, then started again if it ran or was wanted
+ * meanwhile.  Nests; keeps errno (agent.h). */
+void mprof_profiler_solo_begin(void);
+void mprof_profiler_solo_end(void);
+
+/* The program's last thread is ending: the mprof thread stops for good, so
+ * that it never keeps the process alive.  Keeps errno (agent.h). */
+void mprof_profiler_last_thread_ends(void);
+
+/* ---- loaded objects (dlopen.c, real.c) ---- */
+
+/* Bind the loaded objects' calls to fns[0, n) to the shim's entries where
+ * the loader bound them past it (rebind.h says which slots, and why).
+ * Takes the guard itself; call outside any mprof lock. */
+void mprof_profiler_rebind(const mprof_rebind_fn *fns, size_t n, const void *allocator);
+
+/* dlclose(handle) through `real_dlclose`, the objects it unloads keeping
+ * their names in the stacks recorded through them (dump.h,
+ * mprof_dump_unload_begin/end).  Call once the profiler is up, outside the
+ * guard; returns what real_dlclose returned, with its errno (and the
+ * caller's, where it left errno alone). */
+int mprof_profiler_dlclose(int (*real_dlclose)(void *), void *handle);
+
+/* ---- mprof's own heap (ownheap.h), for what the shim serves from it:
+ * allocations made under the guard, before the real allocator is found,
+ * and the blocks it handed out then.  The same calls with the same
+ * results and errno as ownheap.h's; no lock of the program's. ---- */
+void *mprof_profiler_own_alloc(size_t size, size_t align);
+void *mprof_profiler_own_calloc(size_t n, size_t size);
+void *mprof_profiler_own_realloc(void *p, size_t size);
+void mprof_profiler_own_free(void *p);
+size_t mprof_profiler_own_usable(const void *p);
 
 #pragma GCC visibility pop
 
