@@ -229,22 +229,23 @@ MPROF_EXPORT int posix_memalign(void **out, size_t align, size_t size)
     return rc;
 }
 
-MPROF_EXPORT void *memalign(size_t align, size_t size)
+/* memalign and aligned_alloc: the allocator's own (real), else derived. */
+static inline void *aligned_entry(void *(*real)(size_t, size_t), size_t align, size_t size)
 {
     if (unlikely(own_heap_serves()))
         return own_aligned(align, size);
-    void *p = mprof_real.memalign ? mprof_real.memalign(align, size)
-                                  : aligned_from_posix(align, size);
+    void *p = real ? real(align, size) : aligned_from_posix(align, size);
     return account_alloc(p, size);
+}
+
+MPROF_EXPORT void *memalign(size_t align, size_t size)
+{
+    return aligned_entry(mprof_real.memalign, align, size);
 }
 
 MPROF_EXPORT void *aligned_alloc(size_t align, size_t size)
 {
-    if (unlikely(own_heap_serves()))
-        return own_aligned(align, size);
-    void *p = mprof_real.aligned_alloc ? mprof_real.aligned_alloc(align, size)
-                                       : aligned_from_posix(align, size);
-    return account_alloc(p, size);
+    return aligned_entry(mprof_real.aligned_alloc, align, size);
 }
 
 MPROF_EXPORT void *valloc(size_t size)

@@ -220,23 +220,26 @@ static __sighandler_t bsd_signal_of(int sig, __sighandler_t h)
     return set_handler(sig, h, interrupting ? 0 : SA_RESTART, 1);
 }
 
-MPROF_EXPORT __sighandler_t signal(int sig, __sighandler_t h)
+typedef __sighandler_t (*signal_fn)(int, __sighandler_t);
+
+/* One of libc's signal() calls: the dump signal kept by ours (`ours`,
+ * with the call's semantics), any other passed to libc's own (`real`). */
+static __sighandler_t signal_entry(int sig, __sighandler_t h, signal_fn ours, signal_fn real)
 {
-    mprof_real_calls();
-    return is_dump_signal(sig) ? bsd_signal_of(sig, h) : mprof_real.signal(sig, h);
+    return is_dump_signal(sig) ? ours(sig, h) : real(sig, h);
 }
 
-MPROF_EXPORT __sighandler_t bsd_signal(int sig, __sighandler_t h)
-{
-    mprof_real_calls();
-    return is_dump_signal(sig) ? bsd_signal_of(sig, h) : mprof_real.bsd_signal(sig, h);
-}
+/* The table is filled first: its slot is read after. */
+#define SIGNAL_ENTRY(name, ours, slot)                                                   \
+    MPROF_EXPORT __sighandler_t name(int sig, __sighandler_t h)                          \
+    {                                                                                    \
+        mprof_real_calls();                                                              \
+        return signal_entry(sig, h, ours, mprof_real.slot);                              \
+    }
 
-MPROF_EXPORT __sighandler_t ssignal(int sig, __sighandler_t h)
-{
-    mprof_real_calls();
-    return is_dump_signal(sig) ? bsd_signal_of(sig, h) : mprof_real.ssignal(sig, h);
-}
+SIGNAL_ENTRY(signal, bsd_signal_of, signal)
+SIGNAL_ENTRY(bsd_signal, bsd_signal_of, bsd_signal)
+SIGNAL_ENTRY(ssignal, bsd_signal_of, ssignal)
 
 /* System V semantics: one-shot, not masked during the handler. */
 static __sighandler_t sysv_signal_of(int sig, __sighandler_t h)
@@ -244,17 +247,8 @@ static __sighandler_t sysv_signal_of(int sig, __sighandler_t h)
     return set_handler(sig, h, SA_RESETHAND | SA_NODEFER | SA_INTERRUPT, 0);
 }
 
-MPROF_EXPORT __sighandler_t sysv_signal(int sig, __sighandler_t h)
-{
-    mprof_real_calls();
-    return is_dump_signal(sig) ? sysv_signal_of(sig, h) : mprof_real.sysv_signal(sig, h);
-}
-
-MPROF_EXPORT __sighandler_t __sysv_signal(int sig, __sighandler_t h)
-{
-    mprof_real_calls();
-    return is_dump_signal(sig) ? sysv_signal_of(sig, h) : mprof_real.sysv_signal_internal(sig, h);
-}
+SIGNAL_ENTRY(sysv_signal, sysv_signal_of, sysv_signal)
+SIGNAL_ENTRY(__sysv_signal, sysv_signal_of, sysv_signal_internal)
 
 MPROF_EXPORT int sigignore(int sig)
 {

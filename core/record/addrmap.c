@@ -42,16 +42,7 @@ static uint32_t slot_count[1 << MPROF_FILTER_BITS] MPROF_PAGE_ALIGNED; /* under 
 static struct shard shards[SHARDS] MPROF_PAGE_ALIGNED;
 MPROF_LOCK_RANK_ARRAY(shards, lock, MPROF_RANK_ADDRMAP_SHARD);
 
-/* Set once this module's state is first written: a fork child resets
- * only what its parent used (reading pages the parent never touched would
- * fault them in, one by one). */
-static MPROF_FORK_STATE int used;
-
-static void mark_used(void)
-{
-    if (!__atomic_load_n(&used, __ATOMIC_RELAXED))
-        __atomic_store_n(&used, 1, __ATOMIC_RELAXED);
-}
+static MPROF_FORK_STATE int used; /* mprof_mark_used (arena.h) */
 
 static uint64_t hash_ptr(uintptr_t p)
 {
@@ -119,7 +110,7 @@ int mprof_addrmap_insert(const void *ptr, mprof_bucket *b, uint64_t size)
     uintptr_t p = (uintptr_t)ptr;
     struct shard *s = shard_of(p);
     int rc = -1;
-    mark_used();
+    mprof_mark_used(&used);
     mprof_lock_acquire(&s->lock);
     if (s->count >= s->nheads)
         grow(s);

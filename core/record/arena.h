@@ -45,4 +45,14 @@ void mprof_clear_pages(void *p, size_t n);
  * thread caught inside left, by abandoning the current chunk. */
 void mprof_arena_after_fork(void);
 
+/* A module's "used" flag, set at its first write: a fork child resets only
+ * the modules its parent used (reading pages the parent never touched
+ * would fault them in, one by one). Written once, so the page holding the
+ * flag is copied once. */
+static inline void mprof_mark_used(int *used)
+{
+    if (!__atomic_load_n(used, __ATOMIC_RELAXED))
+        __atomic_store_n(used, 1, __ATOMIC_RELAXED);
+}
+
 #endif

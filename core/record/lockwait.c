@@ -32,16 +32,7 @@ static struct record *heads[HEADS] MPROF_PAGE_ALIGNED;
 static struct stripe stripes[STRIPES] MPROF_PAGE_ALIGNED;
 MPROF_LOCK_RANK_ARRAY(stripes, lock, MPROF_RANK_LOCKWAIT_STRIPE);
 
-/* Set once this module's state is first written: a fork child resets
- * only what its parent used (reading pages the parent never touched would
- * fault them in, one by one). */
-static MPROF_FORK_STATE int used;
-
-static void mark_used(void)
-{
-    if (!__atomic_load_n(&used, __ATOMIC_RELAXED))
-        __atomic_store_n(&used, 1, __ATOMIC_RELAXED);
-}
+static MPROF_FORK_STATE int used; /* mprof_mark_used (arena.h) */
 
 static unsigned head_index(const void *lock)
 {
@@ -77,7 +68,7 @@ int mprof_lockwait_begin(const void *lock, int64_t t)
     unsigned h = head_index(lock);
     struct stripe *s = stripe_of(h);
     int rc = 0;
-    mark_used();
+    mprof_mark_used(&used);
     mprof_lock_acquire(&s->lock);
     struct record **p = find(h, lock), *r = *p;
     if (!r) {
