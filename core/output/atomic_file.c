@@ -47,13 +47,23 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 static int open_new(const char *tmp)
 {
     const int flags = O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC;
-    int fd = open(tmp, flags, 0644);
-    if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
-        fd = open(tmp, flags, 0644);
-    if (fd < 0)
-        return -errno;
-    fd = mprof_fd_raise(fd, tmp);
-    return fd < 0 ? -errno : fd;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        int fd = open(tmp, flags, 0644);
+        if (fd < 0 && errno == EEXIST && unlink(tmp) == 0)
+            fd = open(tmp, flags, 0644);
+        if (fd < 0)
+            return -errno;
+        fd = mprof_fd_raise(fd, tmp);
+        if (fd >= 0)
+            return fd;
+        /* The program dup2'ed onto the number meanwhile (fdmove.h): the
+         * file we made is ours to remove, and to make again. */
+        int e = errno;
+        unlink(tmp);
+        if (e != EAGAIN)
+            return -e;
+    }
+    return -EAGAIN;
 }
 
 int mprof_write_file_atomic(const char *path, const void *data, size_t n, int sync)
