@@ -362,14 +362,17 @@ void mprof_profiler_fork_prepare(void)
     mprof_forkgate_fork_prepare();
 }
 
-/* A process whose fork children have written two exit dumps is likely a
- * server with a process per request, whose every child will: the mprof
- * thread readies what their dumps need, once (dump.h), for the children
- * forked after.  A shell whose subshells record nothing never pays it. */
+/* A process whose fork children have written READY_AFTER exit dumps is
+ * likely a server with a process per request, whose every child will: the
+ * mprof thread readies what their dumps need, once (dump.h), for the
+ * children forked after.  A shell whose subshells seldom record (a child
+ * allocating 10 KB records with odds of 2% at the default rate) does not
+ * get there in a few hundred of them. */
+#define READY_AFTER 8
 static void note_fork(void)
 {
     struct census *c = __atomic_load_n(&census, __ATOMIC_ACQUIRE);
-    if (c && __atomic_load_n(&c->child_dumps, __ATOMIC_RELAXED) >= 2 &&
+    if (c && __atomic_load_n(&c->child_dumps, __ATOMIC_RELAXED) >= READY_AFTER &&
         __atomic_load_n(&recorded, __ATOMIC_ACQUIRE) &&
         !__atomic_exchange_n(&ready_asked, 1, __ATOMIC_RELAXED))
         mprof_agent_request_ready_children();
