@@ -241,7 +241,16 @@ uint64_t mprof_segments_retire(const mprof_segment *s)
         retired = m == MAP_FAILED ? NULL : m;
     }
     struct retired *r = retired;
-    if (r && r->n < MAX_RETIRED && r->objects < 1024) {
+    /* The same file and build, unloaded again from the same place (a
+     * plugin loaded and unloaded in a loop): its range is kept already. */
+    for (size_t i = 0; r && i < r->n && !bias; i++) {
+        const mprof_segment *k = &r->seg[i];
+        if (k->dynamic == s->bias && k->offset == s->offset &&
+            k->start - k->bias == s->start - s->bias && strcmp(k->path, s->path) == 0 &&
+            strcmp(k->build_id, s->build_id) == 0)
+            bias = k->bias;
+    }
+    if (r && !bias && r->n < MAX_RETIRED && r->objects < 1024) {
         /* the segments of one object come in a row, and share its range;
          * .dynamic holds, for a retired segment, its object's old bias */
         const mprof_segment *prev = r->n ? &r->seg[r->n - 1] : NULL;

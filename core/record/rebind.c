@@ -14,10 +14,12 @@
 #include "rebind.h"
 
 #include <elf.h>
+#include <errno.h>
 #include <link.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #if defined(__x86_64__)
@@ -109,6 +111,20 @@ static void store(const struct dl_phdr_info *info, void **slot, void *value)
         if (ph->p_type == PT_GNU_RELRO && at >= lo && at < hi)
             relro = 1;
     }
+    /* A RELRO page is read-only only once the loader has relocated its
+     * object: one another thread is loading right now is still writable,
+     * and made read-only here the loader would fault on it. So the store
+     * is first tried through the kernel, which refuses (EFAULT) a page
+     * that is not writable; only such a page is opened and closed again.
+     * Where that call is not allowed (EPERM: a seccomp profile), the
+     * page is taken as protected, as the loader leaves a loaded one. */
+    if (relro) {
+        struct iovec local = {&value, sizeof value}, remote = {slot, sizeof value};
+        if (process_vm_writev(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)sizeof value)
+            return;
+        if (errno != EFAULT && errno != EPERM && errno != ENOSYS)
+            return; /* left as it was: this object's calls bypass mprof */
+    }
     void *p = (void *)at; // NOLINT(performance-no-int-to-ptr)
     if (relro && mprotect(p, page, PROT_READ | PROT_WRITE) != 0)
         return; /* left as it was: this object's calls bypass mprof */
@@ -143,8 +159,11 @@ static void bind_object(const struct dl_phdr_info *info, const struct walk *w)
             void **slot = (void **)(info->dlpi_addr + rel->r_offset); // NOLINT(performance-no-int-to-ptr)
             void *cur = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
             uintptr_t c = (uintptr_t)cur;
-            if (cur != w->fns[f].entry &&
-                (in_object(info, c) || (c >= w->lo && c < w->hi)))
+            /* an address in the object itself is a lazy PLT entry only if
+             * the object does not define the function (a plugin with an
+             * allocator of its own binds to it on purpose) */
+            int lazy = d.symtab[sym].st_shndx == SHN_UNDEF && in_object(info, c);
+            if (cur != w->fns[f].entry && (lazy || (c >= w->lo && c < w->hi)))
                 store(info, slot, w->fns[f].entry);
         }
 }
