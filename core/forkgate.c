@@ -43,8 +43,16 @@ void mprof_forkgate_leave(void)
         futex(&gate, FUTEX_WAKE_PRIVATE, INT_MAX);
 }
 
+/* Holds nest on one thread (a dump's indexing holds the gate and reads a
+ * deleted library's image, which holds it too): only the outermost enters
+ * and leaves, so a fork arriving in between never waits for a thread that
+ * waits for it. */
+static __thread int held;
+
 void mprof_forkgate_hold(void)
 {
+    if (held++)
+        return;
     /* A fork in progress is short (its prepare waits only for those
      * inside): wait it out rather than go on outside. */
     while (!mprof_forkgate_enter()) {
@@ -53,7 +61,11 @@ void mprof_forkgate_hold(void)
     }
 }
 
-void mprof_forkgate_release(void) { mprof_forkgate_leave(); }
+void mprof_forkgate_release(void)
+{
+    if (--held == 0)
+        mprof_forkgate_leave();
+}
 
 void mprof_forkgate_fork_prepare(void)
 {

@@ -16,9 +16,11 @@
  *    walk of the loader's list, indexing symbol tables for the children).
  *    It waits out a fork in progress, and a fork waits for it.
  *
- * Neither nests: a thread inside the gate must not enter it again (a fork
- * arriving between the two would wait for the first while the second
- * waits for the fork). Idea: the quiescence a stop-the-world collector
+ * mprof_forkgate_enter does not nest: a thread inside the gate must not
+ * enter it again (a fork arriving between the two would wait for the
+ * first while the second waits for the fork). mprof_forkgate_hold nests
+ * on one thread (only the outermost enters), but not inside a sample's
+ * mprof_forkgate_enter. Idea: the quiescence a stop-the-world collector
  * asks of its mutators, here asked of mprof's own code only.
  */
 #ifndef MPROF_FORKGATE_H

@@ -10,6 +10,7 @@
 
 #include "dumplibs.h"
 #include "fdmove.h"
+#include "forkgate.h"
 #include "lock.h"
 
 #include <fcntl.h>
@@ -704,14 +705,44 @@ static size_t names_from_image(mprof_scratch *sc, const ElfW(Dyn) *dyn, uint64_t
 
 static int file_exists(const char *path) { return access(path, F_OK) == 0; }
 
+/* names_from_image, inside a walk of the loader's list: while the walk
+ * holds its lock, no dlclose can unmap the image being read. */
+struct image_walk {
+    mprof_scratch *sc;
+    const void *dynamic;
+    uint64_t bias;
+    mprof_elfname_req *r;
+    size_t n, named;
+};
+
+static int image_visit(struct dl_phdr_info *info, size_t size, void *arg)
+{
+    struct image_walk *w = arg;
+    (void)size;
+    if (info->dlpi_addr != w->bias)
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        if (info->dlpi_phdr[i].p_type == PT_DYNAMIC &&
+            (const void *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr) == w->dynamic) { // NOLINT(performance-no-int-to-ptr)
+            w->named = names_from_image(w->sc, w->dynamic, w->bias, w->r, w->n);
+            return 1;
+        }
+    return 0;
+}
+
 size_t mprof_elfnames(mprof_scratch *sc, const char *path, uint64_t bias,
                       const char *build_id, const void *dynamic,
                       mprof_elfname_req *reqs, size_t n)
 {
     if (n == 0 || path[0] != '/')
         return 0;
-    if (dynamic && !file_exists(path))
-        return names_from_image(sc, dynamic, bias, reqs, n);
+    if (dynamic && !file_exists(path)) {
+        struct image_walk w = {sc, dynamic, bias, reqs, n, 0};
+        mprof_forkgate_hold(); /* the walk holds the loader's list lock */
+        dl_iterate_phdr(image_visit, &w);
+        mprof_forkgate_release();
+        return w.named; /* 0 if it was unloaded meanwhile */
+    }
     if (!mprof_libelf())
         return 0;
     const struct symindex *ix = kept_index(path, bias, build_id);
