@@ -21,14 +21,15 @@
  * directory, with LD_PRELOAD set to `preload` (NULL: libmprof.so alone);
  * its one heap profile into p, its truths into t (returns how many). Its
  * stderr must be empty: nothing to say when all goes well. */
-static int run_exact(const char *name, const char *arg, const char *preload, prof *p, truth *t)
+static int run_exact(const char *name, const char *arg, const char *arg2, const char *preload,
+                     prof *p, truth *t)
 {
     const char *dir = h_fresh_dir(name);
     char pre[2048] = "";
     if (preload)
         snprintf(pre, sizeof pre, "LD_PRELOAD=%s", preload);
     run r;
-    run_spec s = {.argv = {h_prog(name), arg}, .env = {"MPROF_MEM_RATE=1", preload ? pre : NULL},
+    run_spec s = {.argv = {h_prog(name), arg, arg2}, .env = {"MPROF_MEM_RATE=1", preload ? pre : NULL},
                   .cwd = dir};
     run_checked(&r, &s);
     ck_assert_msg(run_exit_code(&r) == 0 && strstr(r.out.s, "done"), "%s: status %d\n%s%s",
@@ -60,15 +61,22 @@ static void check_exact(const prof *p, const truth *t, int nt)
     }
 }
 
+/* prog (with up to two arguments, and LD_PRELOAD as run_exact takes it)
+ * run at MPROF_MEM_RATE=1: every site exactly as the program says. */
+static void expect_exact(const char *name, const char *arg, const char *arg2, const char *preload)
+{
+    prof p;
+    truth t[MAX_TRUTHS];
+    int nt = run_exact(name, arg, arg2, preload, &p, t);
+    check_exact(&p, t, nt);
+    prof_free(&p);
+}
+
 /* A library the program links allocates in its constructor, which the
  * loader runs before a preloaded library's: recorded all the same. */
 START_TEST(linked_library_constructor)
 {
-    prof p;
-    truth t[MAX_TRUTHS];
-    int nt = run_exact("ctor_main", NULL, NULL, &p, t);
-    check_exact(&p, t, nt);
-    prof_free(&p);
+    expect_exact("ctor_main", NULL, NULL, NULL);
 }
 END_TEST
 
@@ -76,13 +84,9 @@ END_TEST
  * the shim: the host's blocks it frees are freed, its own are seen. */
 START_TEST(deepbind_plugin)
 {
-    prof p;
-    truth t[MAX_TRUTHS];
     char plugin[1024];
     snprintf(plugin, sizeof plugin, "%s", h_prog("libtruth_deepbind.so"));
-    int nt = run_exact("deepbind_main", plugin, NULL, &p, t);
-    check_exact(&p, t, nt);
-    prof_free(&p);
+    expect_exact("deepbind_main", plugin, NULL, NULL);
 }
 END_TEST
 
@@ -98,11 +102,7 @@ START_TEST(allocator_preloaded_first)
                       allocators[i]);
         char pre[2048];
         snprintf(pre, sizeof pre, "%s %s", allocators[i], h_lib());
-        prof p;
-        truth t[MAX_TRUTHS];
-        int nt = run_exact("order_main", NULL, pre, &p, t);
-        check_exact(&p, t, nt);
-        prof_free(&p);
+        expect_exact("order_main", NULL, NULL, pre);
     }
 }
 END_TEST
@@ -178,13 +178,9 @@ END_TEST
  * loader mapped, and its mapping keeps its path and build ID. */
 START_TEST(unlinked_library)
 {
-    prof p;
-    truth t[MAX_TRUTHS];
     char lib[1024];
     snprintf(lib, sizeof lib, "%s", h_prog("libtruth_unlinked.so"));
-    int nt = run_exact("unlinked_main", lib, NULL, &p, t);
-    check_exact(&p, t, nt);
-    prof_free(&p);
+    expect_exact("unlinked_main", lib, NULL, NULL);
 }
 END_TEST
 
@@ -192,27 +188,10 @@ END_TEST
  * at its addresses: each site keeps its own name and bytes. */
 START_TEST(unloaded_library)
 {
-    prof p;
-    truth t[MAX_TRUTHS];
     char libs[2][1024];
     snprintf(libs[0], sizeof libs[0], "%s", h_prog("libtruth_unload_a.so"));
     snprintf(libs[1], sizeof libs[1], "%s", h_prog("libtruth_unload_b.so"));
-    const char *dir = h_fresh_dir("unload_main");
-    run r;
-    run_spec s = {.argv = {h_prog("unload_main"), libs[0], libs[1]},
-                  .env = {"MPROF_MEM_RATE=1"},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    ck_assert_msg(run_exit_code(&r) == 0 && strstr(r.out.s, "done") && !r.err.s[0],
-                  "status %d\n%s%s", run_exit_code(&r), r.out.s, r.err.s);
-    int nt = truths_parse(r.out.s, t, MAX_TRUTHS);
-    heap_file f[MAX_FILES];
-    ck_assert_int_eq(heap_files(dir, "mprof", f, MAX_FILES), 1);
-    char err[4096];
-    ck_assert_msg(prof_load(f[0].path, &p, err, sizeof err) == 0, "%s", err);
-    check_exact(&p, t, nt);
-    prof_free(&p);
-    run_free(&r);
+    expect_exact("unload_main", libs[0], libs[1], NULL);
 }
 END_TEST
 
@@ -221,11 +200,7 @@ END_TEST
  * and nothing is said. */
 START_TEST(malloc_address_taken)
 {
-    prof p;
-    truth t[MAX_TRUTHS];
-    int nt = run_exact("addr_main", NULL, NULL, &p, t);
-    check_exact(&p, t, nt);
-    prof_free(&p);
+    expect_exact("addr_main", NULL, NULL, NULL);
 }
 END_TEST
 
