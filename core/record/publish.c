@@ -158,14 +158,6 @@ static void encode_out(const char *out)
  * descriptor lives for three calls; MFD_CLOEXEC in case the program execs
  * meanwhile.  The file is sized to the page it maps, so that nothing that
  * reads the mapping (a debugger) meets SIGBUS. */
-static int fresh_memfd(int fd, const void *arg)
-{
-    (void)arg;
-    struct stat st;
-    return syscall(SYS_fcntl, fd, F_GET_SEALS) == 0 && syscall(SYS_fstat, fd, &st) == 0 &&
-           st.st_size == 0;
-}
-
 static void *map_named(const char *nm)
 {
     long low = syscall(SYS_memfd_create, nm, MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -173,9 +165,8 @@ static void *map_named(const char *nm)
         return NULL;
     /* Another thread of the program may dup2 a file of its own onto that
      * number before the move (fdmove.h): it must never be truncated or
-     * closed by us. Ours alone is an empty memfd that allows sealing
-     * (F_GET_SEALS 0; any other file says EINVAL or F_SEAL_SEAL). */
-    int fd = mprof_fd_raise_if((int)low, fresh_memfd, NULL);
+     * closed by us. */
+    int fd = mprof_fd_raise_memfd((int)low, nm);
     if (fd < 0)
         return NULL;
     long p = -1;
