@@ -29,6 +29,7 @@
 #include "symbolize.h"
 
 #include <errno.h>
+#include <link.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -367,10 +368,12 @@ static int still_loaded(const mprof_segment *s, const mprof_segment *now, size_t
     return 0;
 }
 
-void mprof_dump_unload_end(mprof_unload *u)
+/* dl_iterate_phdr's callback, once: the renaming, with the loader's list
+ * locked. */
+static int rename_unloaded(struct dl_phdr_info *info, size_t size, void *arg)
 {
-    if (!u->map)
-        return;
+    (void)info, (void)size;
+    const mprof_unload *u = arg;
     mprof_scratch sc;
     mprof_scratch_init(&sc);
     mprof_segment *now;
@@ -385,6 +388,20 @@ void mprof_dump_unload_end(mprof_unload *u)
                                 before[i].start - before[i].bias + bias);
     }
     mprof_scratch_release(&sc);
+    return 1;
+}
+
+/* Under dump_lock, so that no dump reads a stack half renamed; inside a
+ * walk of the loader's list (its lock is recursive: mprof_segments walks
+ * it again), so that no dlopen maps new code at the old addresses while
+ * recorded stacks still hold them, for a new sample to match. */
+void mprof_dump_unload_end(mprof_unload *u)
+{
+    if (!u->map)
+        return;
+    mprof_lock_acquire(&dump_lock);
+    dl_iterate_phdr(rename_unloaded, u);
+    mprof_lock_release(&dump_lock);
     munmap(u->map, u->len);
     u->map = NULL;
 }

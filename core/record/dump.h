@@ -38,7 +38,9 @@ void mprof_dump_output_after_fork(void);
  * a mapping of u's), then those that are gone after it, kept for the
  * stacks that pass through them (segments.h, mprof_segments_retire) and
  * renamed in every recorded stack (bucket.h, mprof_bucket_rename). Call
- * with the guard set and no mprof lock held; end with the same u.
+ * with the guard set and no mprof lock held; end with the same u.  The
+ * end waits for a dump in progress, and holds the loader's lock (through
+ * dl_iterate_phdr) while it renames.
  */
 typedef struct mprof_unload {
     void *map;
