@@ -36,9 +36,11 @@ int mprof_mutex_track(uint64_t fraction, uint64_t *rng);
 /* The scaled values of `d` ns of delay caused to tracked waiters. */
 void mprof_mutex_scaled(int64_t d, uint64_t fraction, double *count, double *delay);
 
-/* Add to the bucket of `stk` in the block or mutex profile. */
-void mprof_block_add(mprof_btype type, const uintptr_t *stk, int nstk,
-                        double count, double delay);
+/* Add to the bucket of (obj, stk) in the block or mutex profile: obj is
+ * the object waited on (0: none), stk starts with the wrapped call's
+ * synthetic frame (waitcall.h). */
+void mprof_block_add(mprof_btype type, uintptr_t obj, const uintptr_t *stk, int nstk,
+                     double count, double delay);
 
 /* Visit every bucket of `type` with data (under its stripe lock, so the
  * visitor must not call out). prepare(n) is called first. */

@@ -2,7 +2,11 @@
  * bucket.h: the stack-keyed bucket table (Go's stkbucket/buckhash).
  *
  * A bucket is keyed by (type, size, stack) and carries the record for that
- * key: a heap memRecord, or a block/mutex record.  Buckets come from the
+ * key: a heap memRecord, or a block/mutex record.  For block and mutex
+ * buckets `size` is the address of the object waited on (the lock, the
+ * condition variable; 0 for a join), so that two locks taken at one site
+ * are two samples, each labelled with its lock; their stacks start with
+ * the wrapped call's synthetic frame (waitcall.h).  Buckets come from the
  * arena and are never freed or moved, so a bucket pointer stays valid for
  * the life of the process (the address map and dumps rely on it).
  *

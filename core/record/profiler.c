@@ -260,20 +260,27 @@ void mprof_profiler_release(const mprof_taken *t)
 struct lock_event {
     mprof_btype type;
     double count, delay;
+    int call;
+    const void *obj;
 };
 
+/* The stack is the call's synthetic frame, then the caller's frames (the
+ * wrapper's own are dropped by address), as Go's blocking calls lead
+ * their samples. */
 static void sample_lock_event(void *arg)
 {
     const struct lock_event *e = arg;
-    uintptr_t stk[MPROF_STACK_MAX + 1]; /* + the truncation mark */
-    int n = mprof_stack_capture(stk, config.stack_depth);
-    mprof_block_add(e->type, stk, n, e->count, e->delay);
+    uintptr_t stk[MPROF_STACK_MAX + 2]; /* + the call's frame, the truncation mark */
+    stk[0] = mprof_waitcall_pc(e->call);
+    int n = 1 + mprof_stack_capture(stk + 1, config.stack_depth);
+    mprof_block_add(e->type, (uintptr_t)e->obj, stk, n, e->count, e->delay);
     note_recorded();
 }
 
-static void record_lock_event(mprof_btype type, double count, double delay)
+static void record_lock_event(mprof_btype type, double count, double delay, int call,
+                              const void *obj)
 {
-    struct lock_event e = {type, count, delay};
+    struct lock_event e = {type, count, delay, call, obj};
     if (mprof_onstack_sample(sample_lock_event, &e) != 0)
         mprof_block_count_dropped(type);
 }
@@ -287,25 +294,25 @@ int mprof_profiler_block_sampled(int64_t delay, mprof_block_event *e)
 void mprof_profiler_block_record(const mprof_block_event *e)
 {
     mprof_guard_enter();
-    record_lock_event(MPROF_BLOCK, e->count, e->delay);
+    record_lock_event(MPROF_BLOCK, e->count, e->delay, e->call, e->obj);
     mprof_guard_exit();
 }
 
-void mprof_profiler_on_block(int64_t delay)
+void mprof_profiler_on_block(int64_t delay, int call, const void *obj)
 {
-    mprof_block_event e;
+    mprof_block_event e = {.call = call, .obj = obj};
     if (mprof_profiler_block_sampled(delay, &e))
         mprof_profiler_block_record(&e);
 }
 
-void mprof_profiler_on_contention(int64_t delay)
+void mprof_profiler_on_contention(int64_t delay, int call, const void *lock)
 {
     double count, scaled;
     if (mprof_tls.guard || delay <= 0 || !config.mutex_fraction)
         return;
     mprof_mutex_scaled(delay, config.mutex_fraction, &count, &scaled);
     mprof_guard_enter();
-    record_lock_event(MPROF_MUTEX, count, scaled);
+    record_lock_event(MPROF_MUTEX, count, scaled, call, lock);
     mprof_guard_exit();
 }
 

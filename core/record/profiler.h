@@ -15,6 +15,7 @@
 #include "config.h"
 #include "rebind.h"
 #include "tls.h"
+#include "waitcall.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -61,22 +62,30 @@ void mprof_profiler_release(const mprof_taken *t);
 /* The exit dump: once, complete, never from inside mprof itself. */
 void mprof_profiler_exit(void);
 
-/* A thread waited `delay` ns in a blocking call (block profile; the
- * waiter's stack is captured here, so call it from the wrapper). */
-void mprof_profiler_on_block(int64_t delay);
+/* A thread waited `delay` ns in the blocking call `call` (waitcall.h) on
+ * `obj` (the lock, condition variable, semaphore or barrier; NULL for a
+ * join): block profile, the waiter's stack under the call's synthetic
+ * frame, the sample labelled with the object (captured here, so call it
+ * from the wrapper). */
+void mprof_profiler_on_block(int64_t delay, int call, const void *obj);
 
 /* The same in two steps, for a wait that returns holding a lock (a
  * condition variable's mutex): the draw, then, only when it says so and
- * once the caller has let the lock go, the recording. */
+ * once the caller has let the lock go, the recording.  The caller fills
+ * call and obj. */
 typedef struct mprof_block_event {
     double count, delay;
+    int call;
+    const void *obj;
 } mprof_block_event;
 int mprof_profiler_block_sampled(int64_t delay, mprof_block_event *e);
 void mprof_profiler_block_record(const mprof_block_event *e);
 
-/* An unlock that made tracked waiters wait `delay` ns in total (mutex
- * profile; the unlocker's stack). */
-void mprof_profiler_on_contention(int64_t delay);
+/* An unlock of `lock` in `call` (pthread_mutex_unlock, or a condition
+ * wait that released it) that made tracked waiters wait `delay` ns in
+ * total (mutex profile; the unlocker's stack, as Go's
+ * sync.(*Mutex).Unlock leaf). */
+void mprof_profiler_on_contention(int64_t delay, int call, const void *lock);
 
 int mprof_profiler_block_on(void);
 
