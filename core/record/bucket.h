@@ -25,7 +25,7 @@
 
 #include <stdint.h>
 
-typedef enum { MPROF_HEAP, MPROF_BLOCK, MPROF_MUTEX, MPROF_NTYPES } mprof_btype;
+typedef enum { MPROF_HEAP, MPROF_BLOCK, MPROF_MUTEX, MPROF_THREADCREATE, MPROF_NTYPES } mprof_btype;
 
 /* One profiling cycle's worth of heap events (not cumulative). */
 typedef struct mprof_mem_cycle {
@@ -48,6 +48,12 @@ typedef struct mprof_block_record {
     double delay_ns;
 } mprof_block_record;
 
+/* Threads created at one stack (threadcreate.h): atomics, no stripe lock. */
+typedef struct mprof_thread_record {
+    uint64_t created; /* pthread_create calls that started a thread */
+    int64_t live;     /* of those, threads not yet ended */
+} mprof_thread_record;
+
 typedef struct mprof_bucket {
     struct mprof_bucket *next;    /* hash chain; atomic loads/stores */
     struct mprof_bucket *allnext; /* all buckets of this type; atomic */
@@ -58,6 +64,7 @@ typedef struct mprof_bucket {
     union {
         mprof_mem_record mem;
         mprof_block_record blk;
+        mprof_thread_record thr;
     } rec;
     uintptr_t stk[];
 } mprof_bucket;

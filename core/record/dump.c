@@ -28,6 +28,7 @@
 #include "scratch.h"
 #include "segments.h"
 #include "symbolize.h"
+#include "threadcreate.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -265,8 +266,40 @@ static int write_contention(struct dump_run *run, mprof_btype type,
     return write_profile(run, kind, &d, &a, mprof_block_dropped_of(type));
 }
 
-unsigned mprof_dump(int final)
+static void threadcreate_visit(const mprof_bucket *b, const mprof_thread_record *r, void *ctx)
 {
+    mprof_sample *s = next_sample(ctx, b);
+    if (!s)
+        return;
+    s->value[0] = (int64_t)r->created;
+    s->value[1] = r->live > 0 ? r->live : 0;
+    s->bytes = 0;
+}
+
+/* The threadcreate profile (threadcreate.h): Go's sample type
+ * threadcreate/count, exact, and how many of those threads are still
+ * running, inuse_threads/count, as the heap profile's inuse_objects. */
+static int write_threadcreate(struct dump_run *run)
+{
+    struct sample_array a = {0};
+    mprof_threadcreate_snapshot(array_prepare, threadcreate_visit, &a);
+    if (!a.s) {
+        mprof_log("out of memory for the threadcreate profile of dump %u; skipped", run->n);
+        return 0;
+    }
+    mprof_profile_desc d = {
+        .nvalues = 2,
+        .sample_type = {{"threadcreate", "count"}, {"inuse_threads", "count"}},
+        .period_type = {"threadcreate", "count"},
+        .period = 1,
+    };
+    return write_profile(run, mprof_outname_kinds[MPROF_KIND_THREADCREATE], &d, &a,
+                         mprof_block_dropped_of(MPROF_THREADCREATE));
+}
+
+unsigned mprof_dump(int why)
+{
+    int final = why == MPROF_DUMP_FINAL;
     mprof_lock_acquire(&dump_lock);
     unsigned n = 0;
     if (!finished) {
@@ -293,6 +326,8 @@ unsigned mprof_dump(int final)
         if (config->mutex_fraction && write_contention(&run, MPROF_MUTEX,
                                                       mprof_outname_kinds[MPROF_KIND_MUTEX]))
             written |= MPROF_PUBLISH_MUTEX;
+        if (config->threadcreate && write_threadcreate(&run))
+            written |= MPROF_PUBLISH_THREADCREATE;
         mprof_symbolizer_close(run.sym);
         mprof_scratch_release(&run.sc);
         struct dump_errors *err = &run.err;

@@ -36,6 +36,7 @@
 #include "publish.h"
 #include "sample.h"
 #include "stack.h"
+#include "threadcreate.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -316,10 +317,50 @@ void mprof_profiler_on_contention(int64_t delay, int call, const void *lock)
     mprof_guard_exit();
 }
 
+struct create_event {
+    mprof_bucket *b;
+};
+
+static void sample_thread_create(void *arg)
+{
+    struct create_event *e = arg;
+    uintptr_t stk[MPROF_STACK_MAX + 1]; /* + the truncation mark */
+    int n = mprof_stack_capture(stk, config.stack_depth);
+    e->b = mprof_threadcreate_begin(stk, n);
+    note_recorded();
+}
+
+void *mprof_profiler_thread_create(void)
+{
+    if (!config.threadcreate || mprof_tls.guard ||
+        !__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE))
+        return NULL;
+    int saved = errno;
+    struct create_event e = {NULL};
+    mprof_guard_enter();
+    if (mprof_onstack_sample(sample_thread_create, &e) != 0)
+        mprof_block_count_dropped(MPROF_THREADCREATE);
+    mprof_guard_exit();
+    errno = saved;
+    return e.b;
+}
+
+void mprof_profiler_thread_create_failed(void *created)
+{
+    if (created)
+        mprof_threadcreate_failed(created);
+}
+
+void mprof_profiler_thread_end(void *created)
+{
+    if (created)
+        mprof_threadcreate_ended(created);
+}
+
 static void exit_dump(void *arg)
 {
     (void)arg;
-    mprof_dump(1);
+    mprof_dump(MPROF_DUMP_FINAL);
 }
 
 void mprof_profiler_exit(void)

@@ -129,6 +129,24 @@ void mprof_profiler_wait_untrack(const void *lock, int64_t start);
  * released. */
 int64_t mprof_profiler_unlock_charge(const void *lock, int64_t now);
 
+/* ---- threads the program starts (threads.c) ---- */
+
+/* pthread_create is about to start a thread for the caller: the
+ * threadcreate profile (threadcreate.h) counts it, created and live, under
+ * the caller's stack.  Returns the handle for the thread's end, or NULL
+ * (profile off, profiler not up, guard set, no memory).  Takes the guard
+ * itself and keeps errno.  Every creation costs one stack walk (a few
+ * microseconds, against pthread_create's tens); MPROF_THREADCREATE=0
+ * leaves a flag test. */
+void *mprof_profiler_thread_create(void);
+
+/* The pthread_create that mprof_profiler_thread_create announced failed. */
+void mprof_profiler_thread_create_failed(void *created);
+
+/* The thread whose creation returned `created` ends (its start routine
+ * returned, it called pthread_exit, or it was cancelled).  Lock-free. */
+void mprof_profiler_thread_end(void *created);
+
 /* ---- the mprof thread and the published state (signal.c, threads.c) ---- */
 
 /* The dump signal arrived: wake the mprof thread to dump.  Async-signal-

@@ -97,7 +97,7 @@ START_TEST(dump_and_diff_live_process)
     expect_code(&g, 0, "mprof run grow");
     char listed[128];
     snprintf(listed, sizeof listed, "g.%ld.5.mutex.pb.gz\n", pid);
-    ck_assert_msg(strstr(g.err.s, "15 profile files written") && strstr(g.err.s, listed),
+    ck_assert_msg(strstr(g.err.s, "20 profile files written") && strstr(g.err.s, listed),
                   "%s", g.err.s);
     truth t[4];
     ck_assert_int_eq(truths_parse(g.out.s, t, 4), 2);
