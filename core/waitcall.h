@@ -41,7 +41,8 @@
     X(SEM_CLOCKWAIT, "sem_clockwait")                                          \
     X(JOIN, "pthread_join")                                                    \
     X(TIMEDJOIN, "pthread_timedjoin_np")                                       \
-    X(BARRIER_WAIT, "pthread_barrier_wait")
+    X(BARRIER_WAIT, "pthread_barrier_wait")                                    \
+    X(RUNNING, "[running]") /* not a call: the frame of a thread seen running */
 
 #define MPROF_WAITCALL_ENUM(e, name) MPROF_WAIT_##e,
 typedef enum { MPROF_WAIT_NONE = -1, MPROF_WAITCALLS(MPROF_WAITCALL_ENUM) MPROF_NWAITCALLS } mprof_waitcall;

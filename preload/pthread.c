@@ -60,6 +60,8 @@ static __attribute__((noinline)) void wait_begin(struct wait *w, const void *loc
     w->lock = NULL;
     w->call = call;
     w->obj = obj;
+    mprof_tls.wait_obj = obj; /* what the threads profile shows it waiting in */
+    mprof_tls.wait_call = call + 1;
     w->start = now_ns();
     if (lock && mprof_profiler_wait_track(lock, w->start))
         w->lock = lock;
@@ -70,6 +72,7 @@ static __attribute__((noinline)) void wait_begin(struct wait *w, const void *loc
 static void wait_end(struct wait *w, int waited)
 {
     int e = errno;
+    mprof_tls.wait_call = 0;
     int64_t end = now_ns();
     if (w->lock)
         mprof_profiler_wait_untrack(w->lock, w->start);
@@ -275,6 +278,7 @@ static int mutex_unlock_fn(void *m);
 static int cond_wait_end(struct wait *w, int rc, pthread_mutex_t *m)
 {
     int e = errno;
+    mprof_tls.wait_call = 0;
     int64_t end = now_ns();
     mprof_block_event ev = {.call = w->call, .obj = w->obj};
     if (cond_waited(rc) && mprof_profiler_block_on() &&

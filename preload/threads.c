@@ -48,6 +48,7 @@ static __thread int has_main_key __attribute__((tls_model("initial-exec")));
 static void thread_ends(void *unused)
 {
     (void)unused;
+    mprof_profiler_thread_finish();
     if (created_at) {
         mprof_profiler_thread_end(created_at);
         created_at = NULL;
@@ -68,6 +69,7 @@ static void *start_counted(void *p)
     mprof_profiler_own_free(p);
     started_by_us = 1;
     created_at = s.created;
+    mprof_profiler_thread_begin();
     void *ret;
     pthread_cleanup_push(thread_ends, NULL);
     ret = s.fn(s.arg);
@@ -117,6 +119,7 @@ static void main_ends(void *value)
 
 void mprof_threads_init(void)
 {
+    mprof_profiler_main_thread();
     if (pthread_key_create(&main_key, main_ends) == 0 &&
         pthread_setspecific(main_key, &live) == 0) /* any non-NULL value */
         has_main_key = 1;

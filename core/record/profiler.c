@@ -37,12 +37,14 @@
 #include "sample.h"
 #include "stack.h"
 #include "threadcreate.h"
+#include "threadreg.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <link.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int mprof_ready;
@@ -357,6 +359,24 @@ void mprof_profiler_thread_end(void *created)
         mprof_threadcreate_ended(created);
 }
 
+static int my_tid(void) { return (int)syscall(SYS_gettid); }
+
+void mprof_profiler_thread_begin(void)
+{
+    int saved = errno;
+    mprof_tls.tid = my_tid();
+    mprof_threadreg_add(mprof_tls.tid, &mprof_tls);
+    errno = saved;
+}
+
+void mprof_profiler_main_thread(void) { mprof_threadreg_main(&mprof_tls); }
+
+void mprof_profiler_thread_finish(void)
+{
+    if (mprof_tls.tid) /* registered: no system call to find who we are */
+        mprof_threadreg_remove(mprof_tls.tid);
+}
+
 static void exit_dump(void *arg)
 {
     (void)arg;
@@ -467,6 +487,7 @@ void mprof_profiler_fork_child(void)
         parent_census = census;
         census = NULL;
     }
+    mprof_threadreg_after_fork(&mprof_tls); /* the child's one thread */
     mprof_arena_after_fork();
     mprof_ownheap_after_fork();
     mprof_dump_output_after_fork();

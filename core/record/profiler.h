@@ -147,6 +147,17 @@ void mprof_profiler_thread_create_failed(void *created);
  * returned, it called pthread_exit, or it was cancelled).  Lock-free. */
 void mprof_profiler_thread_end(void *created);
 
+/* The calling thread starts (the main thread at start-up, the others in
+ * the shim's start routine) or ends: registered by tid, so that the
+ * threads profile can say what it waits in (threadreg.h; tls.h's
+ * wait_call and wait_obj, which the lock wrappers set before a wait
+ * blocks).  Begin makes one gettid system call, finish none; both keep
+ * errno and take no lock. */
+void mprof_profiler_thread_begin(void);
+/* The same for the main thread, at start-up: no system call (threadreg.h). */
+void mprof_profiler_main_thread(void);
+void mprof_profiler_thread_finish(void);
+
 /* ---- the mprof thread and the published state (signal.c, threads.c) ---- */
 
 /* The dump signal arrived: wake the mprof thread to dump.  Async-signal-

@@ -109,11 +109,13 @@ static void put_field(name *b, const char *key, unsigned long v)
 
 static void put_files(name *b, unsigned files)
 {
-    static const char *const kind[] = {"heap", "block", "mutex"};
+    /* outname.h's kinds, in its order: bit k is kind k (the output
+     * layer's header is not the recording layer's to include) */
+    static const char *const kind[] = {"heap", "block", "mutex", "threadcreate", "threads"};
     put_str(b, ":files=");
     if (!files)
         put_str(b, "-");
-    for (unsigned k = 0, first = 1; k < 3; k++)
+    for (unsigned k = 0, first = 1; k < sizeof kind / sizeof kind[0]; k++)
         if (files >> k & 1) {
             put_str(b, first ? "" : ",");
             put_str(b, kind[k]);

@@ -29,6 +29,13 @@ struct mprof_tls {
      * and puts it back when the outermost guard is left. */
     uint64_t saved_countdown;
     int in_ownheap; /* inside ownheap.c's lock (see mprof_ownheap_busy) */
+    /* While the thread waits in a wrapped blocking call: the call + 1
+     * (waitcall.h) and the object it waits on; 0 otherwise.  Written by
+     * the wrapper's slow path only (a wait about to block), read by the
+     * threads profile from another thread (threadreg.h). */
+    volatile int wait_call;
+    const void *volatile wait_obj;
+    int tid; /* set when the thread registers (threadreg.h); 0 before */
 };
 
 extern __thread struct mprof_tls mprof_tls __attribute__((tls_model("initial-exec")));

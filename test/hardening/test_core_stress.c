@@ -115,7 +115,7 @@ static void *dumper(void *arg)
 {
     (void)arg;
     while (!atomic_load(&g_stop))
-        mprof_dump(0);
+        mprof_dump(MPROF_DUMP_INTERVAL);
     return NULL;
 }
 
@@ -163,7 +163,7 @@ START_TEST(everything_at_once)
     atomic_store(&g_stop, 1);
     pthread_join(tk, NULL);
     pthread_join(dp, NULL);
-    unsigned seq = mprof_dump(1);
+    unsigned seq = mprof_dump(MPROF_DUMP_FINAL);
     ck_assert_uint_gt(seq, 0);
     ck_assert_uint_eq(mprof_heap_dropped(), 0);
     ck_assert_uint_eq(mprof_addrmap_count(), (uint64_t)THREADS * PER / 2);
