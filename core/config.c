@@ -154,6 +154,7 @@ void mprof_config_load(mprof_config *c, mprof_env_lookup get, void *ctx)
     load_u64(get, ctx, "MPROF_SYNC", &c->sync, 0, 1);
     load_u64(get, ctx, "MPROF_THREADCREATE", &c->threadcreate, 0, 1);
     load_u64(get, ctx, "MPROF_THREADS", &c->threads, 0, 2);
+    load_u64(get, ctx, "MPROF_MUTEX_HOLD", &c->mutex_hold, 0, 1);
     load_symbols(get, ctx, c);
     c->stack_depth = (int)depth;
     load_signal(get, ctx, c);

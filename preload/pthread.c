@@ -83,15 +83,40 @@ static void wait_end(struct wait *w, int waited)
 
 static int lock_waited(int rc) { return rc == 0 || rc == ETIMEDOUT || rc == EOWNERDEAD; }
 
-/* An unlock of a lock with registered waiters: charge them to us.  The
- * stack is taken after the real unlock, so the lock is not held longer. */
+/* ---- hold times (MPROF_MUTEX_HOLD; block.h) ----
+ * Off, the default, each mutex call pays one test of a global for them;
+ * on, every acquisition reads the clock. */
+
+static __attribute__((noinline)) void hold_from_now(const void *m)
+{
+    int e = errno;
+    mprof_profiler_hold_begin(m, now_ns());
+    errno = e;
+}
+
+/* rc of a call that may have acquired mutex m: timed from now if it did. */
+static inline int acquired(int rc, const void *m)
+{
+    if (unlikely(mprof_hold_profiling) && (rc == 0 || rc == EOWNERDEAD))
+        hold_from_now(m);
+    return rc;
+}
+
+/* m is let go, its holder not charged (no tracked waiter): forgotten. */
+static __attribute__((noinline)) void hold_drop(const void *m) { mprof_profiler_hold_end(m, 0); }
+
+/* An unlock of a lock with registered waiters: charge them to us, with
+ * how long we held it.  The stack is taken after the real unlock, so the
+ * lock is not held longer. */
 static int unlock_charged(const void *lock, int call, int (*unlock)(void *), void *arg)
 {
-    int64_t charge = mprof_profiler_unlock_charge(lock, now_ns());
+    int64_t now = now_ns();
+    int64_t charge = mprof_profiler_unlock_charge(lock, now);
+    int64_t hold = mprof_hold_profiling ? mprof_profiler_hold_end(lock, now) : 0;
     int rc = unlock(arg);
     if (charge > 0 && rc == 0) {
         int e = errno;
-        mprof_profiler_on_contention(charge, call, lock);
+        mprof_profiler_on_contention(charge, hold, call, lock);
         errno = e;
     }
     return rc;
@@ -106,18 +131,20 @@ MPROF_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
         return mprof_real.pthread_mutex_lock(m);
     int rc = mprof_real.pthread_mutex_trylock(m);
     if (likely(rc != EBUSY))
-        return rc; /* acquired (0, EOWNERDEAD) or an error lock would give */
+        return acquired(rc, m); /* acquired (0, EOWNERDEAD) or an error lock would give */
     struct wait w;
     wait_begin(&w, m, MPROF_WAIT_MUTEX_LOCK, m);
     rc = mprof_real.pthread_mutex_lock(m);
     wait_end(&w, lock_waited(rc));
-    return rc;
+    return acquired(rc, m);
 }
 
 MPROF_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     mprof_real_calls();
-    return mprof_real.pthread_mutex_trylock(m);
+    if (!mprof_shim_locks_observed())
+        return mprof_real.pthread_mutex_trylock(m);
+    return acquired(mprof_real.pthread_mutex_trylock(m), m);
 }
 
 MPROF_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, abst t)
@@ -127,12 +154,12 @@ MPROF_EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, abst t)
         return mprof_real.pthread_mutex_timedlock(m, t);
     int rc = mprof_real.pthread_mutex_trylock(m);
     if (likely(rc != EBUSY))
-        return rc;
+        return acquired(rc, m);
     struct wait w;
     wait_begin(&w, m, MPROF_WAIT_MUTEX_TIMEDLOCK, m);
     rc = mprof_real.pthread_mutex_timedlock(m, t);
     wait_end(&w, lock_waited(rc));
-    return rc;
+    return acquired(rc, m);
 }
 
 
@@ -143,12 +170,12 @@ MPROF_EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, abst t
         return mprof_real.pthread_mutex_clocklock(m, c, t);
     int rc = mprof_real.pthread_mutex_trylock(m);
     if (likely(rc != EBUSY))
-        return rc;
+        return acquired(rc, m);
     struct wait w;
     wait_begin(&w, m, MPROF_WAIT_MUTEX_CLOCKLOCK, m);
     rc = mprof_real.pthread_mutex_clocklock(m, c, t);
     wait_end(&w, lock_waited(rc));
-    return rc;
+    return acquired(rc, m);
 }
 
 static int mutex_unlock_fn(void *m) { return mprof_real.pthread_mutex_unlock(m); }
@@ -156,8 +183,11 @@ static int mutex_unlock_fn(void *m) { return mprof_real.pthread_mutex_unlock(m);
 MPROF_EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 {
     mprof_real_calls();
-    if (likely(!mprof_lockwait_maybe(m)) || mprof_tls.guard)
+    if (likely(!mprof_lockwait_maybe(m)) || mprof_tls.guard) {
+        if (unlikely(mprof_hold_profiling))
+            hold_drop(m);
         return mprof_real.pthread_mutex_unlock(m);
+    }
     return unlock_charged(m, MPROF_WAIT_MUTEX_UNLOCK, mutex_unlock_fn, m);
 }
 
@@ -249,13 +279,24 @@ MPROF_EXPORT int pthread_rwlock_unlock(pthread_rwlock_t *l)
 static void cond_releases(pthread_mutex_t *m, int call)
 {
     if (unlikely(mprof_lockwait_maybe(m))) {
-        int64_t charge = mprof_profiler_unlock_charge(m, now_ns());
+        int64_t now = now_ns();
+        int64_t charge = mprof_profiler_unlock_charge(m, now);
+        int64_t hold = mprof_hold_profiling ? mprof_profiler_hold_end(m, now) : 0;
         if (charge > 0) {
             int e = errno;
-            mprof_profiler_on_contention(charge, call, m);
+            mprof_profiler_on_contention(charge, hold, call, m);
             errno = e;
         }
+    } else if (unlikely(mprof_hold_profiling)) {
+        hold_drop(m);
     }
+}
+
+/* A condition wait returns holding the mutex (rc 0 or ETIMEDOUT). */
+static int cond_reacquired(int rc, pthread_mutex_t *m)
+{
+    acquired(rc == ETIMEDOUT ? 0 : rc, m);
+    return rc;
 }
 
 static int cond_waited(int rc) { return rc == 0 || rc == ETIMEDOUT; }
@@ -305,7 +346,7 @@ MPROF_EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
     struct wait w;
     wait_begin(&w, NULL, MPROF_WAIT_COND_WAIT, c);
     int rc = mprof_real.pthread_cond_wait(c, m);
-    return cond_wait_end(&w, rc, m);
+    return cond_reacquired(cond_wait_end(&w, rc, m), m);
 }
 
 MPROF_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, abst t)
@@ -317,7 +358,7 @@ MPROF_EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, a
     struct wait w;
     wait_begin(&w, NULL, MPROF_WAIT_COND_TIMEDWAIT, c);
     int rc = mprof_real.pthread_cond_timedwait(c, m, t);
-    return cond_wait_end(&w, rc, m);
+    return cond_reacquired(cond_wait_end(&w, rc, m), m);
 }
 
 MPROF_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
@@ -330,7 +371,7 @@ MPROF_EXPORT int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
     struct wait w;
     wait_begin(&w, NULL, MPROF_WAIT_COND_CLOCKWAIT, c);
     int rc = mprof_real.pthread_cond_clockwait(c, m, clk, t);
-    return cond_wait_end(&w, rc, m);
+    return cond_reacquired(cond_wait_end(&w, rc, m), m);
 }
 
 /* ---- semaphores ----

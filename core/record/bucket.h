@@ -46,6 +46,7 @@ typedef struct mprof_mem_record {
 typedef struct mprof_block_record {
     double count;
     double delay_ns;
+    double hold_ns; /* mutex profile, MPROF_MUTEX_HOLD: the unlockers' hold times */
 } mprof_block_record;
 
 /* Threads created at one stack (threadcreate.h): atomics, no stripe lock. */

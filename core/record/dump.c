@@ -215,6 +215,7 @@ static void block_visit(const mprof_bucket *b, const mprof_block_record *r, void
         return;
     s->value[0] = (int64_t)(r->count + 0.5);
     s->value[1] = (int64_t)(r->delay_ns + 0.5);
+    s->value[2] = (int64_t)(r->hold_ns + 0.5); /* written when MPROF_MUTEX_HOLD */
     s->bytes = 0;
     ((struct sample_array *)ctx)->obj[s - ((struct sample_array *)ctx)->s] = b->size;
 }
@@ -262,10 +263,17 @@ static int write_contention(struct dump_run *run, mprof_btype type,
     label_objects(run, &a);
     mprof_profile_desc d = {
         .nvalues = 2,
-        .sample_type = {{"contentions", "count"}, {"delay", "nanoseconds"}},
+        .sample_type = {{"contentions", "count"}, {"delay", "nanoseconds"},
+                        {"hold", "nanoseconds"}},
         .period_type = {"contentions", "count"},
         .period = 1,
     };
+    /* MPROF_MUTEX_HOLD: a third value, how long the unlockers held the
+     * lock (block.h); Go's readers use the first two as they are. */
+    if (type == MPROF_MUTEX && config->mutex_hold) {
+        d.nvalues = 3;
+        d.default_sample_type = "delay"; /* as without it: pprof's default is the last */
+    }
     return write_profile(run, kind, &d, &a, mprof_block_dropped_of(type));
 }
 

@@ -29,6 +29,10 @@ extern int mprof_ready;
  * wrappers' one global check. */
 extern int mprof_lock_profiling;
 
+/* Nonzero once started with MPROF_MUTEX_HOLD=1 and the mutex profile on:
+ * mutex acquisitions and releases are timed (block.h, hold time). */
+extern int mprof_hold_profiling;
+
 /* Copies *cfg; starts the mprof thread.  Call with the guard set. */
 void mprof_profiler_start(const mprof_config *cfg);
 const mprof_config *mprof_profiler_config(void);
@@ -84,8 +88,14 @@ void mprof_profiler_block_record(const mprof_block_event *e);
 /* An unlock of `lock` in `call` (pthread_mutex_unlock, or a condition
  * wait that released it) that made tracked waiters wait `delay` ns in
  * total (mutex profile; the unlocker's stack, as Go's
- * sync.(*Mutex).Unlock leaf). */
-void mprof_profiler_on_contention(int64_t delay, int call, const void *lock);
+ * sync.(*Mutex).Unlock leaf), after holding it `hold` ns (0: not timed). */
+void mprof_profiler_on_contention(int64_t delay, int64_t hold, int call, const void *lock);
+
+/* MPROF_MUTEX_HOLD: the calling thread took mutex `lock` at `now` (ns),
+ * or lets it go at `now`: how long it held it, 0 if it was not timed.
+ * Thread-local only: no lock, no system call. */
+void mprof_profiler_hold_begin(const void *lock, int64_t now);
+int64_t mprof_profiler_hold_end(const void *lock, int64_t now);
 
 int mprof_profiler_block_on(void);
 

@@ -12,6 +12,8 @@
 
 #pragma GCC visibility push(hidden) /* direct, not GOT, access from the shim */
 
+#define MPROF_HELD_MAX 8
+
 struct mprof_tls {
     /* Bytes still to allocate before the next heap sample.  0 sends every
      * allocation to the slow path (unseeded thread, or rate 1). */
@@ -36,6 +38,14 @@ struct mprof_tls {
     volatile int wait_call;
     const void *volatile wait_obj;
     int tid; /* set when the thread registers (threadreg.h); 0 before */
+    /* MPROF_MUTEX_HOLD: the mutexes this thread holds, innermost last,
+     * with when it took them (CLOCK_MONOTONIC ns); deeper nesting than
+     * MPROF_HELD_MAX goes untimed. */
+    int nheld;
+    struct {
+        const void *lock;
+        int64_t since;
+    } held[MPROF_HELD_MAX];
 };
 
 extern __thread struct mprof_tls mprof_tls __attribute__((tls_model("initial-exec")));

@@ -75,8 +75,8 @@ static void *lock_worker(void *arg)
     uintptr_t stk[3];
     for (int i = 0; i < PER; i++) {
         stack_of(i % STACKS, stk);
-        mprof_block_add(MPROF_BLOCK, 0, stk, 3, 1.0, 100.0);
-        mprof_block_add(MPROF_MUTEX, 0, stk, 3, 1.0, 10.0);
+        mprof_block_add(MPROF_BLOCK, 0, stk, 3, 1.0, 100.0, 0);
+        mprof_block_add(MPROF_MUTEX, 0, stk, 3, 1.0, 10.0, 0);
         const void *l = &locks[(t + i) % 4];
         int64_t now = (int64_t)i * 1000 + t;
         if (mprof_lockwait_begin(l, now) == 0) {
@@ -242,7 +242,7 @@ START_TEST(arena_cap_drops_are_counted)
     uintptr_t other[3] = {0x7000, 0x7001, 0x7002};
     for (int i = 0; i < 1000000 && mprof_block_dropped_of(MPROF_BLOCK) == 0; i++) {
         other[0] = 0x900000 + (uintptr_t)i;
-        mprof_block_add(MPROF_BLOCK, 0, other, 3, 1, 1);
+        mprof_block_add(MPROF_BLOCK, 0, other, 3, 1, 1, 0);
     }
     ck_assert_uint_gt(mprof_block_dropped_of(MPROF_BLOCK), 0);
     free(base);

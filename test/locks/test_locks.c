@@ -275,7 +275,10 @@ static const char *first_difference(const char *a, const char *b, char *buf, siz
 
 static void run_behaviour(run *r, const char *dir, bool preload, const char *b, const char *m)
 {
-    run_spec s = {.argv = {locks_prog("behaviour")}, .env = {b, m}, .cwd = dir,
+    /* MPROF_MUTEX_HOLD=1 with every event sampled: its timing of every
+     * mutex call must not change one either */
+    const char *h = strcmp(b, "MPROF_BLOCK_RATE=1") == 0 ? "MPROF_MUTEX_HOLD=1" : "Z=1";
+    run_spec s = {.argv = {locks_prog("behaviour")}, .env = {b, m, h}, .cwd = dir,
                   .no_preload = !preload};
     run_checked(r, &s);
 }
@@ -367,6 +370,48 @@ START_TEST(leaf_frames_and_lock_labels)
 }
 END_TEST
 
+/* MPROF_MUTEX_HOLD=1: the mutex profile's third value, how long each
+ * unlocker held the lock, lies between the holder's own two measures of
+ * it (whichlock.c: inner and outer), for each of the three locks; off,
+ * the profile has its two values only. */
+START_TEST(mutex_hold_times)
+{
+    const char *dir = h_fresh_dir("whichlock_hold");
+    run r;
+    run_spec s = {.argv = {locks_prog("whichlock")},
+                  .env = {"MPROF_BLOCK_RATE=1", "MPROF_MUTEX_FRACTION=1", "MPROF_MEM_RATE=0",
+                          "MPROF_MUTEX_HOLD=1"},
+                  .cwd = dir};
+    run_checked(&r, &s);
+    ck_assert_msg(run_exit_code(&r) == 0, "whichlock exited %d: %s", run_exit_code(&r), r.err.s);
+    char heap[64] = "";
+    sscanf(strstr(r.out.s, "heap_lock "), "heap_lock %63s", heap);
+    const char *locks[3] = {"cache_lock", "registry+64", heap};
+    char path[1200], err[512];
+    snprintf(path, sizeof path, "%s/mprof.%d.1.mutex.pb.gz", dir, (int)r.pid);
+    prof m;
+    ck_assert_msg(prof_load(path, &m, err, sizeof err) == 0, "%s: %s", path, err);
+    ck_assert_int_eq(m.ntypes, 3);
+    ck_assert_str_eq(m.type[2], "hold");
+    ck_assert_str_eq(m.unit[2], "nanoseconds");
+    for (int i = 0; i < 3; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "held %d ", i);
+        const char *at = strstr(r.out.s, key);
+        long long inner = 0, outer = 0;
+        ck_assert_msg(at && sscanf(at + strlen(key), "%lld %lld", &inner, &outer) == 2,
+                      "no '%s' line:\n%s", key, r.out.s);
+        const prof_sample *x =
+            one_sample(&m, "pthread_mutex_unlock", "release_when_blocked", locks[i]);
+        ck_assert_msg(x->v[2] >= inner && x->v[2] <= outer,
+                      "%s: hold %lld ns, but the holder measured %lld to %lld", locks[i],
+                      x->v[2], inner, outer);
+    }
+    prof_free(&m);
+    run_free(&r);
+}
+END_TEST
+
 /* Every mutex type, return code, errno and cancellation path: the same
  * output with and without mprof, sampling every event or at defaults. */
 START_TEST(wrappers_behave_as_without)
@@ -404,6 +449,7 @@ int main(void)
     tcase_add_test(tc, mutex_fraction_is_unbiased);
     tcase_add_test(tc, block_and_mutex_off);
     tcase_add_test(tc, leaf_frames_and_lock_labels);
+    tcase_add_test(tc, mutex_hold_times);
     tcase_add_test(tc, wrappers_behave_as_without);
     return run_suite("locks", tc, NULL);
 }
