@@ -8,6 +8,7 @@
 #include "common.h"
 
 #include <fcntl.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -43,16 +44,23 @@ static void *right(void *arg)
     return arg;
 }
 
-static int blocked(pid_t tid)
+/* Is thread tid blocked in futex(2) on the mutex m? */
+static int blocked_on(pid_t tid, const pthread_mutex_t *m)
 {
-    char path[64], buf[64];
+    char path[64], buf[128];
     snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 0;
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
-    return n > 0 && strncmp(buf, "running", 7) != 0;
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    long nr;
+    unsigned long addr;
+    return sscanf(buf, "%ld %lx", &nr, &addr) == 2 && nr == SYS_futex &&
+           addr >= (uintptr_t)m && addr < (uintptr_t)(m + 1);
 }
 
 int main(void)
@@ -62,11 +70,10 @@ int main(void)
     if (pthread_create(&l, NULL, left, NULL) || pthread_create(&r, NULL, right, NULL))
         return 2;
     /* both hold their first lock (the barrier), then block on the second */
-    while (!tid_left || !tid_right || !blocked(tid_left) || !blocked(tid_right) ||
-           !__atomic_load_n(&lock_a.__data.__owner, __ATOMIC_ACQUIRE) ||
-           !__atomic_load_n(&lock_b.__data.__owner, __ATOMIC_ACQUIRE))
+    while (!__atomic_load_n(&tid_left, __ATOMIC_ACQUIRE) ||
+           !__atomic_load_n(&tid_right, __ATOMIC_ACQUIRE) || !blocked_on(tid_left, &lock_b) ||
+           !blocked_on(tid_right, &lock_a))
         usleep(1000);
-    usleep(20000);
     printf("ready\nleft %d\nright %d\n", (int)tid_left, (int)tid_right);
     fflush(stdout);
     for (;;)

@@ -11,9 +11,9 @@
  *   reader x3   wait_read: read on a pipe
  *   masked      wait_masked: every signal blocked, then read on a pipe
  *
- * It prints "ready" once every one of them is blocked in the kernel
- * (/proc/self/task/<tid>/syscall), then "tid NAME N" for each, and waits
- * to be killed.
+ * It prints "ready" once every one of them is blocked in the system call
+ * its function ends in (/proc/self/task/<tid>/syscall: futex, read,
+ * clock_nanosleep), then "tid NAME N" for each, and waits to be killed.
  */
 #include "common.h"
 
@@ -37,6 +37,24 @@ static int nstarted;
 static int never_fd[2];     /* nobody ever writes it */
 static pthread_t holder_thread;
 
+static void hold_lock(int i);
+static void wait_lock(int i);
+static void wait_cond(int i);
+static void wait_join(int i);
+static void wait_sleep(int i);
+static void wait_read(int i);
+static void wait_masked(int i);
+
+static const struct role {
+    void (*fn)(int);
+    long nr; /* the system call it blocks in */
+} roles[NTHREADS] = {
+    {hold_lock, SYS_read},        {wait_lock, SYS_futex}, {wait_lock, SYS_futex},
+    {wait_cond, SYS_futex},       {wait_join, SYS_futex}, {wait_sleep, SYS_clock_nanosleep},
+    {wait_read, SYS_read},        {wait_read, SYS_read},  {wait_read, SYS_read},
+    {wait_masked, SYS_read},
+};
+
 static void me(int i, const char *name)
 {
     pthread_setname_np(pthread_self(), name);
@@ -51,7 +69,7 @@ static void block_forever(void)
         ;
 }
 
-SITE void hold_lock(int i)
+SITE static void hold_lock(int i)
 {
     pthread_mutex_lock(&cache_lock);
     me(i, "holder");
@@ -59,14 +77,14 @@ SITE void hold_lock(int i)
     prog_use(names[i] ? (void *)names[i] : NULL);
 }
 
-SITE void wait_lock(int i)
+SITE static void wait_lock(int i)
 {
     me(i, "waiter");
     pthread_mutex_lock(&cache_lock);
     prog_use(names[i] ? (void *)names[i] : NULL);
 }
 
-SITE void wait_cond(int i)
+SITE static void wait_cond(int i)
 {
     me(i, "condwaiter");
     pthread_mutex_lock(&cond_lock);
@@ -74,14 +92,14 @@ SITE void wait_cond(int i)
         pthread_cond_wait(&ready_cond, &cond_lock);
 }
 
-SITE void wait_join(int i)
+SITE static void wait_join(int i)
 {
     me(i, "joiner");
     pthread_join(holder_thread, NULL);
     prog_use(names[i] ? (void *)names[i] : NULL);
 }
 
-SITE void wait_sleep(int i)
+SITE static void wait_sleep(int i)
 {
     me(i, "sleeper");
     for (;;) {
@@ -90,14 +108,14 @@ SITE void wait_sleep(int i)
     }
 }
 
-SITE void wait_read(int i)
+SITE static void wait_read(int i)
 {
     me(i, "reader");
     block_forever();
     prog_use(names[i] ? (void *)names[i] : NULL);
 }
 
-SITE void wait_masked(int i)
+SITE static void wait_masked(int i)
 {
     sigset_t all;
     sigfillset(&all);
@@ -107,23 +125,15 @@ SITE void wait_masked(int i)
     prog_use(names[i] ? (void *)names[i] : NULL);
 }
 
-struct role {
-    void (*fn)(int);
-};
-
 static void *run_role(void *arg)
 {
-    static const struct role roles[NTHREADS] = {
-        {hold_lock}, {wait_lock}, {wait_lock}, {wait_cond}, {wait_join},
-        {wait_sleep}, {wait_read}, {wait_read}, {wait_read}, {wait_masked},
-    };
     int i = (int)(intptr_t)arg;
     roles[i].fn(i);
     return NULL;
 }
 
-/* In the kernel, not running user code: what /proc/.../syscall says. */
-static int in_kernel(pid_t tid)
+/* Blocked in system call nr: what /proc/.../syscall says. */
+static int blocked_in(pid_t tid, long nr)
 {
     char path[64], buf[64];
     snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
@@ -132,7 +142,10 @@ static int in_kernel(pid_t tid)
         return 0;
     ssize_t n = read(fd, buf, sizeof buf - 1);
     close(fd);
-    return n > 0 && strncmp(buf, "running", 7) != 0;
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    return strtol(buf, NULL, 10) == nr && strncmp(buf, "running", 7) != 0;
 }
 
 int main(void)
@@ -151,9 +164,8 @@ int main(void)
         nstarted++;
     }
     for (int i = 0; i < NTHREADS; i++)
-        while (!__atomic_load_n(&tids[i], __ATOMIC_ACQUIRE) || !in_kernel(tids[i]))
+        while (!__atomic_load_n(&tids[i], __ATOMIC_ACQUIRE) || !blocked_in(tids[i], roles[i].nr))
             usleep(1000);
-    usleep(20000); /* the waiters are in their futex waits, not on the way */
     printf("ready\n");
     for (int i = 0; i < NTHREADS; i++)
         printf("tid %s %d\n", names[i], (int)tids[i]);

@@ -168,7 +168,6 @@ START_TEST(threads_profile_parked)
     run_spec s = {.argv = {threads_prog("parked")}, .env = {"MPROF_MEM_RATE=0"}, .cwd = dir};
     run_start(&r, &s);
     ck_assert_msg(run_wait_stdout(&r, "tid masked ", 30000), "not ready: %s", r.err.s);
-    sleep_ms(50);
     mprof_stacks(&st, r.pid);
     char holder[32];
     snprintf(holder, sizeof holder, "%ld", tid_of(&r, "tid holder"));
@@ -233,7 +232,6 @@ START_TEST(deadlock_cycle_reported)
     run_start(&r, &s);
     ck_assert_msg(run_wait_stdout(&r, "right ", 30000) && run_wait_stdout(&r, "\n", 1000),
                   "not ready: %s", r.err.s);
-    sleep_ms(50);
     long left = tid_of(&r, "left"), right = tid_of(&r, "right");
     mprof_stacks(&st, r.pid);
     run_kill(&r, SIGKILL);
