@@ -25,6 +25,8 @@ void mprof_config_defaults(mprof_config *c)
     c->signal = SIGUSR2;
     c->stack_depth = 64;
     c->symbols = MPROF_SYMBOLS_NAMES;
+    c->threadcreate = 1;
+    c->threads = 1;
     strcpy(c->out, "mprof");
 }
 
@@ -150,6 +152,9 @@ void mprof_config_load(mprof_config *c, mprof_env_lookup get, void *ctx)
     load_u64(get, ctx, "MPROF_STACK_DEPTH", &depth, 1, MPROF_STACK_MAX);
     load_u64(get, ctx, "MPROF_WRITE_EMPTY", &c->write_empty, 0, 1);
     load_u64(get, ctx, "MPROF_SYNC", &c->sync, 0, 1);
+    load_u64(get, ctx, "MPROF_THREADCREATE", &c->threadcreate, 0, 1);
+    load_u64(get, ctx, "MPROF_THREADS", &c->threads, 0, 2);
+    load_u64(get, ctx, "MPROF_MUTEX_HOLD", &c->mutex_hold, 0, 1);
     load_symbols(get, ctx, c);
     c->stack_depth = (int)depth;
     load_signal(get, ctx, c);

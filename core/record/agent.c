@@ -98,9 +98,10 @@ static void *agent_main(void *arg)
         if (atomic_exchange(&ready_requested, 0) && !atomic_load(&stopped))
             mprof_dump_ready_children();
         int64_t now = mprof_clock_ns(CLOCK_MONOTONIC);
-        int want_dump = atomic_exchange(&dump_requested, 0) || now >= next_dump;
+        int asked = atomic_exchange(&dump_requested, 0);
+        int want_dump = asked || now >= next_dump;
         if (want_dump && !atomic_load(&stopped)) {
-            mprof_dump(0); /* a dump ends the epoch itself */
+            mprof_dump(asked ? MPROF_DUMP_ASKED : MPROF_DUMP_INTERVAL); /* ends the epoch itself */
             if (now >= next_dump)
                 next_dump = now + interval;
             next_tick = mprof_clock_ns(CLOCK_MONOTONIC) + epoch;

@@ -14,9 +14,15 @@
  * if unknown). */
 void mprof_dump_init(const mprof_config *cfg, const char *start_dir);
 
+/* Why a dump is written: the threads profile (threadstacks.h) is taken
+ * only when a dump was asked for (MPROF_THREADS=1), or also at interval
+ * dumps (MPROF_THREADS=2); never at exit, where the threads are being
+ * torn down and the exit is what the program was doing. */
+enum { MPROF_DUMP_INTERVAL, MPROF_DUMP_ASKED, MPROF_DUMP_FINAL };
+
 /* Write every enabled profile.  Returns the seq used, or 0 if the dump was
  * skipped because the exit dump already happened. */
-unsigned mprof_dump(int final);
+unsigned mprof_dump(int why);
 
 /*
  * For a process that forks children which will dump (a server with a

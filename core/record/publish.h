@@ -81,10 +81,17 @@ void mprof_publish_signal(int sig, int own);
 void mprof_publish_recording(void);
 
 /* After dump `seq` (1, 2, ...): `kinds` is the mask of the files it
- * actually wrote, MPROF_PUBLISH_HEAP | _BLOCK | _MUTEX. */
+ * actually wrote, MPROF_PUBLISH_HEAP | _BLOCK | _MUTEX | _THREADCREATE |
+ * _THREADS. */
 void mprof_publish_dump(unsigned seq, unsigned kinds);
 
-enum { MPROF_PUBLISH_HEAP = 1, MPROF_PUBLISH_BLOCK = 2, MPROF_PUBLISH_MUTEX = 4 };
+enum {
+    MPROF_PUBLISH_HEAP = 1,
+    MPROF_PUBLISH_BLOCK = 2,
+    MPROF_PUBLISH_MUTEX = 4,
+    MPROF_PUBLISH_THREADCREATE = 8,
+    MPROF_PUBLISH_THREADS = 16
+};
 
 #pragma GCC visibility pop
 

@@ -112,14 +112,15 @@ START_TEST(run_sets_environment_and_lists_files)
         ck_assert_msg(access(join(dir, name), R_OK) == 0, "listed %s is not there", name);
         listed++;
     }
-    ck_assert_msg(listed == 3 && strstr(r.err.s, "3 profile files written"), "%s", r.err.s);
+    ck_assert_msg(listed == 4 && strstr(r.err.s, "4 profile files written"), "%s", r.err.s);
     run_free(&r);
     /* A second run lists only its own files. */
     run_argv(&r, dir, env, ARGV(tool(), "run", "--out", "sub/p", "--mem-rate", "0",
                                 "--block-rate", "0", "--", "true"));
     expect_code(&r, 0, "second run");
-    ck_assert_msg(strstr(r.err.s, "1 profile file written") && strstr(r.err.s, ".mutex.pb.gz") &&
-                      !strstr(r.err.s, ".heap.pb.gz"), "%s", r.err.s);
+    ck_assert_msg(strstr(r.err.s, "2 profile files written") && strstr(r.err.s, ".mutex.pb.gz") &&
+                      strstr(r.err.s, ".threadcreate.pb.gz") && !strstr(r.err.s, ".heap.pb.gz"),
+                  "%s", r.err.s);
     run_free(&r);
     /* Nothing written at all. */
     run_argv(&r, dir, NULL, ARGV(tool(), "run", "--out", "sub/q", "--mem-rate", "0",
