@@ -36,12 +36,14 @@
     X(dwarf_attr) X(dwarf_attr_integrate) X(dwarf_decl_file) X(dwarf_decl_line) \
     X(dwarf_filesrc) X(dwarf_formstring) X(dwarf_formudata) X(dwarf_getscopes) \
     X(dwarf_getscopes_die) X(dwarf_getsrcfiles) X(dwarf_tag) X(dwfl_addrmodule) \
-    X(dwfl_begin) X(dwfl_build_id_find_debuginfo) X(dwfl_end) X(dwfl_lineinfo) \
+    X(dwfl_attach_state) X(dwfl_begin) X(dwfl_build_id_find_debuginfo)          \
+    X(dwfl_end) X(dwfl_frame_pc) X(dwfl_getthread_frames) X(dwfl_lineinfo)      \
     X(dwfl_linux_proc_find_elf) X(dwfl_linux_proc_maps_report)                  \
     X(dwfl_module_addrdie) X(dwfl_module_build_id) X(dwfl_module_getelf)        \
     X(dwfl_module_getsrc) X(dwfl_report_begin) X(dwfl_report_elf)               \
-    X(dwfl_report_end) X(elf_begin) X(elf_end) X(elf_getphdrnum) X(elf_version) \
-    X(gelf_getehdr) X(gelf_getphdr)
+    X(dwfl_report_end) X(dwfl_thread_state_register_pc)                         \
+    X(dwfl_thread_state_registers) X(elf_begin) X(elf_end) X(elf_getphdrnum)    \
+    X(elf_version) X(gelf_getehdr) X(gelf_getphdr)
 
 #define MPROF_LIBELF_FUNCS(X)                                                  \
     X(elf_version) X(elf_begin) X(elf_end) X(elf_kind) X(elf_nextscn)          \

@@ -106,23 +106,38 @@ static int find_debuginfo_high(Dwfl_Module *mod, void **userdata, const char *mo
     return mprof_fd_raise(fd, fd >= 0 ? *debuginfo_file_name : NULL);
 }
 
-static Dwfl *report_process(void)
+/* No separate debug file: what a session that only unwinds is given, so
+ * that a pc .eh_frame does not cover is not looked up in libc6-dbg's
+ * compressed .debug_frame (cfi.h). */
+static int no_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname,
+                        Dwarf_Addr base, const char *file_name,
+                        const char *debuglink_file, GElf_Word debuglink_crc,
+                        char **debuginfo_file_name)
+{
+    (void)mod, (void)userdata, (void)modname, (void)base, (void)file_name;
+    (void)debuglink_file, (void)debuglink_crc, (void)debuginfo_file_name;
+    return -1;
+}
+
+Dwfl *mprof_dwfl_report_self(int debuginfo)
 {
     /* The session keeps a pointer to its callbacks: static storage, the
      * same two values written by every dump. */
-    static Dwfl_Callbacks callbacks;
+    static Dwfl_Callbacks with, without;
     static int said;
     const struct mprof_libdw *dw = mprof_libdw();
     if (!dw) {
         char why[256];
         if (!said++)
-            mprof_log("cannot load libdw.so.1 (%s): profiles name no functions; "
-                      "install libdw1", mprof_dumplibs_error(why, sizeof why));
+            mprof_log("cannot load libdw.so.1 (%s): profiles name no functions "
+                      "and threads have no stacks; install libdw1",
+                      mprof_dumplibs_error(why, sizeof why));
         return NULL;
     }
-    callbacks.find_elf = find_elf_high;
-    callbacks.find_debuginfo = find_debuginfo_high;
-    Dwfl *dwfl = DW(dwfl_begin)(&callbacks);
+    Dwfl_Callbacks *cb = debuginfo ? &with : &without;
+    cb->find_elf = find_elf_high;
+    cb->find_debuginfo = debuginfo ? find_debuginfo_high : no_debuginfo;
+    Dwfl *dwfl = DW(dwfl_begin)(cb);
     if (!dwfl)
         return NULL;
     DW(dwfl_report_begin)(dwfl);
@@ -163,7 +178,7 @@ mprof_symbolizer *mprof_symbolizer_open(mprof_scratch *sc, int level)
     /* Names only: libelf, when a profile asks (mprof_symbolizer_prepare);
      * libdw's session is for file:line and inlined frames. */
     if (level == MPROF_SYMBOLS_FULL)
-        sym->dwfl = report_process();
+        sym->dwfl = mprof_dwfl_report_self(1);
     return sym;
 }
 

@@ -105,6 +105,18 @@ void mprof_symbolizer_keep(void);
  * parent's), the setting does not, and the keepers' locks are reset. */
 void mprof_symbolizer_after_fork(void);
 
+/*
+ * A libdwfl session of this process's modules as /proc/self/maps lists
+ * them (ELF files opened on demand, their descriptors raised, fdmove.h),
+ * for file:line (debuginfo 1: separate debug files by build ID) or for
+ * unwinding alone (0: none: .eh_frame, and where it fails the module's
+ * own .debug_frame; never a separate debug file; cfi.h).
+ * NULL when libdw cannot be loaded (said once) or /proc cannot be read.
+ * The caller ends it with dwfl_end; elfutils allocates: guard set.
+ */
+typedef struct Dwfl Dwfl;
+Dwfl *mprof_dwfl_report_self(int debuginfo);
+
 /* name demangled into sc, or name itself when it is not a mangled name or
  * the demangler is missing. */
 const char *mprof_demangle(mprof_scratch *sc, const char *name);

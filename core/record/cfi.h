@@ -1,24 +1,33 @@
 /*
- * cfi.h: unwinding another thread of this process from two registers,
- * with the DWARF call frame information the loader already mapped.
+ * cfi.h: unwinding another thread of this process from two registers and
+ * a copy of its stack, with elfutils' libdwfl and the .eh_frame tables.
  *
  * Why: the threads profile must show a thread blocked in the kernel where
  * it is, without a signal (a handler would make its sleep, poll or read
  * return EINTR, and a thread that blocks signals would never answer).
  * The kernel gives the stack and instruction pointers of a thread blocked
- * in a system call (/proc/self/task/<tid>/syscall), and its stack is in
- * our own address space: the unwind tables (.eh_frame, found through
- * libgcc's _Unwind_Find_FDE, as its own unwinder finds them) say, at each
- * instruction, where the frame's canonical frame address (CFA) and its
- * return address are.  This is what eu-stack and gdb do for another
- * process, done on a copy of the stack read with process_vm_readv, so a
- * stack that changes or vanishes meanwhile cannot fault.
+ * in a system call (/proc/self/task/<tid>/syscall); its stack, copied with
+ * process_vm_readv (so a stack that changes or vanishes meanwhile cannot
+ * fault), is unwound by libdwfl as eu-stack unwinds another process: the
+ * same Dwfl_Thread_Callbacks that dwfl_linux_proc_attach installs, except
+ * that the registers are these two (rsp, DWARF register 7, and the pc)
+ * and memory is the copy.  Origin: elfutils' eu-stack and libdwfl's
+ * linux-pid-attach.c (dwfl_attach_state); the project's rule that a kept
+ * Debian library beats our own code (this replaced a hand-written DWARF
+ * CFI interpreter).
  *
- * x86-64 only, and only the rules GCC and hand-written glibc code emit
- * for ordinary frames: a CFA of rsp or rbp plus an offset, registers
- * saved at CFA offsets.  A frame whose CFA is an expression (stack
- * realignment), or that needs rbp before any frame saved it, ends the
- * stack there: what is returned is exact, never guessed.
+ * Limits:
+ *  - x86-64 registers (rsp and the pc; every other register unknown, so a
+ *    frame whose CFA needs rbp before any frame saved it ends the stack).
+ *  - memory is the copy only: a read outside [base, base + len) fails and
+ *    the stack ends there; no other address is ever dereferenced.
+ *  - the session reports no separate debug files: a pc .eh_frame does not
+ *    cover is looked up only in the module's own .debug_frame (a -g
+ *    binary's), never in libc6-dbg's compressed sections.  Where both
+ *    fail, libdwfl tries its rbp-chain fallback (x86_64_unwind), as
+ *    eu-stack does: a frame-pointer guess, and only then.
+ *  - libdw is loaded on first use (dumplibs.h); without it a thread has
+ *    its first frame only.
  */
 #ifndef MPROF_CFI_H
 #define MPROF_CFI_H
@@ -34,13 +43,23 @@ typedef struct mprof_stack_copy {
     size_t len;
 } mprof_stack_copy;
 
-/* Return addresses of the thread stopped at pc with stack pointer sp,
+/* One libdwfl session of this process's modules, for many threads. */
+typedef struct mprof_unwinder mprof_unwinder;
+
+/* The session, or NULL when libdw cannot be loaded or /proc cannot be
+ * read (then mprof_cfi_unwind gives the first frame only).  Opens the
+ * modules' files as it needs them (descriptors raised, fdmove.h) until
+ * mprof_unwinder_end.  elfutils allocates: call with the guard set, not
+ * from a signal handler.  One session at a time (dumps are serialized). */
+mprof_unwinder *mprof_unwinder_begin(void);
+void mprof_unwinder_end(mprof_unwinder *u);
+
+/* Return addresses of thread tid stopped at pc with stack pointer sp,
  * leaf first: pcs[0] = pc + 1 (pc is the next instruction, not a return
  * address: the + 1 makes the output's "address - 1" land on it), then
  * each caller's return address, at most max.  Returns how many (at least
- * 1 when max > 0).  Calls libgcc's _Unwind_Find_FDE: not from a signal
- * handler, nor holding an mprof lock. */
-int mprof_cfi_unwind(uintptr_t pc, uintptr_t sp, const mprof_stack_copy *copy,
-                     uintptr_t *pcs, int max);
+ * 1 when max > 0).  u may be NULL. */
+int mprof_cfi_unwind(mprof_unwinder *u, int tid, uintptr_t pc, uintptr_t sp,
+                     const mprof_stack_copy *copy, uintptr_t *pcs, int max);
 
 #endif

@@ -197,7 +197,8 @@ static void read_name_state(mprof_thread_stack *t)
 }
 
 /* Unwind thread t if it is blocked and stays so while it is read. */
-static void read_stack(mprof_thread_stack *t, int depth, unsigned char *copy)
+static void read_stack(mprof_thread_stack *t, int depth, unsigned char *copy,
+                       mprof_unwinder *u)
 {
     uintptr_t sp, pc, sp2, pc2;
     t->how = MPROF_THREAD_RUNNING;
@@ -206,7 +207,7 @@ static void read_stack(mprof_thread_stack *t, int depth, unsigned char *copy)
         if (blocked_at(t->tid, &sp, &pc) != 0)
             return;
         mprof_stack_copy c = {copy, sp, copy_stack(sp, copy)};
-        t->npcs = mprof_cfi_unwind(pc, sp, &c, t->pcs, depth);
+        t->npcs = mprof_cfi_unwind(u, t->tid, pc, sp, &c, t->pcs, depth);
         if (blocked_at(t->tid, &sp2, &pc2) == 0 && sp2 == sp && pc2 == pc) {
             t->how = MPROF_THREAD_UNWOUND;
             return;
@@ -220,6 +221,7 @@ struct capture {
     size_t n, max;
     int depth, self;
     unsigned char *copy;
+    mprof_unwinder *unwinder;
 };
 
 static int capture_one(int tid, void *arg)
@@ -236,7 +238,7 @@ static int capture_one(int tid, void *arg)
     const void *obj;
     mprof_threadreg_wait(tid, &t->call, &obj);
     t->obj = (uintptr_t)obj;
-    read_stack(t, c->depth, c->copy);
+    read_stack(t, c->depth, c->copy, c->unwinder);
     if (t->state == '?') /* gone while read */
         return 0;
     if (t->call != MPROF_WAIT_NONE) {
@@ -253,7 +255,9 @@ size_t mprof_threadstacks_capture(mprof_thread_stack *out, size_t max, int depth
 {
     if (depth > MPROF_STACK_MAX)
         depth = MPROF_STACK_MAX;
-    struct capture c = {out, 0, max, depth, (int)syscall(SYS_gettid), copy};
+    struct capture c = {out, 0, max, depth, (int)syscall(SYS_gettid), copy,
+                        mprof_unwinder_begin()};
     each_tid(capture_one, &c);
+    mprof_unwinder_end(c.unwinder);
     return c.n;
 }

@@ -7,7 +7,7 @@
  * sleep: what a hung program's threads are doing) has its stack and
  * instruction pointers in /proc/self/task/<tid>/syscall; its stack, in
  * our own address space, is copied with process_vm_readv and unwound with
- * the unwind tables (cfi.h).  So a thread that blocks every signal is seen
+ * the unwind tables, by libdwfl (cfi.h).  So a thread that blocks every signal is seen
  * like any other, a thread in a long system call is not interrupted (a
  * signal handler would make its sleep, poll or read fail with EINTR), a
  * thread inside mprof's own code is read as it is, and one that exits
