@@ -14,6 +14,7 @@
 
 #include "block.h"
 #include "bucket.h"
+#include "cfi.h"
 #include "clock.h"
 #include "dumplibs.h"
 #include "gzip.h"
@@ -434,7 +435,10 @@ static int capture_threads(struct thread_set *ts)
     ts->t = m;
     ts->order = (size_t *)(ts->t + max);
     unsigned char *copy = (unsigned char *)(ts->order + max);
-    ts->n = mprof_threadstacks_capture(ts->t, max, config->stack_depth, copy);
+    mprof_unwinder *u = mprof_unwinder_begin(); /* one libdwfl session for all */
+    ts->n = mprof_threadstacks_capture(ts->t, max, config->stack_depth, copy,
+                                       mprof_cfi_unwind, u);
+    mprof_unwinder_end(u);
     for (size_t i = 0; i < ts->n; i++)
         ts->order[i] = i;
     sort_base = ts->t; /* dumps are serialized by dump_lock */

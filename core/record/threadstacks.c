@@ -4,7 +4,6 @@
  */
 #include "threadstacks.h"
 
-#include "cfi.h"
 #include "fdmove.h"
 #include "stack.h"
 #include "threadreg.h"
@@ -197,8 +196,16 @@ static void read_name_state(mprof_thread_stack *t)
 }
 
 /* Unwind thread t if it is blocked and stays so while it is read. */
-static void read_stack(mprof_thread_stack *t, int depth, unsigned char *copy,
-                       mprof_unwinder *u)
+struct capture {
+    mprof_thread_stack *out;
+    size_t n, max;
+    int depth, self;
+    unsigned char *copy;
+    mprof_unwind_fn *unwind;
+    mprof_unwinder *u;
+};
+
+static void read_stack(mprof_thread_stack *t, const struct capture *c)
 {
     uintptr_t sp, pc, sp2, pc2;
     t->how = MPROF_THREAD_RUNNING;
@@ -206,8 +213,8 @@ static void read_stack(mprof_thread_stack *t, int depth, unsigned char *copy,
     for (int attempt = 0; attempt < 2; attempt++) {
         if (blocked_at(t->tid, &sp, &pc) != 0)
             return;
-        mprof_stack_copy c = {copy, sp, copy_stack(sp, copy)};
-        t->npcs = mprof_cfi_unwind(u, t->tid, pc, sp, &c, t->pcs, depth);
+        size_t len = copy_stack(sp, c->copy);
+        t->npcs = c->unwind(c->u, t->tid, pc, sp, c->copy, len, t->pcs, c->depth);
         if (blocked_at(t->tid, &sp2, &pc2) == 0 && sp2 == sp && pc2 == pc) {
             t->how = MPROF_THREAD_UNWOUND;
             return;
@@ -215,14 +222,6 @@ static void read_stack(mprof_thread_stack *t, int depth, unsigned char *copy,
     }
     t->npcs = 0; /* it kept moving: running */
 }
-
-struct capture {
-    mprof_thread_stack *out;
-    size_t n, max;
-    int depth, self;
-    unsigned char *copy;
-    mprof_unwinder *unwinder;
-};
 
 static int capture_one(int tid, void *arg)
 {
@@ -238,7 +237,7 @@ static int capture_one(int tid, void *arg)
     const void *obj;
     mprof_threadreg_wait(tid, &t->call, &obj);
     t->obj = (uintptr_t)obj;
-    read_stack(t, c->depth, c->copy, c->unwinder);
+    read_stack(t, c);
     if (t->state == '?') /* gone while read */
         return 0;
     if (t->call != MPROF_WAIT_NONE) {
@@ -251,13 +250,12 @@ static int capture_one(int tid, void *arg)
 }
 
 size_t mprof_threadstacks_capture(mprof_thread_stack *out, size_t max, int depth,
-                                  unsigned char *copy)
+                                  unsigned char *copy, mprof_unwind_fn *unwind,
+                                  mprof_unwinder *u)
 {
     if (depth > MPROF_STACK_MAX)
         depth = MPROF_STACK_MAX;
-    struct capture c = {out, 0, max, depth, (int)syscall(SYS_gettid), copy,
-                        mprof_unwinder_begin()};
+    struct capture c = {out, 0, max, depth, (int)syscall(SYS_gettid), copy, unwind, u};
     each_tid(capture_one, &c);
-    mprof_unwinder_end(c.unwinder);
     return c.n;
 }

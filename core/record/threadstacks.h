@@ -7,7 +7,7 @@
  * sleep: what a hung program's threads are doing) has its stack and
  * instruction pointers in /proc/self/task/<tid>/syscall; its stack, in
  * our own address space, is copied with process_vm_readv and unwound with
- * the unwind tables, by libdwfl (cfi.h).  So a thread that blocks every signal is seen
+ * the unwind tables, by libdwfl (core/output/cfi.h).  So a thread that blocks every signal is seen
  * like any other, a thread in a long system call is not interrupted (a
  * signal handler would make its sleep, poll or read fail with EINTR), a
  * thread inside mprof's own code is read as it is, and one that exits
@@ -54,13 +54,25 @@ typedef struct mprof_thread_stack {
 size_t mprof_threadstacks_count(void);
 
 /*
+ * How a blocked thread's stack is unwound: cfi.h's mprof_cfi_unwind and
+ * its session, which dump.c (the bridge to the output half, where libdw
+ * is) passes in.  pcs as in mprof_thread_stack, at most max; stack[0, len)
+ * is a copy of the thread's memory at [sp, sp + len).  Returns how many.
+ */
+typedef struct mprof_unwinder mprof_unwinder;
+typedef int mprof_unwind_fn(mprof_unwinder *u, int tid, uintptr_t pc, uintptr_t sp,
+                            const unsigned char *stack, size_t len, uintptr_t *pcs,
+                            int max);
+
+/*
  * Every thread but the caller into out[0, max): tid, name, state, its
- * wait, and its stack of at most `depth` frames.  `copy` is a buffer of
- * MPROF_THREADSTACK_COPY bytes.  Returns how many were filled.  Opens
- * and closes descriptors (raised above the program's, fdmove.h); call
- * with the guard set and no mprof lock held.
+ * wait, and its stack of at most `depth` frames, by unwind(u, ...).
+ * `copy` is a buffer of MPROF_THREADSTACK_COPY bytes.  Returns how many
+ * were filled.  Opens and closes descriptors (raised above the
+ * program's, fdmove.h); call with the guard set and no mprof lock held.
  */
 size_t mprof_threadstacks_capture(mprof_thread_stack *out, size_t max, int depth,
-                                  unsigned char *copy);
+                                  unsigned char *copy, mprof_unwind_fn *unwind,
+                                  mprof_unwinder *u);
 
 #endif

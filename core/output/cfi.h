@@ -14,12 +14,13 @@
  * and memory is the copy.  Origin: elfutils' eu-stack and libdwfl's
  * linux-pid-attach.c (dwfl_attach_state); the project's rule that a kept
  * Debian library beats our own code (this replaced a hand-written DWARF
- * CFI interpreter).
+ * CFI interpreter).  In core/output, beside symbolize.c, whose module
+ * reporter it shares: libdw is a library only dumps load.
  *
  * Limits:
  *  - x86-64 registers (rsp and the pc; every other register unknown, so a
  *    frame whose CFA needs rbp before any frame saved it ends the stack).
- *  - memory is the copy only: a read outside [base, base + len) fails and
+ *  - memory is the copy only: a read outside [sp, sp + len) fails and
  *    the stack ends there; no other address is ever dereferenced.
  *  - the session reports no separate debug files: a pc .eh_frame does not
  *    cover is looked up only in the module's own .debug_frame (a -g
@@ -35,14 +36,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* A copy of a thread's stack: stack[0, len) holds the memory at
- * [base, base + len). */
-typedef struct mprof_stack_copy {
-    const unsigned char *stack;
-    uintptr_t base;
-    size_t len;
-} mprof_stack_copy;
-
 /* One libdwfl session of this process's modules, for many threads. */
 typedef struct mprof_unwinder mprof_unwinder;
 
@@ -55,11 +48,13 @@ mprof_unwinder *mprof_unwinder_begin(void);
 void mprof_unwinder_end(mprof_unwinder *u);
 
 /* Return addresses of thread tid stopped at pc with stack pointer sp,
- * leaf first: pcs[0] = pc + 1 (pc is the next instruction, not a return
+ * stack[0, len) being a copy of its memory at [sp, sp + len), leaf
+ * first: pcs[0] = pc + 1 (pc is the next instruction, not a return
  * address: the + 1 makes the output's "address - 1" land on it), then
  * each caller's return address, at most max.  Returns how many (at least
- * 1 when max > 0).  u may be NULL. */
+ * 1 when max > 0).  u may be NULL.  The shape of threadstacks.h's
+ * mprof_unwind_fn, which dump.c hands it as. */
 int mprof_cfi_unwind(mprof_unwinder *u, int tid, uintptr_t pc, uintptr_t sp,
-                     const mprof_stack_copy *copy, uintptr_t *pcs, int max);
+                     const unsigned char *stack, size_t len, uintptr_t *pcs, int max);
 
 #endif

@@ -18,7 +18,8 @@ struct mprof_unwinder {
     Dwfl *dwfl;
     int tid;
     uintptr_t pc, sp;
-    const mprof_stack_copy *copy;
+    const unsigned char *stack; /* [sp, sp + len) */
+    size_t len;
 };
 
 /* Dumps are serialized by the dump lock: one session at a time. */
@@ -47,11 +48,10 @@ static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
 static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *arg)
 {
     (void)dwfl;
-    const mprof_stack_copy *c = ((struct mprof_unwinder *)arg)->copy;
-    if (addr < c->base || c->len < sizeof *result ||
-        addr - c->base > c->len - sizeof *result)
+    const struct mprof_unwinder *u = arg;
+    if (addr < u->sp || u->len < sizeof *result || addr - u->sp > u->len - sizeof *result)
         return false;
-    memcpy(result, c->stack + (addr - c->base), sizeof *result);
+    memcpy(result, u->stack + (addr - u->sp), sizeof *result);
     return true;
 }
 
@@ -117,7 +117,7 @@ static int one_frame(Dwfl_Frame *frame, void *arg)
 }
 
 int mprof_cfi_unwind(mprof_unwinder *u, int tid, uintptr_t pc, uintptr_t sp,
-                     const mprof_stack_copy *copy, uintptr_t *pcs, int max)
+                     const unsigned char *stack, size_t len, uintptr_t *pcs, int max)
 {
     if (max <= 0)
         return 0;
@@ -127,7 +127,8 @@ int mprof_cfi_unwind(mprof_unwinder *u, int tid, uintptr_t pc, uintptr_t sp,
         u->tid = tid;
         u->pc = pc;
         u->sp = sp;
-        u->copy = copy;
+        u->stack = stack;
+        u->len = len;
         /* its end, a failed read or no CFI: the frames so far stand */
         DW(dwfl_getthread_frames)(u->dwfl, tid, one_frame, &f);
     }
