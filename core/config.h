@@ -35,8 +35,16 @@ typedef struct mprof_config {
     uint64_t write_empty;    /* 1: write profiles with no samples too */
     uint64_t sync;           /* 1: fdatasync every file before its rename */
     int symbols;             /* enum mprof_symbols_level */
+    uint64_t peak_growth;    /* percent over the saved peak that saves a new
+                                one (TCMalloc's 1.1x: 10); MPROF_PEAK_OFF off */
+    uint64_t inuse_interval; /* bytes of in-use growth between dumps; 0 off */
+    uint64_t last_words_ms;  /* a termination signal's final dump, at most
+                                this long; 0 off */
     char out[MPROF_OUT_MAX];
 } mprof_config;
+
+/* peak_growth when MPROF_PEAK_GROWTH=off: no peak profile. */
+#define MPROF_PEAK_OFF UINT64_MAX
 
 /* Where values come from: getenv in the library, a table in tests. */
 typedef const char *(*mprof_env_lookup)(const char *name, void *ctx);

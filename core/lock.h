@@ -53,6 +53,9 @@ enum mprof_lock_rank {
     MPROF_RANK_DUMP = 3 * MPROF_RANK_STEP,
     /* heap.c cycle_lock: ticks and heap snapshots -> every stripe */
     MPROF_RANK_CYCLE = 4 * MPROF_RANK_STEP,
+    /* peak.c peak_lock: the saved peak heap -> every stripe (a copy), its
+     * mappings (mmap: no lock) */
+    MPROF_RANK_PEAK = 4 * MPROF_RANK_STEP + MPROF_RANK_STEP / 2,
     /* bucket.c stripes[i]: a bucket's record; all in index order in a tick */
     MPROF_RANK_BUCKET_STRIPE = 5 * MPROF_RANK_STEP,
     /* elfnames.c index_lock: building a symbol index -> load_lock (ELF()

@@ -31,6 +31,9 @@ static MPROF_FORK_STATE atomic_int dump_requested;
 static MPROF_FORK_STATE atomic_int ready_requested; /* mprof_dump_ready_children */
 static MPROF_FORK_STATE atomic_int stopped; /* the exit dump is written */
 static MPROF_FORK_STATE atomic_int leave; /* the thread is asked to return */
+static MPROF_FORK_STATE atomic_int alive; /* agent_main is running */
+static MPROF_FORK_STATE atomic_int final_requested; /* last words (agent.h) */
+static MPROF_FORK_STATE atomic_int final_done;      /* a futex word */
 static const mprof_config *config;
 
 /* Guards the thread's existence: thread, running, wanted, pause_depth,
@@ -66,6 +69,37 @@ void mprof_agent_request_ready_children(void)
 
 void mprof_agent_stop_dumping(void) { atomic_store(&stopped, 1); }
 
+/* On the mprof thread: the final dump, then whoever waits for it wakes. */
+static void serve_final(void)
+{
+    if (!atomic_load(&stopped)) {
+        mprof_dump(1);
+        atomic_store(&stopped, 1);
+    }
+    atomic_store(&final_done, 1);
+    syscall(SYS_futex, &final_done, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+/* In a signal handler: only atomics, the futex and the vDSO clock. */
+int mprof_agent_final_dump(int64_t timeout_ns)
+{
+    int saved = errno, done = atomic_load(&stopped);
+    if (!done && atomic_load(&alive)) {
+        atomic_store(&final_requested, 1);
+        wake();
+        int64_t deadline = mprof_clock_ns(CLOCK_MONOTONIC) + timeout_ns;
+        while (!(done = atomic_load(&final_done))) {
+            int64_t left = deadline - mprof_clock_ns(CLOCK_MONOTONIC);
+            if (left <= 0)
+                break;
+            struct timespec ts = {left / 1000000000, left % 1000000000};
+            syscall(SYS_futex, &final_done, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+        }
+    }
+    errno = saved;
+    return done;
+}
+
 static void sleep_until(int64_t deadline, unsigned seen)
 {
     int64_t left = deadline - mprof_clock_ns(CLOCK_MONOTONIC);
@@ -89,12 +123,15 @@ static void *agent_main(void *arg)
     const int64_t interval = (int64_t)config->dump_interval * 1000000000;
     int64_t next_tick = mprof_clock_ns(CLOCK_MONOTONIC) + epoch;
     int64_t next_dump = interval ? mprof_clock_ns(CLOCK_MONOTONIC) + interval : INT64_MAX;
+    atomic_store(&alive, 1);
     while (!atomic_load(&leave)) {
         unsigned seen = atomic_load(&wake_word);
         int64_t deadline = next_tick < next_dump ? next_tick : next_dump;
         if (!atomic_load(&dump_requested) && !atomic_load(&ready_requested) &&
-            !atomic_load(&leave))
+            !atomic_load(&final_requested) && !atomic_load(&leave))
             sleep_until(deadline, seen);
+        if (atomic_exchange(&final_requested, 0))
+            serve_final();
         if (atomic_exchange(&ready_requested, 0) && !atomic_load(&stopped))
             mprof_dump_ready_children();
         int64_t now = mprof_clock_ns(CLOCK_MONOTONIC);
@@ -109,6 +146,7 @@ static void *agent_main(void *arg)
             next_tick = now + epoch;
         }
     }
+    atomic_store(&alive, 0);
     mprof_guard_exit();
     return NULL;
 }
@@ -253,4 +291,8 @@ void mprof_agent_reset_after_fork(void)
         atomic_store(&ready_requested, 0);
     if (atomic_load(&leave))
         atomic_store(&leave, 0);
+    if (atomic_load(&alive)) /* the parent's thread, which did not follow */
+        atomic_store(&alive, 0);
+    if (atomic_load(&final_requested))
+        atomic_store(&final_requested, 0);
 }

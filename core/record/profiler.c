@@ -33,6 +33,7 @@
 #include "log.h"
 #include "onstack.h"
 #include "ownheap.h"
+#include "peak.h"
 #include "publish.h"
 #include "sample.h"
 #include "stack.h"
@@ -146,6 +147,7 @@ void mprof_profiler_start(const mprof_config *cfg)
     anchor_out(&config, start_dir);
     mprof_publish_init(&config);
     mprof_heap_set_rate(config.mem_rate);
+    mprof_peak_init(config.peak_growth, config.inuse_interval);
     mprof_dump_init(&config, start_dir);
     mprof_agent_init(&config);
     say_if_go();
@@ -176,8 +178,10 @@ static void sample_alloc(void *arg)
     const struct alloc_event *e = arg;
     uintptr_t stk[MPROF_STACK_MAX + 1]; /* + the truncation mark */
     int n = mprof_stack_capture(stk, config.stack_depth);
-    mprof_heap_alloc(e->p, e->size, stk, n);
+    int grown = mprof_heap_alloc(e->p, e->size, stk, n);
     note_recorded();
+    if (grown) /* MPROF_INUSE_INTERVAL: after note_recorded, which starts the thread */
+        mprof_agent_request_dump();
 }
 
 /* Seeds the thread and draws its first interval; 1 if it was not armed. */
@@ -407,6 +411,7 @@ void mprof_profiler_fork_child(void)
     if (__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE)) {
         mprof_bucket_reset();
         mprof_heap_reset();
+        mprof_peak_reset();
         mprof_block_reset();
         mprof_lockwait_reset();
         mprof_dump_reset_after_fork();
@@ -481,6 +486,16 @@ int64_t mprof_profiler_unlock_charge(const void *lock, int64_t now)
 }
 
 void mprof_profiler_request_dump(void) { mprof_agent_request_dump(); }
+
+void mprof_profiler_last_words(void)
+{
+    /* On a thread inside mprof (a sample, the exit dump, the mprof thread
+     * itself, which runs guarded for life) the dump could wait for this
+     * very thread: no last words, the signal goes on at once. */
+    if (!config.last_words_ms || mprof_tls.guard)
+        return;
+    mprof_agent_final_dump((int64_t)config.last_words_ms * 1000000);
+}
 void mprof_profiler_signal_owned(int sig, int own) { mprof_publish_signal(sig, own); }
 void mprof_profiler_solo_begin(void) { mprof_agent_pause(); }
 void mprof_profiler_solo_end(void) { mprof_agent_resume(); }
