@@ -9,7 +9,7 @@
  *                   "peak_a <objects> <bytes>", "peak_b ...", "final_b ...".
  *   grow STEP N     N times: STEP bytes more at site_grow, then wait until
  *                   the dump it should cause (mprof.<pid>.<k>.heap.pb.gz,
- *                   k = 1..N) is there, at most 60 s, so that the count of
+ *                   k = 1..N) is there, at most 30 s, so that the count of
  *                   dumps does not depend on the machine's speed.
  *   wait [handler]  site_wait keeps 3 MiB, says "ready", and waits for a
  *                   signal; with "handler" its own SIGTERM handler makes it
@@ -49,7 +49,7 @@ static int wait_for_dump(int k)
 {
     char path[128];
     snprintf(path, sizeof path, "mprof.%d.%d.heap.pb.gz", (int)getpid(), k);
-    for (int i = 0; i < 60000 && access(path, F_OK) != 0; i++)
+    for (int i = 0; i < 30000 && access(path, F_OK) != 0; i++)
         usleep(1000);
     return access(path, F_OK) == 0;
 }
