@@ -152,6 +152,38 @@ START_TEST(run_lists_children_files)
 }
 END_TEST
 
+/* A server stopped with SIGTERM through `mprof run` (systemd, Kubernetes
+ * stop the process they started): the signal is forwarded, the program
+ * dies of it at its default action (128 + 15, as bare), and its last
+ * profile, written on the way (issue 16, last words), is listed. */
+START_TEST(run_forwards_sigterm_keeps_last_profile)
+{
+    const char *dir = fresh_dir("run_forwards_sigterm_keeps_last_profile");
+    run r;
+    run_spec s = {.argv = {tool(), "run", "--mem-rate", "1", "--out", "lw", "--",
+                           h_prog("peak"), "wait"},
+                  .env = {"MPROF_LAST_WORDS=30000"}, /* a busy machine's dump is slow */
+                  .cwd = dir,
+                  .no_preload = true};
+    run_start(&r, &s);
+    bool ready = run_wait_stdout(&r, "ready\n", 30000);
+    if (!ready)
+        run_kill(&r, SIGKILL);
+    ck_assert_msg(ready, "no 'ready':\n%s%s", r.out.s, r.err.s);
+    run_kill(&r, SIGTERM);
+    run_finish(&r, 30000);
+    expect_code(&r, 128 + SIGTERM, "mprof run of a program stopped by SIGTERM");
+    const char *l = strstr(r.err.s, "  lw.");
+    char name[PATH_MAX] = "";
+    if (l)
+        sscanf(l, " %4095s", name);
+    ck_assert_msg(strstr(name, ".1.heap.pb.gz") && access(join(dir, name), R_OK) == 0 &&
+                      strstr(r.err.s, ".1.peak.pb.gz"),
+                  "the last profile is not listed, or not there:\n%s", r.err.s);
+    run_free(&r);
+}
+END_TEST
+
 static void copy_file(const char *from, const char *to, mode_t mode)
 {
     size_t len;
@@ -219,6 +251,8 @@ void tools_add_run_tests(Suite *s)
     h_add_test(s, "run_passes_status_and_arguments", run_passes_status_and_arguments, 60);
     h_add_test(s, "run_sets_environment_and_lists_files", run_sets_environment_and_lists_files, 60);
     h_add_test(s, "run_lists_children_files", run_lists_children_files, 60);
+    h_add_test(s, "run_forwards_sigterm_keeps_last_profile",
+               run_forwards_sigterm_keeps_last_profile, 60);
     h_add_test(s, "run_finds_installed_library", run_finds_installed_library, 60);
     h_add_test(s, "usage_errors", usage_errors, 30);
 }
