@@ -31,7 +31,7 @@ static MPROF_FORK_STATE atomic_int dump_requested;
 static MPROF_FORK_STATE atomic_int ready_requested; /* mprof_dump_ready_children */
 static MPROF_FORK_STATE atomic_int stopped; /* the exit dump is written */
 static MPROF_FORK_STATE atomic_int leave; /* the thread is asked to return */
-static MPROF_FORK_STATE atomic_int alive; /* agent_main is running */
+static MPROF_FORK_STATE atomic_int alive; /* the thread is created and not told to leave */
 static MPROF_FORK_STATE atomic_int final_requested; /* last words (agent.h) */
 static MPROF_FORK_STATE atomic_int final_done;      /* a futex word */
 static const mprof_config *config;
@@ -123,7 +123,6 @@ static void *agent_main(void *arg)
     const int64_t interval = (int64_t)config->dump_interval * 1000000000;
     int64_t next_tick = mprof_clock_ns(CLOCK_MONOTONIC) + epoch;
     int64_t next_dump = interval ? mprof_clock_ns(CLOCK_MONOTONIC) + interval : INT64_MAX;
-    atomic_store(&alive, 1);
     while (!atomic_load(&leave)) {
         unsigned seen = atomic_load(&wake_word);
         int64_t deadline = next_tick < next_dump ? next_tick : next_dump;
@@ -146,7 +145,6 @@ static void *agent_main(void *arg)
             next_tick = now + epoch;
         }
     }
-    atomic_store(&alive, 0);
     mprof_guard_exit();
     return NULL;
 }
@@ -193,6 +191,9 @@ static int start_locked(void)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc == 0) {
         running = 1;
+        /* Now, not when the thread first runs: a request made before it
+         * is scheduled (last words) is served by its first iteration. */
+        atomic_store(&alive, 1);
     } else if (!create_failed_said) {
         create_failed_said = 1;
         mprof_log("cannot start the mprof thread (%s); profiles will be "
@@ -210,6 +211,7 @@ static void stop_locked(void)
     mprof_lock_assert_held(&agent_lock);
     if (!running)
         return;
+    atomic_store(&alive, 0);
     atomic_store(&leave, 1);
     wake();
     int cancel;
