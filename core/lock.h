@@ -48,7 +48,7 @@ enum mprof_lock_rank {
      * heap (pthread_create and pthread_join allocate, the guard set) */
     MPROF_RANK_AGENT = 2 * MPROF_RANK_STEP,
     /* dump.c dump_lock: one dump at a time -> cycle_lock, stripes (the
-     * snapshots), index_lock, load_lock, kept_lock (symbols, libraries),
+     * snapshots), peak_lock (the peak's), index_lock, load_lock, kept_lock (symbols, libraries),
      * the own heap (elfutils, zlib, libc), publish's writer (tried) */
     MPROF_RANK_DUMP = 3 * MPROF_RANK_STEP,
     /* heap.c cycle_lock: ticks and heap snapshots -> every stripe */
