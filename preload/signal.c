@@ -123,14 +123,14 @@ static void on_dump_signal(int sig)
 static void on_termination_signal(int sig)
 {
     int saved = errno;
-    mprof_profiler_last_words(); /* bounded: MPROF_LAST_WORDS ms */
+    int ours = mprof_profiler_last_words(); /* bounded: MPROF_LAST_WORDS ms */
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
     sigemptyset(&dfl.sa_mask);
-    mprof_real.sigaction(sig, &dfl, NULL);
+    mprof_real.sigaction(sig, &dfl, NULL); /* this process's table only */
     struct held *h = held_of(sig);
-    if (h)
+    if (h && ours) /* a vfork child's memory is its parent's */
         atomic_store(&h->ours, 0);
     raise(sig);
     errno = saved;

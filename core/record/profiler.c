@@ -43,6 +43,7 @@
 #include <link.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int mprof_ready;
@@ -51,6 +52,9 @@ static mprof_config config;
 static MPROF_FORK_STATE int recorded; /* this process has recorded an event */
 static __thread int fork_nested; /* fork entered with the guard already set */
 static MPROF_FORK_STATE int ready_asked; /* mprof_dump_ready_children asked for */
+/* This process, as the fork handlers know it: a child made without them
+ * (vfork, _Fork, clone) still says its parent's. */
+static MPROF_FORK_STATE pid_t self_pid;
 
 /* What this process's fork children do: one page shared with them, mapped
  * at its first fork, where each child that writes its exit dump adds one.
@@ -151,6 +155,7 @@ void mprof_profiler_start(const mprof_config *cfg)
     mprof_dump_init(&config, start_dir);
     mprof_agent_init(&config);
     say_if_go();
+    self_pid = getpid();
     __atomic_store_n(&mprof_ready, 1, __ATOMIC_RELEASE);
     mprof_lock_profiling = config.block_rate || config.mutex_fraction;
 }
@@ -402,6 +407,7 @@ static void child_unprofiled(void)
 
 void mprof_profiler_fork_child(void)
 {
+    self_pid = getpid();
     mprof_agent_reset_after_fork();
     if (fork_nested) {
         child_unprofiled();
@@ -487,14 +493,22 @@ int64_t mprof_profiler_unlock_charge(const void *lock, int64_t now)
 
 void mprof_profiler_request_dump(void) { mprof_agent_request_dump(); }
 
-void mprof_profiler_last_words(void)
+int mprof_profiler_last_words(void)
 {
+    /* A child made without the fork handlers (vfork before its exec,
+     * _Fork) shares or copies the parent's state, and would ask the
+     * parent's thread, or none, for the parent's final dump. */
+    int saved = errno;
+    pid_t me = (pid_t)syscall(SYS_getpid);
+    errno = saved;
+    if (me != self_pid)
+        return 0;
     /* On a thread inside mprof (a sample, the exit dump, the mprof thread
      * itself, which runs guarded for life) the dump could wait for this
      * very thread: no last words, the signal goes on at once. */
-    if (!config.last_words_ms || mprof_tls.guard)
-        return;
-    mprof_agent_final_dump((int64_t)config.last_words_ms * 1000000);
+    if (config.last_words_ms && !mprof_tls.guard)
+        mprof_agent_final_dump((int64_t)config.last_words_ms * 1000000);
+    return 1;
 }
 void mprof_profiler_signal_owned(int sig, int own) { mprof_publish_signal(sig, own); }
 void mprof_profiler_solo_begin(void) { mprof_agent_pause(); }

@@ -301,6 +301,45 @@ START_TEST(last_words_own_handler_as_bare)
 }
 END_TEST
 
+/* A vfork child, killed by SIGTERM before its exec, shares its parent's
+ * memory and has no mprof thread: it dies of the signal at once, and
+ * leaves the parent's profiling alone (the parent's exit dump, written
+ * later, holds what it allocated after). */
+START_TEST(last_words_vfork_child_leaves_parent)
+{
+    const char *dir = hd_fresh("last_words_vfork_child");
+    run r;
+    run_spec s = {.argv = {h_prog("peak"), "vfork"}, .env = {RATE_1, LAST_WORDS_WAIT},
+                  .cwd = dir};
+    run_start(&r, &s);
+    bool ready = run_wait_stdout(&r, "child ", 30000);
+    long child = 0;
+    const char *l = strstr(r.out.s, "child ");
+    if (ready && l)
+        child = strtol(l + 6, NULL, 10);
+    if (child <= 0)
+        run_kill(&r, SIGKILL);
+    ck_assert_msg(child > 0, "no child pid:\n%s%s", r.out.s, r.err.s);
+    kill((pid_t)child, SIGTERM);
+    run_finish(&r, 30000);
+    ck_assert_msg(!r.timed_out && run_exit_code(&r) == 0 &&
+                      strstr(r.out.s, "child killed 15\n"),
+                  "status %d\n%s%s", run_exit_code(&r), r.out.s, r.err.s);
+    int n = hd_files(dir, "mprof", g_files, MAX_FILES);
+    const hd_file *heap = hd_find(g_files, n, (long)r.pid, 1, "heap");
+    ck_assert_msg(heap && n == 2, "%d files, expected the parent's exit dump", n);
+    prof p;
+    hd_go_read(heap->path, &p);
+    prof_site after;
+    prof_site_sum(&p, "site_after", PROF_EXACT, &after);
+    ck_assert_msg(after.inuse_space == 1 << 20,
+                  "site_after holds %lld B: the parent's profile ended at its child's signal",
+                  after.inuse_space);
+    prof_free(&p);
+    run_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     /* QUIT and ABRT dump core where the limit allows: not into the tests'
@@ -313,6 +352,7 @@ int main(void)
     add_tests(s, 60, TESTS(query_as_bare, chained_handler_as_bare, clean_c_stderr_as_bare,
                            clean_cxx_stderr_as_bare, cxx_restored_default_kills,
                            python_getsignal_as_bare, last_words_on_each_signal,
-                           last_words_off, last_words_own_handler_as_bare));
+                           last_words_off, last_words_own_handler_as_bare,
+                           last_words_vfork_child_leaves_parent));
     return run_built_suite(s);
 }

@@ -14,12 +14,16 @@
  *   wait [handler]  site_wait keeps 3 MiB, says "ready", and waits for a
  *                   signal; with "handler" its own SIGTERM handler makes it
  *                   say "bye" and exit(3).
+ *   vfork           site_wait keeps 3 MiB; a vfork child says "child <pid>"
+ *                   and waits for a signal before any exec; once it is
+ *                   gone, site_after takes 1 MiB and the program exits 0.
  */
 #include "common.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #define MIB ((size_t)1 << 20)
 
@@ -27,6 +31,7 @@ SITE void *site_a(size_t n) { return prog_check(malloc(n), "malloc"); }
 SITE void *site_b(size_t n) { return prog_check(malloc(n), "malloc"); }
 SITE void *site_grow(size_t n) { return prog_check(malloc(n), "malloc"); }
 SITE void *site_wait(size_t n) { return prog_check(malloc(n), "malloc"); }
+SITE void *site_after(size_t n) { return prog_check(malloc(n), "malloc"); }
 
 static int spike(void)
 {
@@ -88,8 +93,32 @@ static int wait_signal(int handler)
     exit(3);
 }
 
+/* The child only makes system calls: it shares the parent's memory. */
+static int vfork_killed(void)
+{
+    void *p = site_wait(3 * MIB);
+    pid_t child = vfork();
+    if (child == 0) {
+        char line[32];
+        int n = snprintf(line, sizeof line, "child %d\n", (int)getpid());
+        write(1, line, (size_t)n);
+        pause();
+        _exit(0);
+    }
+    int status;
+    waitpid(child, &status, 0);
+    void *q = site_after(MIB);
+    printf("child %s %d\ndone\n", WIFSIGNALED(status) ? "killed" : "exited",
+           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    prog_use(p);
+    prog_use(q);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "vfork") == 0)
+        return vfork_killed();
     if (argc > 3 && strcmp(argv[1], "grow") == 0)
         return grow((size_t)atol(argv[2]), atoi(argv[3]));
     if (argc > 1 && strcmp(argv[1], "wait") == 0)
