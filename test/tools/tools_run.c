@@ -82,8 +82,8 @@ START_TEST(run_sets_environment_and_lists_files)
         other = NULL;
     char pre[PATH_MAX + 16];
     snprintf(pre, sizeof pre, "LD_PRELOAD=%s", other ? other : "");
-    /* env never blocks: its empty block and mutex profiles are asked for,
-     * so that one file of each kind is there to be listed. */
+    /* env never blocks: its empty block and mutex profiles (and a peak) are
+     * asked for, so that one file of each kind is there to be listed. */
     const char *env[] = {"MPROF_WRITE_EMPTY=1", other ? pre : NULL, NULL};
     run r;
     run_argv(&r, dir, env, ARGV(tool(), "run", "--mem-rate", "1", "--block-rate", "5",
@@ -112,7 +112,7 @@ START_TEST(run_sets_environment_and_lists_files)
         ck_assert_msg(access(join(dir, name), R_OK) == 0, "listed %s is not there", name);
         listed++;
     }
-    ck_assert_msg(listed == 3 && strstr(r.err.s, "3 profile files written"), "%s", r.err.s);
+    ck_assert_msg(listed == 4 && strstr(r.err.s, "4 profile files written"), "%s", r.err.s);
     run_free(&r);
     /* A second run lists only its own files. */
     run_argv(&r, dir, env, ARGV(tool(), "run", "--out", "sub/p", "--mem-rate", "0",
