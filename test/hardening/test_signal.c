@@ -28,6 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -340,6 +342,60 @@ START_TEST(last_words_vfork_child_leaves_parent)
 }
 END_TEST
 
+/* The tid of the process's thread named `name`, or 0. */
+static long thread_named(long pid, const char *name)
+{
+    char dir[64];
+    snprintf(dir, sizeof dir, "/proc/%ld/task", pid);
+    strbuf tids = {0};
+    dir_entries(dir, &tids);
+    long found = 0;
+    for (const char *l = tids.s; *l && !found; l = strchr(l, '\n') + 1) {
+        long tid = strtol(l, NULL, 10);
+        char path[96], comm[32] = "";
+        snprintf(path, sizeof path, "%s/%ld/comm", dir, tid);
+        FILE *f = fopen(path, "r");
+        if (f && fgets(comm, sizeof comm, f) && !strncmp(comm, name, strlen(name)) &&
+            comm[strlen(name)] == '\n')
+            found = tid;
+        if (f)
+            fclose(f);
+    }
+    sb_free(&tids);
+    return found;
+}
+
+/* The bound: mprof's thread held stopped (ptrace stops that one thread),
+ * so the final dump never comes; SIGTERM still ends the process, once
+ * MPROF_LAST_WORDS (300 ms) has passed, and as bare.  Without the bound
+ * the program would wait for ever. */
+START_TEST(last_words_bounded)
+{
+    const char *dir = hd_fresh("last_words_bounded");
+    run r;
+    run_spec s = {.argv = {h_prog("peak"), "wait"}, .env = {RATE_1, "MPROF_LAST_WORDS=300"},
+                  .cwd = dir};
+    run_start(&r, &s);
+    bool ready = run_wait_stdout(&r, "ready\n", 30000);
+    long tid = ready ? thread_named((long)r.pid, "mprof") : 0;
+    bool stopped = tid && ptrace(PTRACE_SEIZE, (pid_t)tid, NULL, NULL) == 0 &&
+                   ptrace(PTRACE_INTERRUPT, (pid_t)tid, NULL, NULL) == 0;
+    int st = 0;
+    stopped = stopped && waitpid((pid_t)tid, &st, __WALL) == (pid_t)tid && WIFSTOPPED(st);
+    if (!stopped)
+        run_kill(&r, SIGKILL);
+    ck_assert_msg(stopped, "could not stop the mprof thread (tid %ld): %s", tid, strerror(errno));
+    kill(r.pid, SIGTERM);
+    /* The traced thread's end is reported to us, its tracer, first. */
+    while (waitpid((pid_t)tid, &st, __WALL) == (pid_t)tid && !WIFEXITED(st) && !WIFSIGNALED(st))
+        ptrace(PTRACE_LISTEN, (pid_t)tid, NULL, NULL);
+    run_finish(&r, 30000);
+    ck_assert_msg(!r.timed_out && WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGTERM,
+                  "status 0x%x%s\n%s", r.status, r.timed_out ? " (hung: killed)" : "", r.err.s);
+    run_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     /* QUIT and ABRT dump core where the limit allows: not into the tests'
@@ -353,6 +409,6 @@ int main(void)
                            clean_cxx_stderr_as_bare, cxx_restored_default_kills,
                            python_getsignal_as_bare, last_words_on_each_signal,
                            last_words_off, last_words_own_handler_as_bare,
-                           last_words_vfork_child_leaves_parent));
+                           last_words_vfork_child_leaves_parent, last_words_bounded));
     return run_built_suite(s);
 }
