@@ -62,10 +62,10 @@
  * signals whose default action it runs its last words before (held[0] is
  * the dump signal; an entry with sig 0 is not held). */
 struct held {
-    int sig;
     void (*handler)(int);
-    atomic_int ours;                 /* mprof's handler is installed */
     struct sigaction program_view;   /* what the program set, while `ours` */
+    int sig;
+    atomic_int ours;                 /* mprof's handler is installed */
     int interrupting;                /* siginterrupt(sig, 1) */
 };
 
@@ -167,11 +167,11 @@ static int take(struct held *h)
 
 void mprof_signal_install(int sig, int last_words)
 {
-    held[0] = (struct held){.sig = sig, .handler = on_dump_signal};
+    held[0] = (struct held){.handler = on_dump_signal, .sig = sig};
     for (size_t i = 1; last_words && i < NHELD; i++)
         if (last_words_signals[i - 1] != sig) /* the dump signal is the dump's */
-            held[i] = (struct held){.sig = last_words_signals[i - 1],
-                                    .handler = on_termination_signal};
+            held[i] = (struct held){.handler = on_termination_signal,
+                                    .sig = last_words_signals[i - 1]};
     int any = 0;
     for (size_t i = 0; i < NHELD; i++)
         any |= take(&held[i]);
