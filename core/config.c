@@ -25,6 +25,8 @@ void mprof_config_defaults(mprof_config *c)
     c->signal = SIGUSR2;
     c->stack_depth = 64;
     c->symbols = MPROF_SYMBOLS_NAMES;
+    c->threadcreate = 1;
+    c->threads = 1;
     c->peak_growth = 10;
     c->last_words_ms = 2000;
     strcpy(c->out, "mprof");
@@ -168,6 +170,9 @@ void mprof_config_load(mprof_config *c, mprof_env_lookup get, void *ctx)
     load_u64(get, ctx, "MPROF_STACK_DEPTH", &depth, 1, MPROF_STACK_MAX);
     load_u64(get, ctx, "MPROF_WRITE_EMPTY", &c->write_empty, 0, 1);
     load_u64(get, ctx, "MPROF_SYNC", &c->sync, 0, 1);
+    load_u64(get, ctx, "MPROF_THREADCREATE", &c->threadcreate, 0, 1);
+    load_u64(get, ctx, "MPROF_THREADS", &c->threads, 0, 2);
+    load_u64(get, ctx, "MPROF_MUTEX_HOLD", &c->mutex_hold, 0, 1);
     load_u64(get, ctx, "MPROF_INUSE_INTERVAL", &c->inuse_interval, 0, (uint64_t)1 << 50);
     load_u64(get, ctx, "MPROF_LAST_WORDS", &c->last_words_ms, 0, 60000);
     load_peak(get, ctx, c);

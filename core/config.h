@@ -35,6 +35,10 @@ typedef struct mprof_config {
     uint64_t write_empty;    /* 1: write profiles with no samples too */
     uint64_t sync;           /* 1: fdatasync every file before its rename */
     int symbols;             /* enum mprof_symbols_level */
+    uint64_t threadcreate;   /* 1: record every pthread_create (threadcreate.h) */
+    uint64_t mutex_hold;     /* 1: the mutex profile also sums hold times (block.h) */
+    uint64_t threads;        /* threads profile: 0 off, 1 at dumps asked for (signal),
+                                2 at interval dumps too (dump.h) */
     uint64_t peak_growth;    /* percent over the saved peak that saves a new
                                 one (TCMalloc's 1.1x: 10); MPROF_PEAK_OFF off */
     uint64_t inuse_interval; /* bytes of in-use growth between dumps; 0 off */

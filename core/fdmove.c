@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -72,4 +73,40 @@ static int is_path(int fd, const void *path)
 int mprof_fd_raise(int fd, const char *path)
 {
     return mprof_fd_raise_if(fd, path ? is_path : NULL, path);
+}
+
+/* Whether fd's name, as /proc/self/fd shows it ("/memfd:<name> (deleted)"),
+ * begins as `nm` does: its first 40 bytes (publish.h's names hold the pid
+ * there).  Yes where /proc cannot say (not mounted).  No stdio: this runs
+ * in signal handlers. */
+static int memfd_named(int fd, const char *nm)
+{
+    char path[32] = "/proc/self/fd/", digits[12], link[48];
+    size_t n = 0, at = sizeof "/proc/self/fd/" - 1;
+    for (unsigned v = (unsigned)fd; n == 0 || v; v /= 10)
+        digits[n++] = (char)('0' + v % 10);
+    while (n)
+        path[at++] = digits[--n];
+    path[at] = '\0';
+    ssize_t len = readlink(path, link, sizeof link);
+    if (len < 0)
+        return 1;
+    static const char prefix[] = "/memfd:";
+    size_t p = sizeof prefix - 1, room = (size_t)len > p ? (size_t)len - p : 0;
+    size_t want = strlen(nm) < room ? strlen(nm) : room;
+    return (size_t)len >= p && memcmp(link, prefix, p) == 0 && memcmp(link + p, nm, want) == 0;
+}
+
+/* The memfd just made: empty, sealable (F_GET_SEALS 0; any other file
+ * says EINVAL, a sealed one F_SEAL_SEAL), and named as it was. */
+static int fresh_memfd(int fd, const void *nm)
+{
+    struct stat st;
+    return fcntl(fd, F_GET_SEALS) == 0 && fstat(fd, &st) == 0 && st.st_size == 0 &&
+           memfd_named(fd, nm);
+}
+
+int mprof_fd_raise_memfd(int fd, const char *name)
+{
+    return mprof_fd_raise_if(fd, fresh_memfd, name);
 }

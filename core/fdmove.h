@@ -26,11 +26,24 @@
  * having closed nothing of the program's (the dup2 closed ours). With
  * path NULL (a descriptor from a library), no check.  The low number is
  * closed only if it still names the file.  errno is kept otherwise.
+ * If the file at path is replaced between the open and the check (an
+ * upgrade renames a new library over it), the check fails as for a
+ * program's dup2 and the low number stays open, close-on-exec: from here
+ * mprof cannot tell its file from one the program put there, and leaving
+ * one of its own open is the lesser harm than closing one of the
+ * program's.
  */
 int mprof_fd_raise(int fd, const char *path);
 
 /* The same, with the check that a descriptor is the file that was opened
  * made by ours(fd, arg) (NULL: none): for a file without a path (memfd). */
 int mprof_fd_raise_if(int fd, int (*ours)(int fd, const void *arg), const void *arg);
+
+/* The same for fd, just returned by memfd_create(name, MFD_ALLOW_SEALING):
+ * ours is an empty, unsealed memfd under that name (the first 40 bytes of
+ * it, as /proc/self/fd shows them; not checked without /proc).  A
+ * program's own empty sealable memfd (Wayland's shm pools start so) is
+ * not ours.  Async-signal-safe. */
+int mprof_fd_raise_memfd(int fd, const char *name);
 
 #endif

@@ -258,6 +258,78 @@ static int same_object(const void *f, const void *malloc_fn)
 /* Said once per process, whichever thread finds it first. */
 static int said_allocator;
 
+/* ---- another allocator ahead of the shim ----
+ * LD_PRELOAD="libjemalloc.so.2 libmprof.so": the program's malloc binds to
+ * jemalloc, and only what jemalloc lacks (pvalloc, reallocarray) reaches
+ * the shim, possibly before mprof starts (a library's constructor).  The
+ * allocator's slots must then come from jemalloc from the first lookup
+ * on, or the shim's pvalloc would hand out glibc's memory for jemalloc's
+ * free to crash on; so whichever lookup comes first decides the order. */
+
+static int behind;
+static void *ahead_malloc; /* that object's malloc, once behind is set */
+
+int mprof_real_behind(void) { return __atomic_load_n(&behind, __ATOMIC_ACQUIRE); }
+
+/* Whether f, what dlsym found first, is a definition. An executable that
+ * takes a function's address without defining it (python3 takes malloc's)
+ * carries a "canonical PLT entry" under that name, an undefined symbol
+ * with the PLT slot as its value, which dlsym returns and which only jumps
+ * to the real definition: the shim, in the usual order. */
+static int defines(void *f)
+{
+    Dl_info di;
+    const ElfW(Sym) *sym = NULL;
+    return dladdr1(f, &di, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_shndx != SHN_UNDEF;
+}
+
+/* The malloc the global scope finds first, if it is another object's
+ * definition; NULL in the usual order (the shim's comes first). */
+static void *malloc_ahead(void)
+{
+    void *first = dlsym(RTLD_DEFAULT, "malloc");
+    return first && first != mprof_alloc_entries[0].entry && defines(first) ? first : NULL;
+}
+
+/* The allocator's functions into found[], from `where` (RTLD_NEXT, or
+ * RTLD_DEFAULT with `m` the malloc found ahead), each from malloc's object
+ * or none (derived, or done without).  Returns the name of a required one
+ * that is lacking, or NULL. */
+static const char *find_allocator(void *where, void *m, void **found)
+{
+    const char *lacking = NULL;
+    for (size_t i = 0; i < TABLE_SIZE; i++) {
+        const struct lookup *e = &table[i];
+        if (e->group != ALLOC)
+            continue;
+        void *f = i == 0 && m ? m : find_in(where, e);
+        if (f && i > 0 && found[0] && !same_object(f, found[0]))
+            f = NULL; /* another object's: its pointers would cross heaps */
+        found[i] = f;
+        if (!f && e->need == REQUIRED && !lacking)
+            lacking = e->name;
+    }
+    return lacking;
+}
+
+/* The allocator's object when another comes ahead of the shim, or NULL
+ * (one line says why not, if it cannot be forwarded to). */
+static void *allocator_ahead(void **found)
+{
+    void *m = malloc_ahead();
+    if (!m || !find_allocator(RTLD_DEFAULT, m, found))
+        return m;
+    Dl_info who;
+    const char *lib = dladdr(m, &who) && who.dli_fname ? who.dli_fname : "another library";
+    const char *base = strrchr(lib, '/') ? strrchr(lib, '/') + 1 : lib;
+    if (!__atomic_exchange_n(&said_allocator, 1, __ATOMIC_RELAXED))
+        mprof_log("%s serves malloc ahead of libmprof.so and mprof cannot forward to it: "
+                  "nothing will be profiled; put libmprof.so first: "
+                  "LD_PRELOAD=\"libmprof.so %s\"", base, base);
+    memset(found, 0, TABLE_SIZE * sizeof *found);
+    return NULL;
+}
+
 int mprof_real_resolve(void)
 {
     if (__atomic_load_n(&mprof_real.free, __ATOMIC_ACQUIRE))
@@ -267,18 +339,8 @@ int mprof_real_resolve(void)
     mprof_guard_enter();
     /* All found first; then published, free last and only with the rest. */
     void *found[TABLE_SIZE] = {0};
-    const char *lacking = NULL;
-    for (size_t i = 0; i < TABLE_SIZE; i++) {
-        const struct lookup *e = &table[i];
-        if (e->group != ALLOC)
-            continue;
-        void *f = find(e);
-        if (f && i > 0 && found[0] && !same_object(f, found[0]))
-            f = NULL; /* another object's: its pointers would cross heaps */
-        found[i] = f;
-        if (!f && e->need == REQUIRED && !lacking)
-            lacking = e->name;
-    }
+    void *ahead = allocator_ahead(found);
+    const char *lacking = ahead ? NULL : find_allocator(RTLD_NEXT, NULL, found);
     if (lacking) {
         /* Under the guard: what the message allocates comes from the own
          * heap, not back here. */
@@ -297,6 +359,10 @@ int mprof_real_resolve(void)
             free_fn = found[i];
         else
             __atomic_store_n(slot_of(&table[i]), found[i], __ATOMIC_RELAXED);
+    }
+    if (ahead) {
+        ahead_malloc = ahead;
+        __atomic_store_n(&behind, 1, __ATOMIC_RELEASE);
     }
     mprof_guard_exit();
     __atomic_store_n((void **)&mprof_real.free, free_fn, __ATOMIC_RELEASE);
@@ -338,55 +404,10 @@ void mprof_real_resolve_calls(void)
     mprof_guard_exit();
 }
 
-/* ---- another allocator ahead of the shim ---- */
-
-static int behind;
-
-int mprof_real_behind(void) { return __atomic_load_n(&behind, __ATOMIC_ACQUIRE); }
-
-/* Whether f, what dlsym found first, is a definition. An executable that
- * takes a function's address without defining it (python3 takes malloc's)
- * carries a "canonical PLT entry" under that name, an undefined symbol
- * with the PLT slot as its value, which dlsym returns and which only jumps
- * to the real definition: the shim, in the usual order. */
-static int defines(void *f)
-{
-    Dl_info di;
-    const ElfW(Sym) *sym = NULL;
-    return dladdr1(f, &di, (void **)&sym, RTLD_DL_SYMENT) && sym && sym->st_shndx != SHN_UNDEF;
-}
-
 void mprof_real_check_order(void)
 {
-    void *first = dlsym(RTLD_DEFAULT, "malloc");
-    if (!first || first == mprof_alloc_entries[0].entry || !defines(first))
-        return; /* the usual order: the shim comes first */
-    Dl_info who;
-    const char *lib = dladdr(first, &who) && who.dli_fname ? who.dli_fname : "another library";
-    const char *base = strrchr(lib, '/') ? strrchr(lib, '/') + 1 : lib;
-    /* The allocator's slots from the object whose malloc comes first; one
-     * of its own or none (derived, or done without), as after the shim. */
-    void *found[TABLE_SIZE] = {0};
-    for (size_t i = 0; i < TABLE_SIZE; i++) {
-        const struct lookup *e = &table[i];
-        if (e->group != ALLOC)
-            continue;
-        void *f = i == 0 ? first : find_in(RTLD_DEFAULT, e);
-        found[i] = f && same_object(f, first) ? f : NULL;
-        if (!found[i] && e->need == REQUIRED) {
-            mprof_log("%s serves malloc ahead of libmprof.so and mprof cannot forward to it: "
-                      "nothing will be profiled; put libmprof.so first: "
-                      "LD_PRELOAD=\"libmprof.so %s\"", base, base);
-            return;
-        }
-    }
-    /* At start, before the program's threads: no call is in flight
-     * through the table (nothing was bound to the shim). Blocks the
-     * allocator served before now are freed through the shim into it. */
-    for (size_t i = 0; i < TABLE_SIZE; i++)
-        if (table[i].group == ALLOC)
-            __atomic_store_n(slot_of(&table[i]), found[i], __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    __atomic_store_n(&behind, 1, __ATOMIC_RELEASE);
-    mprof_profiler_rebind(mprof_alloc_entries, mprof_alloc_nentries, first);
+    /* Blocks the allocator served before now are freed through the shim
+     * into it. */
+    if (mprof_real_resolve() == 0 && mprof_real_behind())
+        mprof_profiler_rebind(mprof_alloc_entries, mprof_alloc_nentries, ahead_malloc);
 }

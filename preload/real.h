@@ -20,8 +20,10 @@
  * if the file were missing).
  *
  * One exception to "after it": when another allocator comes ahead of the
- * shim in LD_PRELOAD, the allocator's slots are taken from that one, at
- * start (mprof_real_check_order).
+ * shim in LD_PRELOAD, the allocator's slots are taken from that one, from
+ * the first lookup on (what it lacks, pvalloc say, may reach the shim from
+ * a library's constructor before mprof starts), and at start the loaded
+ * objects are bound to the shim (mprof_real_check_order).
  */
 #ifndef MPROF_REAL_H
 #define MPROF_REAL_H
@@ -140,10 +142,10 @@ extern const size_t mprof_alloc_nentries;
 
 /*
  * At start: if another object serves malloc ahead of the shim (it came
- * first in LD_PRELOAD), forward every allocation call to it, and bind the
- * loaded objects' allocation calls to the shim (rebind.h); if that cannot
- * be, one mprof: line says so and which order works. Call with the guard
- * set, after mprof_real_resolve_calls.
+ * first in LD_PRELOAD; mprof_real_resolve then took the allocator's slots
+ * from it, or said in one mprof: line that it cannot and which order
+ * works), bind the loaded objects' allocation calls to the shim
+ * (rebind.h).  Call with the guard set, after mprof_real_resolve_calls.
  */
 void mprof_real_check_order(void);
 

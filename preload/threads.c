@@ -37,6 +37,10 @@ static MPROF_FORK_STATE int live = 1;
  * is counted by the cleanup handler, not by main_key's destructor). */
 static __thread int started_by_us __attribute__((tls_model("initial-exec")));
 
+/* The calling thread's record in the threadcreate profile, NULL if none
+ * (profile off, main, a thread mprof did not start). */
+static __thread void *created_at __attribute__((tls_model("initial-exec")));
+
 /* main_key is set on the calling thread (values are per thread, and a fork
  * child's thread keeps the forking thread's). */
 static __thread int has_main_key __attribute__((tls_model("initial-exec")));
@@ -44,6 +48,11 @@ static __thread int has_main_key __attribute__((tls_model("initial-exec")));
 static void thread_ends(void *unused)
 {
     (void)unused;
+    mprof_profiler_thread_finish();
+    if (created_at) {
+        mprof_profiler_thread_end(created_at);
+        created_at = NULL;
+    }
     if (__atomic_sub_fetch(&live, 1, __ATOMIC_ACQ_REL) == 0)
         mprof_profiler_last_thread_ends();
 }
@@ -51,6 +60,7 @@ static void thread_ends(void *unused)
 struct start {
     void *(*fn)(void *);
     void *arg;
+    void *created; /* its threadcreate record, or NULL */
 };
 
 static void *start_counted(void *p)
@@ -58,6 +68,8 @@ static void *start_counted(void *p)
     struct start s = *(struct start *)p;
     mprof_profiler_own_free(p);
     started_by_us = 1;
+    created_at = s.created;
+    mprof_profiler_thread_begin();
     void *ret;
     pthread_cleanup_push(thread_ends, NULL);
     ret = s.fn(s.arg);
@@ -77,9 +89,11 @@ MPROF_EXPORT int pthread_create(pthread_t *t, const pthread_attr_t *attr,
         return mprof_real.pthread_create(t, attr, fn, arg); /* uncounted, as glibc's own */
     s->fn = fn;
     s->arg = arg;
+    s->created = mprof_profiler_thread_create();
     __atomic_add_fetch(&live, 1, __ATOMIC_ACQ_REL);
     int rc = mprof_real.pthread_create(t, attr, start_counted, s);
     if (rc != 0) {
+        mprof_profiler_thread_create_failed(s->created);
         mprof_profiler_own_free(s);
         __atomic_sub_fetch(&live, 1, __ATOMIC_ACQ_REL); /* the caller lives on */
     }
@@ -105,6 +119,7 @@ static void main_ends(void *value)
 
 void mprof_threads_init(void)
 {
+    mprof_profiler_main_thread();
     if (pthread_key_create(&main_key, main_ends) == 0 &&
         pthread_setspecific(main_key, &live) == 0) /* any non-NULL value */
         has_main_key = 1;
@@ -119,6 +134,8 @@ void mprof_threads_after_fork(void)
 {
     if (live != 1)
         live = 1;
+    if (created_at)
+        created_at = NULL; /* the child's profile starts empty (bucket.h) */
     if (!started_by_us && !has_main_key && pthread_setspecific(main_key, &live) == 0)
         has_main_key = 1;
 }

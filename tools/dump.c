@@ -50,6 +50,7 @@ typedef struct target {
     int pidfd; /* -1 where the kernel has no pidfds */
     published st;
     char *out; /* its MPROF_OUT prefix, absolute */
+    bool quiet; /* list no file on stdout (dump_for_file) */
 } target;
 
 /* ---- /proc ---- */
@@ -399,10 +400,11 @@ static int list_files(const target *t, double deadline, double timeout)
             free(path);
             return EXIT_FAIL;
         }
-        printf("%s\n", path);
+        if (!t->quiet)
+            printf("%s\n", path);
         free(path);
     }
-    return tool_stdout_status("dump");
+    return t->quiet ? 0 : tool_stdout_status("dump");
 }
 
 /* Signal, wait, list.  A process that recorded nothing has nothing to
@@ -460,22 +462,46 @@ static int parse_args(int argc, char **argv, pid_t *pid, double *timeout)
     return 0;
 }
 
+/* The dump of t, checks, signal and wait: 0 or an exit status. */
+static int dump_target(target *t, double timeout)
+{
+    if (check_alive(t->pid) < 0)
+        return EXIT_FAIL;
+    t->pid = program_of_run(t->pid);
+    hold_process(t);
+    int rc = EXIT_FAIL;
+    if (load_state(t) == 0 && locate_output(t) == 0 && check_signal(t) == 0)
+        rc = request_dump(t, timeout);
+    return rc;
+}
+
+static void target_free(target *t)
+{
+    published_free(&t->st);
+    free(t->out);
+    if (t->pidfd >= 0)
+        close(t->pidfd);
+}
+
 int cmd_dump(int argc, char **argv)
 {
-    target t = {0};
+    target t = {.pidfd = -1};
     double timeout;
     if (parse_args(argc, argv, &t.pid, &timeout) < 0)
         return tool_usage("dump");
-    if (check_alive(t.pid) < 0)
-        return EXIT_FAIL;
-    t.pid = program_of_run(t.pid);
-    hold_process(&t);
-    int rc = EXIT_FAIL;
-    if (load_state(&t) == 0 && locate_output(&t) == 0 && check_signal(&t) == 0)
-        rc = request_dump(&t, timeout);
-    published_free(&t.st);
-    free(t.out);
-    if (t.pidfd >= 0)
-        close(t.pidfd);
+    int rc = dump_target(&t, timeout);
+    target_free(&t);
+    return rc;
+}
+
+int dump_for_file(pid_t pid, double timeout, int kind, char **path, pid_t *program)
+{
+    target t = {.pid = pid, .pidfd = -1, .quiet = true};
+    *path = NULL;
+    int rc = dump_target(&t, timeout);
+    *program = t.pid;
+    if (rc == 0 && t.st.seq && (t.st.files >> kind & 1))
+        *path = file_of(&t, kind);
+    target_free(&t);
     return rc;
 }

@@ -25,6 +25,13 @@ static const struct {
      "    Ask a running process (started under mprof) to dump its profiles\n"
      "    now, wait until the files are complete (default 10 s) and print\n"
      "    their names. PID may be the program's or its `mprof run`'s.\n"},
+    {"stacks", cmd_stacks,
+     "mprof stacks PID [--timeout S]\n"
+     "    Every thread's stack now, for a process that hangs: the process\n"
+     "    dumps (as mprof dump), and its threads profile is printed grouped\n"
+     "    by identical stacks, with names, file:line, the lock each blocked\n"
+     "    thread waits for and the thread that holds it; a cycle of such\n"
+     "    waits is reported as a deadlock (exit status 3).\n"},
     {"top", cmd_top,
      "mprof top FILE [--sample-index NAME|N] [--cum] [-n N] [--raw]\n"
      "    The functions with the largest values, like `pprof -top`: flat\n"

@@ -173,6 +173,17 @@ int mprof_elf_symbol_rank(const GElf_Sym *s)
 /* The rank of struct best: 1 + the symbol's, so that 0 means none yet. */
 static int sym_rank(const GElf_Sym *s) { return 1 + mprof_elf_symbol_rank(s); }
 
+/* Which symbols a table pass looks at: functions, or data objects (a
+ * lock's name, mprof_elfnames_data). */
+enum sym_kind { SYM_CODE, SYM_DATA };
+
+static int is_data(const GElf_Sym *s)
+{
+    int t = GELF_ST_TYPE(s->st_info);
+    return (t == STT_OBJECT || t == STT_COMMON) && s->st_name && s->st_size &&
+           s->st_shndx != SHN_UNDEF && s->st_shndx < SHN_LORESERVE;
+}
+
 static int is_code(const GElf_Sym *s)
 {
     int t = GELF_ST_TYPE(s->st_info);
@@ -252,7 +263,8 @@ static int get_sym(Elf_Data *d, int class64, size_t k, GElf_Sym *s)
 }
 
 static size_t name_from_table(mprof_scratch *sc, Elf *elf, Elf_Scn *scn,
-                              uint64_t bias, mprof_elfname_req *r, size_t n)
+                              uint64_t bias, mprof_elfname_req *r, size_t n,
+                              enum sym_kind kind)
 {
     GElf_Shdr sh;
     Elf_Data *d = ELF(gelf_getshdr)(scn, &sh) ? ELF(elf_getdata)(scn, NULL) : NULL;
@@ -268,7 +280,7 @@ static size_t name_from_table(mprof_scratch *sc, Elf *elf, Elf_Scn *scn,
     uint64_t first = r[0].addr, last = r[n - 1].addr;
     for (size_t k = 1; k < nsyms; k++) {
         GElf_Sym s;
-        if (!get_sym(d, class64, k, &s) || !is_code(&s))
+        if (!get_sym(d, class64, k, &s) || !(kind == SYM_DATA ? is_data(&s) : is_code(&s)))
             continue;
         uint64_t start = s.st_value + bias;
         if (start > last)
@@ -298,6 +310,7 @@ static size_t name_from_table(mprof_scratch *sc, Elf *elf, Elf_Scn *scn,
             continue;
         const char *name = ELF(elf_strptr)(elf, sh.sh_link, s.st_name);
         size_t len = name ? base_name_len(name) : 0;
+        r[i].offset = r[i].addr - (s.st_value + bias);
         if (len && (r[i].name = mprof_scratch_strndup(sc, name, len)))
             named++;
     }
@@ -751,7 +764,24 @@ size_t mprof_elfnames(mprof_scratch *sc, const char *path, uint64_t bias,
     struct elf_file file, debug;
     int in_debug;
     Elf_Scn *scn = choose_table(&file, &debug, path, build_id, &in_debug);
-    size_t named = scn ? name_from_table(sc, in_debug ? debug.elf : file.elf, scn, bias, reqs, n)
+    size_t named = scn ? name_from_table(sc, in_debug ? debug.elf : file.elf, scn, bias, reqs, n,
+                                         SYM_CODE)
+                       : 0;
+    elf_close(&debug);
+    elf_close(&file);
+    return named;
+}
+
+size_t mprof_elfnames_data(mprof_scratch *sc, const char *path, uint64_t bias,
+                           const char *build_id, mprof_elfname_req *reqs, size_t n)
+{
+    if (n == 0 || path[0] != '/' || !mprof_libelf())
+        return 0;
+    struct elf_file file, debug;
+    int in_debug;
+    Elf_Scn *scn = choose_table(&file, &debug, path, build_id, &in_debug);
+    size_t named = scn ? name_from_table(sc, in_debug ? debug.elf : file.elf, scn, bias, reqs, n,
+                                         SYM_DATA)
                        : 0;
     elf_close(&debug);
     elf_close(&file);

@@ -34,6 +34,7 @@
 typedef struct mprof_elfname_req {
     uint64_t addr;    /* in: a code address of this process */
     const char *name; /* out: the symbol's name (in sc), NULL if none */
+    uint64_t offset;  /* out: addr - the symbol's start, when named */
 } mprof_elfname_req;
 
 /*
@@ -49,6 +50,18 @@ typedef struct mprof_elfname_req {
 size_t mprof_elfnames(mprof_scratch *sc, const char *path, uint64_t bias,
                       const char *build_id, const void *dynamic,
                       mprof_elfname_req *reqs, size_t n);
+
+/*
+ * The same for data addresses of the module (a lock's, a condition
+ * variable's): the sized data object (STT_OBJECT, STT_COMMON) that
+ * contains each, innermost, from the same table mprof_elfnames reads, with
+ * the address's offset into it ("registry" + 64).  No kept index and no
+ * loaded-image fallback: a dump names a handful of locks, once.  Returns
+ * how many got a name.  Idea: gdb's `info symbol ADDR`, "registry + 64 in
+ * section .bss".
+ */
+size_t mprof_elfnames_data(mprof_scratch *sc, const char *path, uint64_t bias,
+                           const char *build_id, mprof_elfname_req *reqs, size_t n);
 
 /*
  * From now on, keep an index of each symbol table read (sorted by address,

@@ -10,7 +10,8 @@
 #include <stdio.h>
 #include <string.h>
 
-const char *const mprof_outname_kinds[MPROF_NKINDS] = {"heap", "block", "mutex", "peak"};
+const char *const mprof_outname_kinds[MPROF_NKINDS] = {"heap", "block", "mutex", "threadcreate",
+                                                       "threads", "peak"};
 
 static const char suffix[] = ".pb.gz";
 static const char tmp_suffix[] = ".tmp";

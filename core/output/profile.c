@@ -17,6 +17,7 @@
 #include "gzip.h"
 #include "symbolize.h"
 #include "u64map.h"
+#include "waitcall.h"
 
 /* ======================================================================
  * Building a profile from samples
@@ -37,6 +38,7 @@ struct builder {
     struct u64map funcs; /* name << 32 | file -> function index */
     int64_t bytes_key;
     uint64_t truncated; /* id of the "[truncated]" location, once made */
+    uint64_t waitcall[MPROF_NWAITCALLS]; /* ids of the wrapped calls' locations */
 };
 
 static int grow_array(mprof_scratch *sc, void *arrp, size_t *cap, size_t need,
@@ -183,14 +185,12 @@ static int symbolize_location(struct builder *b, mprof_pprof_location *loc)
     return 0;
 }
 
-/* The location that ends a stack cut at MPROF_STACK_DEPTH: no address,
- * no mapping, one frame "[truncated]"; shared by every such stack. */
-static uint64_t truncated_id(struct builder *b)
+/* A location with no address and no mapping whose one frame is `name`;
+ * its id, or 0 when out of memory. */
+static uint64_t synthetic_id(struct builder *b, const char *name)
 {
     mprof_pprof_profile *p = b->p;
-    if (b->truncated)
-        return b->truncated;
-    mprof_sym_frame f = {.name = MPROF_TRUNCATED_NAME};
+    mprof_sym_frame f = {.name = name};
     uint64_t fid = function_id(b, &f);
     size_t i = p->nlocation;
     if (!fid || grow_array(b->sc, &p->location, &b->loc_cap, i + 1, sizeof *p->location) < 0)
@@ -204,7 +204,25 @@ static uint64_t truncated_id(struct builder *b)
     loc->nline = 1;
     loc->id = i + 1;
     p->nlocation++;
-    return b->truncated = loc->id;
+    return loc->id;
+}
+
+/* The location that ends a stack cut at MPROF_STACK_DEPTH: one frame
+ * "[truncated]", shared by every such stack. */
+static uint64_t truncated_id(struct builder *b)
+{
+    if (!b->truncated)
+        b->truncated = synthetic_id(b, MPROF_TRUNCATED_NAME);
+    return b->truncated;
+}
+
+/* The synthetic leaf of a block or mutex sample: the wrapped call, by
+ * name, as Go's sync.(*Mutex).Lock (waitcall.h). */
+static uint64_t waitcall_id(struct builder *b, int call)
+{
+    if (!b->waitcall[call])
+        b->waitcall[call] = synthetic_id(b, mprof_waitcall_name(call));
+    return b->waitcall[call];
 }
 
 /* The location id for return address pc; 0 when out of memory. */
@@ -213,6 +231,9 @@ static uint64_t location_id(struct builder *b, uintptr_t pc)
     mprof_pprof_profile *p = b->p;
     if (pc == MPROF_PC_TRUNCATED)
         return truncated_id(b);
+    int call = mprof_waitcall_of_pc(pc);
+    if (call != MPROF_WAIT_NONE)
+        return waitcall_id(b, call);
     /* A return address points after the call; pc - 1 is inside it, so it
      * symbolizes to the calling line (DESIGN: address = return addr - 1). */
     uint64_t addr = pc ? (uint64_t)pc - 1 : 0;
@@ -251,6 +272,37 @@ static int symbolize_locations(struct builder *b)
     return 0;
 }
 
+/* in's labels: "bytes" first (as Go's heap profile: the object size as a
+ * numeric label), then its own in order. */
+static int build_labels(struct builder *b, const mprof_sample *in, mprof_pprof_sample *out)
+{
+    size_t n = (in->bytes != 0) + (in->labels ? in->nlabels : 0);
+    if (n == 0)
+        return 0;
+    out->label = mprof_scratch_calloc(b->sc, n, sizeof *out->label);
+    if (!out->label)
+        return -1;
+    if (in->bytes != 0) {
+        if (!b->bytes_key && (b->bytes_key = intern(b, "bytes")) < 0)
+            return -1;
+        out->label[out->nlabel++] = (mprof_pprof_label){.key = b->bytes_key, .num = in->bytes};
+    }
+    for (uint32_t i = 0; in->labels && i < in->nlabels; i++) {
+        const mprof_label *l = &in->labels[i];
+        mprof_pprof_label *o = &out->label[out->nlabel++];
+        o->key = intern(b, l->key);
+        if (l->str) {
+            o->str = intern(b, l->str);
+        } else {
+            o->num = l->num;
+            o->num_unit = l->unit ? intern(b, l->unit) : 0;
+        }
+        if (o->key < 0 || o->str < 0 || o->num_unit < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int build_sample(struct builder *b, const mprof_profile_desc *d,
                         const mprof_sample *in, mprof_pprof_sample *out)
 {
@@ -267,18 +319,7 @@ static int build_sample(struct builder *b, const mprof_profile_desc *d,
     out->nlocation_id = n;
     memcpy(out->value, in->value, (size_t)d->nvalues * sizeof *out->value);
     out->nvalue = (size_t)d->nvalues;
-    if (in->bytes == 0)
-        return 0;
-    /* As Go's heap profile: the object size as numeric label "bytes". */
-    if (!b->bytes_key && (b->bytes_key = intern(b, "bytes")) < 0)
-        return -1;
-    out->label = mprof_scratch_alloc(b->sc, sizeof *out->label);
-    if (!out->label)
-        return -1;
-    out->label->key = b->bytes_key;
-    out->label->num = in->bytes;
-    out->nlabel = 1;
-    return 0;
+    return build_labels(b, in, out);
 }
 
 /*

@@ -27,12 +27,25 @@
  * one root instead of showing each as a tower of its own. */
 #define MPROF_TRUNCATED_NAME "[truncated]"
 
+/* A pprof label: key = str, or key = num [unit] when str is NULL.  A key
+ * may repeat in one sample (pprof keeps a list of values per key). */
+typedef struct mprof_label {
+    const char *key;
+    const char *str;
+    int64_t num;
+    const char *unit; /* numeric labels only; NULL = none */
+} mprof_label;
+
 typedef struct mprof_sample {
-    const uintptr_t *pcs;            /* return addresses, leaf first */
+    const uintptr_t *pcs;            /* return addresses, leaf first; entries
+                                        above MPROF_PC_TRUNCATED - MPROF_NWAITCALLS
+                                        name a wrapped call (waitcall.h) */
     uint32_t npcs;
     int64_t value[MPROF_MAX_VALUES]; /* one per sample type, in order */
     int64_t bytes;                   /* heap: object size, written as the numeric
                                         label "bytes" as Go does; 0 = no label */
+    const mprof_label *labels;       /* more labels, written in this order */
+    uint32_t nlabels;
 } mprof_sample;
 
 typedef struct mprof_value_type {

@@ -28,6 +28,7 @@
 
 static atomic_uint wake_word;
 static MPROF_FORK_STATE atomic_int dump_requested;
+static MPROF_FORK_STATE atomic_int growth_requested; /* MPROF_INUSE_INTERVAL */
 static MPROF_FORK_STATE atomic_int ready_requested; /* mprof_dump_ready_children */
 static MPROF_FORK_STATE atomic_int stopped; /* the exit dump is written */
 static MPROF_FORK_STATE atomic_int leave; /* the thread is asked to return */
@@ -59,6 +60,14 @@ void mprof_agent_request_dump(void)
     errno = saved;
 }
 
+void mprof_agent_request_growth_dump(void)
+{
+    int saved = errno;
+    atomic_store(&growth_requested, 1);
+    wake();
+    errno = saved;
+}
+
 void mprof_agent_request_ready_children(void)
 {
     int saved = errno;
@@ -73,7 +82,7 @@ void mprof_agent_stop_dumping(void) { atomic_store(&stopped, 1); }
 static void serve_final(void)
 {
     if (!atomic_load(&stopped)) {
-        mprof_dump(1);
+        mprof_dump(MPROF_DUMP_FINAL);
         atomic_store(&stopped, 1);
     }
     atomic_store(&final_done, 1);
@@ -126,17 +135,20 @@ static void *agent_main(void *arg)
     while (!atomic_load(&leave)) {
         unsigned seen = atomic_load(&wake_word);
         int64_t deadline = next_tick < next_dump ? next_tick : next_dump;
-        if (!atomic_load(&dump_requested) && !atomic_load(&ready_requested) &&
-            !atomic_load(&final_requested) && !atomic_load(&leave))
+        if (!atomic_load(&dump_requested) && !atomic_load(&growth_requested) &&
+            !atomic_load(&ready_requested) && !atomic_load(&final_requested) &&
+            !atomic_load(&leave))
             sleep_until(deadline, seen);
         if (atomic_exchange(&final_requested, 0))
             serve_final();
         if (atomic_exchange(&ready_requested, 0) && !atomic_load(&stopped))
             mprof_dump_ready_children();
         int64_t now = mprof_clock_ns(CLOCK_MONOTONIC);
-        int want_dump = atomic_exchange(&dump_requested, 0) || now >= next_dump;
+        int asked = atomic_exchange(&dump_requested, 0);
+        int grown = atomic_exchange(&growth_requested, 0);
+        int want_dump = asked || grown || now >= next_dump;
         if (want_dump && !atomic_load(&stopped)) {
-            mprof_dump(0); /* a dump ends the epoch itself */
+            mprof_dump(asked ? MPROF_DUMP_ASKED : MPROF_DUMP_INTERVAL); /* ends the epoch itself */
             if (now >= next_dump)
                 next_dump = now + interval;
             next_tick = mprof_clock_ns(CLOCK_MONOTONIC) + epoch;
@@ -297,4 +309,6 @@ void mprof_agent_reset_after_fork(void)
         atomic_store(&alive, 0);
     if (atomic_load(&final_requested))
         atomic_store(&final_requested, 0);
+    if (atomic_load(&growth_requested))
+        atomic_store(&growth_requested, 0);
 }

@@ -45,6 +45,12 @@ void mprof_agent_retire(void);
  * Without a thread there is nothing recorded, hence nothing to dump. */
 void mprof_agent_request_dump(void);
 
+/* A dump for MPROF_INUSE_INTERVAL (peak.h): written as an interval dump
+ * is (dump.h, MPROF_DUMP_INTERVAL: no threads profile unless
+ * MPROF_THREADS=2), not as one asked for.  Same calling rules as
+ * mprof_agent_request_dump. */
+void mprof_agent_request_growth_dump(void);
+
 /* The final dump, asked from a signal handler (profiler.h, last words):
  * the thread writes it as the exit dump is written (mprof_dump(1)) and
  * stops dumping.  Waits for it at most timeout_ns.  Returns at once if

@@ -56,10 +56,10 @@ void mprof_mutex_scaled(int64_t d, uint64_t fraction, double *count, double *del
     *delay = (double)fraction * (double)d;
 }
 
-void mprof_block_add(mprof_btype type, const uintptr_t *stk, int nstk,
-                        double count, double delay)
+void mprof_block_add(mprof_btype type, uintptr_t obj, const uintptr_t *stk, int nstk,
+                     double count, double delay, double hold)
 {
-    mprof_bucket *b = mprof_bucket_get(type, 0, stk, nstk);
+    mprof_bucket *b = mprof_bucket_get(type, obj, stk, nstk);
     if (!b) {
         mprof_block_count_dropped(type);
         return;
@@ -68,6 +68,7 @@ void mprof_block_add(mprof_btype type, const uintptr_t *stk, int nstk,
     mprof_lock_acquire(l);
     b->rec.blk.count += count;
     b->rec.blk.delay_ns += delay;
+    b->rec.blk.hold_ns += hold;
     mprof_lock_release(l);
 }
 

@@ -14,6 +14,13 @@
  * when it starts (so untracked waits cost no bookkeeping at all), and the
  * delay tracked waits cause is scaled by N: count += N, delay += N * d.
  *
+ * Hold time (MPROF_MUTEX_HOLD=1, off by default: it reads the clock at
+ * every mutex acquisition): an unlock charged for tracked waiters also
+ * adds how long the unlocker held the lock, from its acquisition to this
+ * unlock, scaled by N as the delay is: hold += N * h.  Only contended
+ * critical sections are charged (those whose unlock made someone wait),
+ * on the holder's stack, as the delay is; Go has no such profile.
+ *
  * Records are plain sums in the bucket's mprof_block_record, guarded by the
  * bucket's stripe lock; there are no cycles, as in Go.
  */
@@ -36,9 +43,12 @@ int mprof_mutex_track(uint64_t fraction, uint64_t *rng);
 /* The scaled values of `d` ns of delay caused to tracked waiters. */
 void mprof_mutex_scaled(int64_t d, uint64_t fraction, double *count, double *delay);
 
-/* Add to the bucket of `stk` in the block or mutex profile. */
-void mprof_block_add(mprof_btype type, const uintptr_t *stk, int nstk,
-                        double count, double delay);
+/* Add to the bucket of (obj, stk) in the block or mutex profile: obj is
+ * the object waited on (0: none), stk starts with the wrapped call's
+ * synthetic frame (waitcall.h); hold: ns the unlocker held the lock
+ * (mutex profile with MPROF_MUTEX_HOLD, scaled as delay is; else 0). */
+void mprof_block_add(mprof_btype type, uintptr_t obj, const uintptr_t *stk, int nstk,
+                     double count, double delay, double hold);
 
 /* Visit every bucket of `type` with data (under its stripe lock, so the
  * visitor must not call out). prepare(n) is called first. */

@@ -2,7 +2,11 @@
  * bucket.h: the stack-keyed bucket table (Go's stkbucket/buckhash).
  *
  * A bucket is keyed by (type, size, stack) and carries the record for that
- * key: a heap memRecord, or a block/mutex record.  Buckets come from the
+ * key: a heap memRecord, or a block/mutex record.  For block and mutex
+ * buckets `size` is the address of the object waited on (the lock, the
+ * condition variable; 0 for a join), so that two locks taken at one site
+ * are two samples, each labelled with its lock; their stacks start with
+ * the wrapped call's synthetic frame (waitcall.h).  Buckets come from the
  * arena and are never freed or moved, so a bucket pointer stays valid for
  * the life of the process (the address map and dumps rely on it).
  *
@@ -21,7 +25,7 @@
 
 #include <stdint.h>
 
-typedef enum { MPROF_HEAP, MPROF_BLOCK, MPROF_MUTEX, MPROF_NTYPES } mprof_btype;
+typedef enum { MPROF_HEAP, MPROF_BLOCK, MPROF_MUTEX, MPROF_THREADCREATE, MPROF_NTYPES } mprof_btype;
 
 /* One profiling cycle's worth of heap events (not cumulative). */
 typedef struct mprof_mem_cycle {
@@ -42,7 +46,14 @@ typedef struct mprof_mem_record {
 typedef struct mprof_block_record {
     double count;
     double delay_ns;
+    double hold_ns; /* mutex profile, MPROF_MUTEX_HOLD: the unlockers' hold times */
 } mprof_block_record;
+
+/* Threads created at one stack (threadcreate.h): atomics, no stripe lock. */
+typedef struct mprof_thread_record {
+    uint64_t created; /* pthread_create calls that started a thread */
+    int64_t live;     /* of those, threads not yet ended */
+} mprof_thread_record;
 
 typedef struct mprof_bucket {
     struct mprof_bucket *next;    /* hash chain; atomic loads/stores */
@@ -54,6 +65,7 @@ typedef struct mprof_bucket {
     union {
         mprof_mem_record mem;
         mprof_block_record blk;
+        mprof_thread_record thr;
     } rec;
     uintptr_t stk[];
 } mprof_bucket;

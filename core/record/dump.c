@@ -20,6 +20,7 @@
 #include "heap.h"
 #include "lock.h"
 #include "log.h"
+#include "objname.h"
 #include "forkgate.h"
 #include "outname.h"
 #include "peak.h"
@@ -28,9 +29,14 @@
 #include "scratch.h"
 #include "segments.h"
 #include "symbolize.h"
+#include "threadcreate.h"
+#include "threadstacks.h"
+#include "waitcall.h"
 
 #include <errno.h>
+#include <link.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
@@ -64,9 +70,11 @@ void mprof_dump_reset_after_fork(void)
     pid = getpid();
 }
 
-/* Samples of one profile, in memory that is unmapped after the write. */
+/* Samples of one profile, in memory that is unmapped after the write;
+ * obj[i]: the object sample i waited on (block and mutex), 0 if none. */
 struct sample_array {
     mprof_sample *s;
+    uint64_t *obj;
     size_t n, cap, map_len;
     uint64_t rate;
 };
@@ -74,10 +82,12 @@ struct sample_array {
 static void array_prepare(size_t n, void *ctx)
 {
     struct sample_array *a = ctx;
-    a->map_len = (n ? n : 1) * sizeof *a->s;
+    size_t m = n ? n : 1;
+    a->map_len = m * (sizeof *a->s + sizeof *a->obj);
     void *p = mmap(NULL, a->map_len, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     a->s = p == MAP_FAILED ? NULL : p;
+    a->obj = a->s ? (uint64_t *)(a->s + m) : NULL;
     a->cap = a->s ? n : 0;
 }
 
@@ -250,7 +260,39 @@ static void block_visit(const mprof_bucket *b, const mprof_block_record *r, void
         return;
     s->value[0] = (int64_t)(r->count + 0.5);
     s->value[1] = (int64_t)(r->delay_ns + 0.5);
+    s->value[2] = (int64_t)(r->hold_ns + 0.5); /* written when MPROF_MUTEX_HOLD */
     s->bytes = 0;
+    ((struct sample_array *)ctx)->obj[s - ((struct sample_array *)ctx)->s] = b->size;
+}
+
+/*
+ * Each block or mutex sample labelled with the object it waited on, so
+ * that `pprof -tagfocus` separates two locks taken at one site:
+ *   lock       its name where it is a module's data ("cache_lock",
+ *              "registry+64"), else its address (objname.h)
+ *   lock_addr  its address, always ("0x55d0c4a1e040")
+ * A sample of no object (a join) has no label.  Names and labels live in
+ * the dump's scratch; a sample left without them when memory runs out is
+ * still written.
+ */
+static void label_objects(struct dump_run *run, struct sample_array *a)
+{
+    const char **names = a->n ? mprof_scratch_calloc(&run->sc, a->n, sizeof *names) : NULL;
+    mprof_label *labels = names ? mprof_scratch_calloc(&run->sc, 2 * a->n, sizeof *labels) : NULL;
+    if (!labels)
+        return;
+    mprof_objnames(&run->sc, a->obj, names, a->n, config->symbols);
+    for (size_t i = 0; i < a->n; i++) {
+        char hex[19];
+        mprof_objname_hex(hex, a->obj[i]);
+        const char *addr = mprof_scratch_strndup(&run->sc, hex, strlen(hex));
+        if (!a->obj[i] || !names[i] || !addr)
+            continue;
+        labels[2 * i] = (mprof_label){.key = "lock", .str = names[i]};
+        labels[2 * i + 1] = (mprof_label){.key = "lock_addr", .str = addr};
+        a->s[i].labels = &labels[2 * i];
+        a->s[i].nlabels = 2;
+    }
 }
 
 /* Block and mutex profiles as Go's runtime/pprof writes them. */
@@ -263,26 +305,249 @@ static int write_contention(struct dump_run *run, mprof_btype type,
         mprof_log("out of memory for the %s profile of dump %u; skipped", kind, run->n);
         return 0;
     }
+    label_objects(run, &a);
     mprof_profile_desc d = {
         .nvalues = 2,
-        .sample_type = {{"contentions", "count"}, {"delay", "nanoseconds"}},
+        .sample_type = {{"contentions", "count"}, {"delay", "nanoseconds"},
+                        {"hold", "nanoseconds"}},
         .period_type = {"contentions", "count"},
         .period = 1,
     };
+    /* MPROF_MUTEX_HOLD: a third value, how long the unlockers held the
+     * lock (block.h); Go's readers use the first two as they are. */
+    if (type == MPROF_MUTEX && config->mutex_hold) {
+        d.nvalues = 3;
+        d.default_sample_type = "delay"; /* as without it: pprof's default is the last */
+    }
     return write_profile(run, kind, &d, &a, mprof_block_dropped_of(type));
 }
 
-unsigned mprof_dump(int final)
+static void threadcreate_visit(const mprof_bucket *b, const mprof_thread_record *r, void *ctx)
 {
+    mprof_sample *s = next_sample(ctx, b);
+    if (!s)
+        return;
+    s->value[0] = (int64_t)r->created;
+    s->value[1] = r->live > 0 ? r->live : 0;
+    s->bytes = 0;
+}
+
+/* The threadcreate profile (threadcreate.h): Go's sample type
+ * threadcreate/count, exact, and how many of those threads are still
+ * running, inuse_threads/count, as the heap profile's inuse_objects. */
+static int write_threadcreate(struct dump_run *run)
+{
+    struct sample_array a = {0};
+    mprof_threadcreate_snapshot(array_prepare, threadcreate_visit, &a);
+    if (!a.s) {
+        mprof_log("out of memory for the threadcreate profile of dump %u; skipped", run->n);
+        return 0;
+    }
+    mprof_profile_desc d = {
+        .nvalues = 2,
+        .sample_type = {{"threadcreate", "count"}, {"inuse_threads", "count"}},
+        .period_type = {"threadcreate", "count"},
+        .period = 1,
+    };
+    return write_profile(run, mprof_outname_kinds[MPROF_KIND_THREADCREATE], &d, &a,
+                         mprof_block_dropped_of(MPROF_THREADCREATE));
+}
+
+/* ---- the threads profile ---- */
+
+/* The threads of one dump, and the groups they fall in. */
+struct thread_set {
+    mprof_thread_stack *t;
+    size_t n, map_len;
+    size_t *order; /* indices of t, sorted so that a group is a run */
+};
+
+static int cmp_int(long x, long y) { return x < y ? -1 : x > y; }
+
+/* Same stack, same wait, same name, same state: one sample; by tid
+ * within it. */
+static int thread_cmp(const mprof_thread_stack *a, const mprof_thread_stack *b)
+{
+    int c = cmp_int(a->npcs, b->npcs);
+    if (!c)
+        c = memcmp(a->pcs, b->pcs, (size_t)a->npcs * sizeof a->pcs[0]);
+    if (!c)
+        c = cmp_int(a->call, b->call);
+    if (!c)
+        c = a->obj < b->obj ? -1 : a->obj > b->obj;
+    if (!c)
+        c = cmp_int(a->owner, b->owner);
+    if (!c)
+        c = cmp_int(a->how, b->how);
+    if (!c)
+        c = cmp_int(a->state, b->state);
+    if (!c)
+        c = strcmp(a->name, b->name);
+    return c ? c : cmp_int(a->tid, b->tid);
+}
+
+static const mprof_thread_stack *sort_base;
+static int order_cmp(const void *x, const void *y)
+{
+    return thread_cmp(&sort_base[*(const size_t *)x], &sort_base[*(const size_t *)y]);
+}
+
+/* thread_cmp but for the tid: one group. */
+static int same_group(const mprof_thread_stack *a, const mprof_thread_stack *b)
+{
+    mprof_thread_stack x = *a;
+    x.tid = b->tid;
+    return thread_cmp(&x, b) == 0;
+}
+
+static const char *state_name(const mprof_thread_stack *t)
+{
+    if (t->how == MPROF_THREAD_RUNNING)
+        return "running";
+    switch (t->state) {
+    case 'S': return "sleeping";
+    case 'D': return "uninterruptible";
+    case 'T': return "stopped";
+    case 't': return "traced";
+    case 'Z': return "zombie";
+    case 'R': return "running";
+    default: return "unknown";
+    }
+}
+
+static const char *decimal(mprof_scratch *sc, long v)
+{
+    char buf[24];
+    snprintf(buf, sizeof buf, "%ld", v);
+    return mprof_scratch_strndup(sc, buf, strlen(buf));
+}
+
+/*
+ * One sample per group of threads with the same stack, name, state and
+ * wait, its value the number of threads (Go's goroutine profile: count
+ * per stack), labelled:
+ *   thread     the threads' name         state  sleeping, running, ...
+ *   tid        each thread's tid (one value per thread)
+ *   wait       the wrapped call they are blocked in (also the leaf frame)
+ *   lock, lock_addr   its object, as in the block profile
+ *   owner      for a mutex (or write-locked rwlock), the holder's tid
+ */
+static void thread_sample(struct dump_run *run, struct thread_set *ts, size_t first,
+                          size_t count, const char *lock_name, mprof_sample *s)
+{
+    mprof_thread_stack *t = &ts->t[ts->order[first]];
+    if (!t->npcs) /* running: no registers, no stack */
+        t->pcs[t->npcs++] = mprof_waitcall_pc(MPROF_WAIT_RUNNING);
+    s->pcs = t->pcs;
+    s->npcs = (uint32_t)t->npcs;
+    s->value[0] = (int64_t)count;
+    mprof_label *l = mprof_scratch_calloc(&run->sc, 6 + count, sizeof *l);
+    if (!l)
+        return;
+    uint32_t n = 0;
+    l[n++] = (mprof_label){.key = "thread", .str = t->name};
+    l[n++] = (mprof_label){.key = "state", .str = state_name(t)};
+    if (t->call != MPROF_WAIT_NONE) {
+        l[n++] = (mprof_label){.key = "wait", .str = mprof_waitcall_name(t->call)};
+        if (t->obj && lock_name) {
+            char hex[19];
+            mprof_objname_hex(hex, t->obj);
+            l[n++] = (mprof_label){.key = "lock", .str = lock_name};
+            l[n++] = (mprof_label){.key = "lock_addr",
+                                   .str = mprof_scratch_strndup(&run->sc, hex, strlen(hex))};
+        }
+        if (t->owner)
+            l[n++] = (mprof_label){.key = "owner", .str = decimal(&run->sc, t->owner)};
+    }
+    for (size_t k = 0; k < count; k++)
+        l[n++] = (mprof_label){.key = "tid", .str = decimal(&run->sc, ts->t[ts->order[first + k]].tid)};
+    for (uint32_t k = 0; k < n; k++)
+        if (!l[k].str)
+            return; /* out of memory: the sample goes without labels */
+    s->labels = l;
+    s->nlabels = n;
+}
+
+static int capture_threads(struct thread_set *ts)
+{
+    size_t max = mprof_threadstacks_count() + 256; /* and those started meanwhile */
+    ts->map_len = max * (sizeof *ts->t + sizeof *ts->order) + MPROF_THREADSTACK_COPY;
+    void *m = mmap(NULL, ts->map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return -1;
+    ts->t = m;
+    ts->order = (size_t *)(ts->t + max);
+    unsigned char *copy = (unsigned char *)(ts->order + max);
+    ts->n = mprof_threadstacks_capture(ts->t, max, config->stack_depth, copy);
+    for (size_t i = 0; i < ts->n; i++)
+        ts->order[i] = i;
+    sort_base = ts->t; /* dumps are serialized by dump_lock */
+    qsort(ts->order, ts->n, sizeof *ts->order, order_cmp);
+    return 0;
+}
+
+/* The threads profile: every thread's stack now (threadstacks.h). */
+static int write_threads(struct dump_run *run)
+{
+    struct thread_set ts = {0};
+    if (capture_threads(&ts) < 0) {
+        mprof_log("out of memory for the threads profile of dump %u; skipped", run->n);
+        return 0;
+    }
+    struct sample_array a = {.n = 0};
+    array_prepare(ts.n, &a);
+    uint64_t *objs = a.s ? mprof_scratch_calloc(&run->sc, ts.n + 1, sizeof *objs) : NULL;
+    const char **names = objs ? mprof_scratch_calloc(&run->sc, ts.n + 1, sizeof *names) : NULL;
+    if (!names) {
+        if (a.s)
+            munmap(a.s, a.map_len);
+        munmap(ts.t, ts.map_len);
+        mprof_log("out of memory for the threads profile of dump %u; skipped", run->n);
+        return 0;
+    }
+    size_t ngroups = 0;
+    for (size_t i = 0, j; i < ts.n; i = j) {
+        for (j = i + 1; j < ts.n && same_group(&ts.t[ts.order[i]], &ts.t[ts.order[j]]);)
+            j++;
+        objs[ngroups++] = ts.t[ts.order[i]].obj;
+    }
+    mprof_objnames(&run->sc, objs, names, ngroups, config->symbols);
+    for (size_t i = 0, j, g = 0; i < ts.n; i = j, g++) {
+        for (j = i + 1; j < ts.n && same_group(&ts.t[ts.order[i]], &ts.t[ts.order[j]]);)
+            j++;
+        thread_sample(run, &ts, i, j - i, names[g], &a.s[a.n++]);
+    }
+    mprof_profile_desc d = {
+        .nvalues = 1,
+        .sample_type = {{"threads", "count"}},
+        .period_type = {"threads", "count"},
+        .period = 1,
+    };
+    int rc = write_profile(run, mprof_outname_kinds[MPROF_KIND_THREADS], &d, &a, 0);
+    munmap(ts.t, ts.map_len);
+    return rc;
+}
+
+/* MPROF_THREADS: 0 never, 1 at dumps asked for, 2 at interval dumps too;
+ * never at exit. */
+static int threads_wanted(int why)
+{
+    return why != MPROF_DUMP_FINAL &&
+           (config->threads == 2 || (config->threads == 1 && why == MPROF_DUMP_ASKED));
+}
+
+unsigned mprof_dump(int why)
+{
+    int final = why == MPROF_DUMP_FINAL;
     mprof_lock_acquire(&dump_lock);
     unsigned n = 0;
     if (!finished) {
         n = ++seq;
         finished = final;
-        char why[256];
+        char reason[256];
         if (!mprof_libz()) { /* every profile is gzipped */
             mprof_log("dump %u: cannot write profiles (%s)", n,
-                      mprof_dumplibs_error(why, sizeof why));
+                      mprof_dumplibs_error(reason, sizeof reason));
             mprof_publish_dump(n, 0);
             mprof_lock_release(&dump_lock);
             return n;
@@ -300,6 +565,10 @@ unsigned mprof_dump(int final)
         if (config->mutex_fraction && write_contention(&run, MPROF_MUTEX,
                                                       mprof_outname_kinds[MPROF_KIND_MUTEX]))
             written |= MPROF_PUBLISH_MUTEX;
+        if (config->threadcreate && write_threadcreate(&run))
+            written |= MPROF_PUBLISH_THREADCREATE;
+        if (threads_wanted(why) && write_threads(&run))
+            written |= MPROF_PUBLISH_THREADS;
         if (config->mem_rate && config->peak_growth != MPROF_PEAK_OFF && write_peak(&run))
             written |= MPROF_PUBLISH_PEAK;
         mprof_symbolizer_close(run.sym);
@@ -413,10 +682,12 @@ static int still_loaded(const mprof_segment *s, const mprof_segment *now, size_t
     return 0;
 }
 
-void mprof_dump_unload_end(mprof_unload *u)
+/* dl_iterate_phdr's callback, once: the renaming, with the loader's list
+ * locked. */
+static int rename_unloaded(struct dl_phdr_info *info, size_t size, void *arg)
 {
-    if (!u->map)
-        return;
+    (void)info, (void)size;
+    const mprof_unload *u = arg;
     mprof_scratch sc;
     mprof_scratch_init(&sc);
     mprof_segment *now;
@@ -431,6 +702,20 @@ void mprof_dump_unload_end(mprof_unload *u)
                                 before[i].start - before[i].bias + bias);
     }
     mprof_scratch_release(&sc);
+    return 1;
+}
+
+/* Under dump_lock, so that no dump reads a stack half renamed; inside a
+ * walk of the loader's list (its lock is recursive: mprof_segments walks
+ * it again), so that no dlopen maps new code at the old addresses while
+ * recorded stacks still hold them, for a new sample to match. */
+void mprof_dump_unload_end(mprof_unload *u)
+{
+    if (!u->map)
+        return;
+    mprof_lock_acquire(&dump_lock);
+    dl_iterate_phdr(rename_unloaded, u);
+    mprof_lock_release(&dump_lock);
     munmap(u->map, u->len);
     u->map = NULL;
 }

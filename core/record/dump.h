@@ -14,9 +14,15 @@
  * if unknown). */
 void mprof_dump_init(const mprof_config *cfg, const char *start_dir);
 
+/* Why a dump is written: the threads profile (threadstacks.h) is taken
+ * only when a dump was asked for (MPROF_THREADS=1), or also at interval
+ * dumps (MPROF_THREADS=2); never at exit, where the threads are being
+ * torn down and the exit is what the program was doing. */
+enum { MPROF_DUMP_INTERVAL, MPROF_DUMP_ASKED, MPROF_DUMP_FINAL };
+
 /* Write every enabled profile.  Returns the seq used, or 0 if the dump was
  * skipped because the exit dump already happened. */
-unsigned mprof_dump(int final);
+unsigned mprof_dump(int why);
 
 /*
  * For a process that forks children which will dump (a server with a
@@ -38,7 +44,9 @@ void mprof_dump_output_after_fork(void);
  * a mapping of u's), then those that are gone after it, kept for the
  * stacks that pass through them (segments.h, mprof_segments_retire) and
  * renamed in every recorded stack (bucket.h, mprof_bucket_rename). Call
- * with the guard set and no mprof lock held; end with the same u.
+ * with the guard set and no mprof lock held; end with the same u.  The
+ * end waits for a dump in progress, and holds the loader's lock (through
+ * dl_iterate_phdr) while it renames.
  */
 typedef struct mprof_unload {
     void *map;

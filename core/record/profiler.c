@@ -37,6 +37,8 @@
 #include "publish.h"
 #include "sample.h"
 #include "stack.h"
+#include "threadcreate.h"
+#include "threadreg.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -48,6 +50,7 @@
 
 int mprof_ready;
 int mprof_lock_profiling;
+int mprof_hold_profiling;
 static mprof_config config;
 static MPROF_FORK_STATE int recorded; /* this process has recorded an event */
 static __thread int fork_nested; /* fork entered with the guard already set */
@@ -158,6 +161,7 @@ void mprof_profiler_start(const mprof_config *cfg)
     self_pid = getpid();
     __atomic_store_n(&mprof_ready, 1, __ATOMIC_RELEASE);
     mprof_lock_profiling = config.block_rate || config.mutex_fraction;
+    mprof_hold_profiling = config.mutex_hold && config.mutex_fraction;
 }
 
 /* On a sample stack: the first event of the process starts the thread
@@ -186,7 +190,7 @@ static void sample_alloc(void *arg)
     int grown = mprof_heap_alloc(e->p, e->size, stk, n);
     note_recorded();
     if (grown) /* MPROF_INUSE_INTERVAL: after note_recorded, which starts the thread */
-        mprof_agent_request_dump();
+        mprof_agent_request_growth_dump();
 }
 
 /* Seeds the thread and draws its first interval; 1 if it was not armed. */
@@ -268,21 +272,28 @@ void mprof_profiler_release(const mprof_taken *t)
 
 struct lock_event {
     mprof_btype type;
-    double count, delay;
+    double count, delay, hold;
+    int call;
+    const void *obj;
 };
 
+/* The stack is the call's synthetic frame, then the caller's frames (the
+ * wrapper's own are dropped by address), as Go's blocking calls lead
+ * their samples. */
 static void sample_lock_event(void *arg)
 {
     const struct lock_event *e = arg;
-    uintptr_t stk[MPROF_STACK_MAX + 1]; /* + the truncation mark */
-    int n = mprof_stack_capture(stk, config.stack_depth);
-    mprof_block_add(e->type, stk, n, e->count, e->delay);
+    uintptr_t stk[MPROF_STACK_MAX + 2]; /* + the call's frame, the truncation mark */
+    stk[0] = mprof_waitcall_pc(e->call);
+    int n = 1 + mprof_stack_capture(stk + 1, config.stack_depth);
+    mprof_block_add(e->type, (uintptr_t)e->obj, stk, n, e->count, e->delay, e->hold);
     note_recorded();
 }
 
-static void record_lock_event(mprof_btype type, double count, double delay)
+static void record_lock_event(mprof_btype type, double count, double delay, double hold,
+                              int call, const void *obj)
 {
-    struct lock_event e = {type, count, delay};
+    struct lock_event e = {type, count, delay, hold, call, obj};
     if (mprof_onstack_sample(sample_lock_event, &e) != 0)
         mprof_block_count_dropped(type);
 }
@@ -296,32 +307,115 @@ int mprof_profiler_block_sampled(int64_t delay, mprof_block_event *e)
 void mprof_profiler_block_record(const mprof_block_event *e)
 {
     mprof_guard_enter();
-    record_lock_event(MPROF_BLOCK, e->count, e->delay);
+    record_lock_event(MPROF_BLOCK, e->count, e->delay, 0, e->call, e->obj);
     mprof_guard_exit();
 }
 
-void mprof_profiler_on_block(int64_t delay)
+void mprof_profiler_on_block(int64_t delay, int call, const void *obj)
 {
-    mprof_block_event e;
+    mprof_block_event e = {.call = call, .obj = obj};
     if (mprof_profiler_block_sampled(delay, &e))
         mprof_profiler_block_record(&e);
 }
 
-void mprof_profiler_on_contention(int64_t delay)
+void mprof_profiler_on_contention(int64_t delay, int64_t hold, int call, const void *lock)
 {
     double count, scaled;
     if (mprof_tls.guard || delay <= 0 || !config.mutex_fraction)
         return;
     mprof_mutex_scaled(delay, config.mutex_fraction, &count, &scaled);
     mprof_guard_enter();
-    record_lock_event(MPROF_MUTEX, count, scaled);
+    record_lock_event(MPROF_MUTEX, count, scaled, (double)config.mutex_fraction * (double)hold,
+                      call, lock);
     mprof_guard_exit();
+}
+
+struct create_event {
+    mprof_bucket *b;
+};
+
+static void sample_thread_create(void *arg)
+{
+    struct create_event *e = arg;
+    uintptr_t stk[MPROF_STACK_MAX + 1]; /* + the truncation mark */
+    int n = mprof_stack_capture(stk, config.stack_depth);
+    e->b = mprof_threadcreate_begin(stk, n);
+    note_recorded();
+}
+
+void *mprof_profiler_thread_create(void)
+{
+    if (!config.threadcreate || mprof_tls.guard ||
+        !__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE))
+        return NULL;
+    int saved = errno;
+    struct create_event e = {NULL};
+    mprof_guard_enter();
+    if (mprof_onstack_sample(sample_thread_create, &e) != 0)
+        mprof_block_count_dropped(MPROF_THREADCREATE);
+    mprof_guard_exit();
+    errno = saved;
+    return e.b;
+}
+
+void mprof_profiler_thread_create_failed(void *created)
+{
+    if (created)
+        mprof_threadcreate_failed(created);
+}
+
+void mprof_profiler_thread_end(void *created)
+{
+    if (created)
+        mprof_threadcreate_ended(created);
+}
+
+static int my_tid(void) { return (int)syscall(SYS_gettid); }
+
+void mprof_profiler_thread_begin(void)
+{
+    int saved = errno;
+    mprof_tls.tid = my_tid();
+    mprof_threadreg_add(mprof_tls.tid, &mprof_tls);
+    errno = saved;
+}
+
+void mprof_profiler_main_thread(void) { mprof_threadreg_main(&mprof_tls); }
+
+void mprof_profiler_thread_finish(void)
+{
+    if (mprof_tls.tid) /* registered: no system call to find who we are */
+        mprof_threadreg_remove(mprof_tls.tid);
+}
+
+void mprof_profiler_hold_begin(const void *lock, int64_t now)
+{
+    struct mprof_tls *t = &mprof_tls;
+    if (t->nheld < MPROF_HELD_MAX) {
+        t->held[t->nheld].lock = lock;
+        t->held[t->nheld++].since = now;
+    }
+}
+
+/* Locks are usually let go innermost first: the search starts there. */
+int64_t mprof_profiler_hold_end(const void *lock, int64_t now)
+{
+    struct mprof_tls *t = &mprof_tls;
+    for (int i = t->nheld - 1; i >= 0; i--)
+        if (t->held[i].lock == lock) {
+            int64_t since = t->held[i].since;
+            for (int k = i + 1; k < t->nheld; k++)
+                t->held[k - 1] = t->held[k];
+            t->nheld--;
+            return now > since ? now - since : 0;
+        }
+    return 0;
 }
 
 static void exit_dump(void *arg)
 {
     (void)arg;
-    mprof_dump(1);
+    mprof_dump(MPROF_DUMP_FINAL);
 }
 
 void mprof_profiler_exit(void)
@@ -403,6 +497,7 @@ static void child_unprofiled(void)
 {
     __atomic_store_n(&mprof_ready, 0, __ATOMIC_RELEASE);
     mprof_lock_profiling = 0;
+    mprof_hold_profiling = 0;
 }
 
 void mprof_profiler_fork_child(void)
@@ -430,6 +525,7 @@ void mprof_profiler_fork_child(void)
         parent_census = census;
         census = NULL;
     }
+    mprof_threadreg_after_fork(&mprof_tls); /* the child's one thread */
     mprof_arena_after_fork();
     mprof_ownheap_after_fork();
     mprof_dump_output_after_fork();

@@ -15,6 +15,7 @@
 #include "config.h"
 #include "rebind.h"
 #include "tls.h"
+#include "waitcall.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +28,10 @@ extern int mprof_ready;
 /* Nonzero once started with the block or mutex profile on: the lock
  * wrappers' one global check. */
 extern int mprof_lock_profiling;
+
+/* Nonzero once started with MPROF_MUTEX_HOLD=1 and the mutex profile on:
+ * mutex acquisitions and releases are timed (block.h, hold time). */
+extern int mprof_hold_profiling;
 
 /* Copies *cfg; starts the mprof thread.  Call with the guard set. */
 void mprof_profiler_start(const mprof_config *cfg);
@@ -61,22 +66,36 @@ void mprof_profiler_release(const mprof_taken *t);
 /* The exit dump: once, complete, never from inside mprof itself. */
 void mprof_profiler_exit(void);
 
-/* A thread waited `delay` ns in a blocking call (block profile; the
- * waiter's stack is captured here, so call it from the wrapper). */
-void mprof_profiler_on_block(int64_t delay);
+/* A thread waited `delay` ns in the blocking call `call` (waitcall.h) on
+ * `obj` (the lock, condition variable, semaphore or barrier; NULL for a
+ * join): block profile, the waiter's stack under the call's synthetic
+ * frame, the sample labelled with the object (captured here, so call it
+ * from the wrapper). */
+void mprof_profiler_on_block(int64_t delay, int call, const void *obj);
 
 /* The same in two steps, for a wait that returns holding a lock (a
  * condition variable's mutex): the draw, then, only when it says so and
- * once the caller has let the lock go, the recording. */
+ * once the caller has let the lock go, the recording.  The caller fills
+ * call and obj. */
 typedef struct mprof_block_event {
     double count, delay;
+    int call;
+    const void *obj;
 } mprof_block_event;
 int mprof_profiler_block_sampled(int64_t delay, mprof_block_event *e);
 void mprof_profiler_block_record(const mprof_block_event *e);
 
-/* An unlock that made tracked waiters wait `delay` ns in total (mutex
- * profile; the unlocker's stack). */
-void mprof_profiler_on_contention(int64_t delay);
+/* An unlock of `lock` in `call` (pthread_mutex_unlock, or a condition
+ * wait that released it) that made tracked waiters wait `delay` ns in
+ * total (mutex profile; the unlocker's stack, as Go's
+ * sync.(*Mutex).Unlock leaf), after holding it `hold` ns (0: not timed). */
+void mprof_profiler_on_contention(int64_t delay, int64_t hold, int call, const void *lock);
+
+/* MPROF_MUTEX_HOLD: the calling thread took mutex `lock` at `now` (ns),
+ * or lets it go at `now`: how long it held it, 0 if it was not timed.
+ * Thread-local only: no lock, no system call. */
+void mprof_profiler_hold_begin(const void *lock, int64_t now);
+int64_t mprof_profiler_hold_end(const void *lock, int64_t now);
 
 int mprof_profiler_block_on(void);
 
@@ -119,6 +138,35 @@ void mprof_profiler_wait_untrack(const void *lock, int64_t start);
  * 0 if none.  Record it with mprof_profiler_on_contention once the lock is
  * released. */
 int64_t mprof_profiler_unlock_charge(const void *lock, int64_t now);
+
+/* ---- threads the program starts (threads.c) ---- */
+
+/* pthread_create is about to start a thread for the caller: the
+ * threadcreate profile (threadcreate.h) counts it, created and live, under
+ * the caller's stack.  Returns the handle for the thread's end, or NULL
+ * (profile off, profiler not up, guard set, no memory).  Takes the guard
+ * itself and keeps errno.  Every creation costs one stack walk (a few
+ * microseconds, against pthread_create's tens); MPROF_THREADCREATE=0
+ * leaves a flag test. */
+void *mprof_profiler_thread_create(void);
+
+/* The pthread_create that mprof_profiler_thread_create announced failed. */
+void mprof_profiler_thread_create_failed(void *created);
+
+/* The thread whose creation returned `created` ends (its start routine
+ * returned, it called pthread_exit, or it was cancelled).  Lock-free. */
+void mprof_profiler_thread_end(void *created);
+
+/* The calling thread starts (the main thread at start-up, the others in
+ * the shim's start routine) or ends: registered by tid, so that the
+ * threads profile can say what it waits in (threadreg.h; tls.h's
+ * wait_call and wait_obj, which the lock wrappers set before a wait
+ * blocks).  Begin makes one gettid system call, finish none; both keep
+ * errno and take no lock. */
+void mprof_profiler_thread_begin(void);
+/* The same for the main thread, at start-up: no system call (threadreg.h). */
+void mprof_profiler_main_thread(void);
+void mprof_profiler_thread_finish(void);
 
 /* ---- the mprof thread and the published state (signal.c, threads.c) ---- */
 

@@ -5,7 +5,7 @@
  * compare-and-swap whoever makes it and wherever (a signal handler, a fork
  * child's first thread), and a rewrite of the mapping never shows half of
  * one update: pid 22 bits (pid_max is at most 2^22), sig 7, own 1, rec 1,
- * files 4, seq 29.
+ * files 6, seq 27.
  *
  * Invariant: `shown` is the word the mapping at `primary` was last written
  * for (or attempted: a failure is not retried until the next update), and
@@ -43,9 +43,9 @@
 
 /* ---- the state word ---- */
 
-#define SEQ_BITS 29
+#define SEQ_BITS 27
 #define F_SEQ(w) ((unsigned)((w) & ((1U << SEQ_BITS) - 1)))
-#define F_FILES(w) ((unsigned)((w) >> 29 & 15))
+#define F_FILES(w) ((unsigned)((w) >> SEQ_BITS & 63))
 #define F_OWN(w) ((unsigned)((w) >> 33 & 1))
 #define F_REC(w) ((unsigned)((w) >> 34 & 1))
 #define F_SIG(w) ((unsigned)((w) >> 35 & 127))
@@ -55,7 +55,7 @@ static uint64_t make_word(unsigned pid, unsigned sig, unsigned own, unsigned rec
                           unsigned files, unsigned seq)
 {
     return (uint64_t)pid << 42 | (uint64_t)(sig & 127) << 35 | (uint64_t)(rec & 1) << 34 |
-           (uint64_t)(own & 1) << 33 | (uint64_t)(files & 15) << 29 |
+           (uint64_t)(own & 1) << 33 | (uint64_t)(files & 63) << SEQ_BITS |
            (seq & ((1U << SEQ_BITS) - 1));
 }
 
@@ -109,11 +109,14 @@ static void put_field(name *b, const char *key, unsigned long v)
 
 static void put_files(name *b, unsigned files)
 {
-    static const char *const kind[] = {"heap", "block", "mutex", "peak"};
+    /* outname.h's kinds, in its order: bit k is kind k (the output
+     * layer's header is not the recording layer's to include) */
+    static const char *const kind[] = {"heap", "block", "mutex", "threadcreate", "threads",
+                                       "peak"};
     put_str(b, ":files=");
     if (!files)
         put_str(b, "-");
-    for (unsigned k = 0, first = 1; k < 4; k++)
+    for (unsigned k = 0, first = 1; k < sizeof kind / sizeof kind[0]; k++)
         if (files >> k & 1) {
             put_str(b, first ? "" : ",");
             put_str(b, kind[k]);
@@ -158,14 +161,6 @@ static void encode_out(const char *out)
  * descriptor lives for three calls; MFD_CLOEXEC in case the program execs
  * meanwhile.  The file is sized to the page it maps, so that nothing that
  * reads the mapping (a debugger) meets SIGBUS. */
-static int fresh_memfd(int fd, const void *arg)
-{
-    (void)arg;
-    struct stat st;
-    return syscall(SYS_fcntl, fd, F_GET_SEALS) == 0 && syscall(SYS_fstat, fd, &st) == 0 &&
-           st.st_size == 0;
-}
-
 static void *map_named(const char *nm)
 {
     long low = syscall(SYS_memfd_create, nm, MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -173,9 +168,8 @@ static void *map_named(const char *nm)
         return NULL;
     /* Another thread of the program may dup2 a file of its own onto that
      * number before the move (fdmove.h): it must never be truncated or
-     * closed by us. Ours alone is an empty memfd that allows sealing
-     * (F_GET_SEALS 0; any other file says EINVAL or F_SEAL_SEAL). */
-    int fd = mprof_fd_raise_if((int)low, fresh_memfd, NULL);
+     * closed by us. */
+    int fd = mprof_fd_raise_memfd((int)low, nm);
     if (fd < 0)
         return NULL;
     long p = -1;
@@ -310,7 +304,7 @@ void mprof_publish_init(const mprof_config *cfg)
     page = (size_t)sysconf(_SC_PAGESIZE);
     encode_out(cfg->out);
     /* The head's room, measured with every field at its widest. */
-    uint64_t widest = make_word((1U << 22) - 1, 127, 1, 1, 15, (1U << SEQ_BITS) - 1);
+    uint64_t widest = make_word((1U << 22) - 1, 127, 1, 1, 63, (1U << SEQ_BITS) - 1);
     name b = {.n = 0};
     pieces = MAX_PIECES;
     put_fixed(&b, widest);

@@ -21,6 +21,8 @@
  *                                  tracked waiters? (lockwait.h)
  *   mprof_shim_started()           the profiler is up (profiler.h's flag)
  *   mprof_shim_locks_observed()    the lock wrappers' one global test
+ *   mprof_hold_profiling           MPROF_MUTEX_HOLD: mutex acquisitions and
+ *                                  releases are timed (profiler.h)
  *   mprof_lock, MPROF_FORK_STATE   mprof's own futex lock and the fork
  *                                  section, for the shim's own state
  *                                  (signal.c's dispositions, threads.c's

@@ -43,6 +43,8 @@ void mprof_stack_skip_object_of(const void *addr)
     skip_hi = f.hi;
 }
 
+int mprof_stack_in_mprof(uintptr_t pc) { return pc >= skip_lo && pc < skip_hi; }
+
 _Unwind_Reason_Code mprof_stack_on_frame(struct _Unwind_Context *ctx, void *arg)
 {
     struct mprof_trace *t = arg;

@@ -52,6 +52,9 @@ static inline int mprof_stack_capture(uintptr_t *pcs, int max)
     return t.n;
 }
 
+/* Is pc (an address inside an instruction) in mprof's own object? */
+int mprof_stack_in_mprof(uintptr_t pc);
+
 /* Hash of a stack plus a discriminator (size, bucket type). */
 uint64_t mprof_stack_hash(const uintptr_t *pcs, int n, uint64_t extra);
 

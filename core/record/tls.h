@@ -12,6 +12,8 @@
 
 #pragma GCC visibility push(hidden) /* direct, not GOT, access from the shim */
 
+#define MPROF_HELD_MAX 8
+
 struct mprof_tls {
     /* Bytes still to allocate before the next heap sample.  0 sends every
      * allocation to the slow path (unseeded thread, or rate 1). */
@@ -29,6 +31,21 @@ struct mprof_tls {
      * and puts it back when the outermost guard is left. */
     uint64_t saved_countdown;
     int in_ownheap; /* inside ownheap.c's lock (see mprof_ownheap_busy) */
+    /* While the thread waits in a wrapped blocking call: the call + 1
+     * (waitcall.h) and the object it waits on; 0 otherwise.  Written by
+     * the wrapper's slow path only (a wait about to block), read by the
+     * threads profile from another thread (threadreg.h). */
+    volatile int wait_call;
+    const void *volatile wait_obj;
+    int tid; /* set when the thread registers (threadreg.h); 0 before */
+    /* MPROF_MUTEX_HOLD: the mutexes this thread holds, innermost last,
+     * with when it took them (CLOCK_MONOTONIC ns); deeper nesting than
+     * MPROF_HELD_MAX goes untimed. */
+    int nheld;
+    struct {
+        const void *lock;
+        int64_t since;
+    } held[MPROF_HELD_MAX];
 };
 
 extern __thread struct mprof_tls mprof_tls __attribute__((tls_model("initial-exec")));

@@ -76,8 +76,8 @@ static void *lock_worker(void *arg)
     uintptr_t stk[3];
     for (int i = 0; i < PER; i++) {
         stack_of(i % STACKS, stk);
-        mprof_block_add(MPROF_BLOCK, stk, 3, 1.0, 100.0);
-        mprof_block_add(MPROF_MUTEX, stk, 3, 1.0, 10.0);
+        mprof_block_add(MPROF_BLOCK, 0, stk, 3, 1.0, 100.0, 0);
+        mprof_block_add(MPROF_MUTEX, 0, stk, 3, 1.0, 10.0, 0);
         const void *l = &locks[(t + i) % 4];
         int64_t now = (int64_t)i * 1000 + t;
         if (mprof_lockwait_begin(l, now) == 0) {
@@ -116,7 +116,7 @@ static void *dumper(void *arg)
 {
     (void)arg;
     while (!atomic_load(&g_stop))
-        mprof_dump(0);
+        mprof_dump(MPROF_DUMP_INTERVAL);
     return NULL;
 }
 
@@ -165,7 +165,7 @@ START_TEST(everything_at_once)
     atomic_store(&g_stop, 1);
     pthread_join(tk, NULL);
     pthread_join(dp, NULL);
-    unsigned seq = mprof_dump(1);
+    unsigned seq = mprof_dump(MPROF_DUMP_FINAL);
     ck_assert_uint_gt(seq, 0);
     ck_assert_uint_eq(mprof_heap_dropped(), 0);
     ck_assert_uint_eq(mprof_addrmap_count(), (uint64_t)THREADS * PER / 2);
@@ -196,7 +196,7 @@ START_TEST(everything_at_once)
     }
     closedir(d);
     rmdir(g_dir);
-    ck_assert_int_eq(files, 4 * (int)seq); /* heap, block, mutex, peak */
+    ck_assert_int_eq(files, 5 * (int)seq); /* heap, block, mutex, threadcreate, peak */
     free(g_base);
 }
 END_TEST
@@ -244,7 +244,7 @@ START_TEST(arena_cap_drops_are_counted)
     uintptr_t other[3] = {0x7000, 0x7001, 0x7002};
     for (int i = 0; i < 1000000 && mprof_block_dropped_of(MPROF_BLOCK) == 0; i++) {
         other[0] = 0x900000 + (uintptr_t)i;
-        mprof_block_add(MPROF_BLOCK, other, 3, 1, 1);
+        mprof_block_add(MPROF_BLOCK, 0, other, 3, 1, 1, 0);
     }
     ck_assert_uint_gt(mprof_block_dropped_of(MPROF_BLOCK), 0);
     free(base);

@@ -117,6 +117,12 @@ static void parse_labels(prof *p, const char *l)
 {
     if (p->nsamples == 0)
         return;
+    prof_sample *ls = &p->samples[p->nsamples - 1];
+    size_t had = ls->labels ? strlen(ls->labels) : 0;
+    ls->labels = realloc(ls->labels, had + strlen(l) + 2);
+    if (had)
+        ls->labels[had++] = ' ';
+    strcpy(ls->labels + had, l);
     for (const char *b = strstr(l, "bytes:["); b; b = strstr(b + 1, "bytes:[")) {
         if (b != l && b[-1] != ' ')
             continue;
@@ -348,6 +354,7 @@ void prof_free(prof *p)
     for (size_t i = 0; i < p->nsamples; i++) {
         free(p->samples[i].loc_ids);
         free(p->samples[i].locs);
+        free(p->samples[i].labels);
     }
     for (size_t i = 0; i < p->nlocs; i++) {
         for (int j = 0; j < p->locs[i].nframes; j++) {
@@ -389,6 +396,31 @@ const prof_frame *prof_sample_leaf(const prof_sample *s)
     if (s->nlocs == 0 || s->locs[0]->nframes == 0)
         return NULL;
     return &s->locs[0]->frames[0];
+}
+
+const prof_frame *prof_sample_site(const prof_sample *s)
+{
+    if (s->nlocs > 1 && s->locs[0]->addr == 0 && s->locs[0]->nframes > 0 &&
+        s->locs[1]->nframes > 0)
+        return &s->locs[1]->frames[0];
+    return prof_sample_leaf(s);
+}
+
+bool prof_sample_label(const prof_sample *s, const char *key, char *buf, size_t len)
+{
+    size_t kl = strlen(key);
+    snprintf(buf, len, "%s", "");
+    for (const char *at = s->labels ? strstr(s->labels, key) : NULL; at;
+         at = strstr(at + 1, key)) {
+        if ((at != s->labels && at[-1] != ' ') || strncmp(at + kl, ":[", 2) != 0)
+            continue;
+        const char *v = at + kl + 2, *end = strchr(v, ']');
+        if (!end)
+            return false;
+        snprintf(buf, len, "%.*s", (int)(end - v), v);
+        return true;
+    }
+    return false;
 }
 
 static long long value_of(const prof *p, const prof_sample *s, const char *type)

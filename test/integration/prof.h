@@ -35,6 +35,8 @@ typedef struct prof_sample {
     const prof_loc **locs; /* leaf first */
     bool has_bytes;
     long long bytes; /* the numeric label "bytes" */
+    char *labels;    /* every label line of the sample, as pprof -raw prints
+                        them ("key:[v1 v2] key2:[v]"), joined by ' '; "" if none */
 } prof_sample;
 
 typedef struct prof {
@@ -67,6 +69,12 @@ const prof_frame *prof_sample_find(const prof_sample *s, const char *site,
                                    prof_match m);
 /* Innermost frame of the leaf location, or NULL for an empty stack. */
 const prof_frame *prof_sample_leaf(const prof_sample *s);
+/* The leaf's caller when the leaf is a synthetic frame (a location with
+ * no address: a wrapped call's name, issue 14), else the leaf. */
+const prof_frame *prof_sample_site(const prof_sample *s);
+/* The values of label `key`, as printed ("v1 v2"), into buf; false (and
+ * buf "") when the sample has no such label. */
+bool prof_sample_label(const prof_sample *s, const char *key, char *buf, size_t len);
 
 /* Sums of the heap values over the samples whose stack has the site. */
 typedef struct prof_site {

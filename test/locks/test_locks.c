@@ -34,12 +34,13 @@ static void load_profile(prof *p, const char *dir, const run *r, int seq, const 
     ck_assert_str_eq(p->period_type, "contentions");
 }
 
-/* Sum of delay over samples whose leaf function is `fn`. */
+/* Sum of delay over samples whose first frame of the program's (below
+ * the wrapped call's synthetic leaf) is `fn`. */
 static long long leaf_delay(const prof *p, const char *fn, long long *count)
 {
     long long d = 0, c = 0;
     for (size_t i = 0; i < p->nsamples; i++) {
-        const prof_frame *leaf = prof_sample_leaf(&p->samples[i]);
+        const prof_frame *leaf = prof_sample_site(&p->samples[i]);
         if (leaf && strcmp(leaf->func, fn) == 0) {
             c += p->samples[i].v[0];
             d += p->samples[i].v[1];
@@ -274,10 +275,142 @@ static const char *first_difference(const char *a, const char *b, char *buf, siz
 
 static void run_behaviour(run *r, const char *dir, bool preload, const char *b, const char *m)
 {
-    run_spec s = {.argv = {locks_prog("behaviour")}, .env = {b, m}, .cwd = dir,
+    /* MPROF_MUTEX_HOLD=1 with every event sampled: its timing of every
+     * mutex call must not change one either */
+    const char *h = strcmp(b, "MPROF_BLOCK_RATE=1") == 0 ? "MPROF_MUTEX_HOLD=1" : "Z=1";
+    run_spec s = {.argv = {locks_prog("behaviour")}, .env = {b, m, h}, .cwd = dir,
                   .no_preload = !preload};
     run_checked(r, &s);
 }
+
+/* ---- which call, which lock (issue 14, part 3): whichlock.c ---- */
+
+/* The one sample whose leaf is the wrapped call `call`, whose first
+ * frame of the program's is `site` and whose label lock is `lock`; fails
+ * the test unless there is exactly one. */
+static const prof_sample *one_sample(const prof *p, const char *call, const char *site,
+                                     const char *lock)
+{
+    const prof_sample *found = NULL;
+    int n = 0;
+    char got[256];
+    for (size_t i = 0; i < p->nsamples; i++) {
+        const prof_sample *s = &p->samples[i];
+        const prof_frame *leaf = prof_sample_leaf(s), *at = prof_sample_site(s);
+        if (leaf && at && strcmp(leaf->func, call) == 0 && strcmp(at->func, site) == 0 &&
+            prof_sample_label(s, "lock", got, sizeof got) && strcmp(got, lock) == 0) {
+            found = s;
+            n++;
+        }
+    }
+    char d[4096];
+    prof_describe(p, d, sizeof d, 20);
+    ck_assert_msg(n == 1, "%d samples %s <- %s with lock:[%s], not 1:\n%s", n, call, site,
+                  lock, d);
+    ck_assert_msg(found->v[0] == 1, "%s <- %s [%s]: %lld contentions, not 1", call, site,
+                  lock, found->v[0]);
+    return found;
+}
+
+/* `go tool pprof -tags` on the file lists each lock by its label. */
+static void assert_tags(const char *path, const char *const *want, int n)
+{
+    run r;
+    run_spec s = {.argv = {"go", "tool", "pprof", "-tags", path}, .no_preload = true};
+    run_checked(&r, &s);
+    ck_assert_msg(run_exit_code(&r) == 0, "pprof -tags %s: %s", path, r.err.s);
+    for (int i = 0; i < n; i++)
+        ck_assert_msg(strstr(r.out.s, want[i]), "pprof -tags: no '%s' in:\n%s", want[i], r.out.s);
+    run_free(&r);
+}
+
+/* One site, three locks (a global, a lock at offset 64 of a global
+ * struct, a heap lock) are three samples named by their locks; a mutex
+ * wait and a condition wait in one function are two samples under their
+ * calls; the mutex profile's unlocks are named and labelled the same. */
+START_TEST(leaf_frames_and_lock_labels)
+{
+    const char *dir = h_fresh_dir("whichlock");
+    run r;
+    run_spec s = {.argv = {locks_prog("whichlock")},
+                  .env = {"MPROF_BLOCK_RATE=1", "MPROF_MUTEX_FRACTION=1", "MPROF_MEM_RATE=0"},
+                  .cwd = dir};
+    run_checked(&r, &s);
+    ck_assert_msg(run_exit_code(&r) == 0, "whichlock exited %d: %s", run_exit_code(&r), r.err.s);
+    char heap[64] = "", cond[64] = "";
+    const char *h = strstr(r.out.s, "heap_lock "), *c = strstr(r.out.s, "cond_lock ");
+    ck_assert(h && c);
+    sscanf(h, "heap_lock %63s", heap);
+    sscanf(c, "cond_lock %63s", cond);
+
+    prof b, m;
+    load_profile(&b, dir, &r, 1, "block");
+    one_sample(&b, "pthread_mutex_lock", "take", "cache_lock");
+    one_sample(&b, "pthread_mutex_lock", "take", "registry+64");
+    const prof_sample *hs = one_sample(&b, "pthread_mutex_lock", "take", heap);
+    one_sample(&b, "pthread_mutex_lock", "both", cond);
+    one_sample(&b, "pthread_cond_wait", "both", "ready_cond");
+    char addr[64];
+    ck_assert(prof_sample_label(hs, "lock_addr", addr, sizeof addr));
+    ck_assert_str_eq(addr, heap);
+
+    load_profile(&m, dir, &r, 1, "mutex");
+    one_sample(&m, "pthread_mutex_unlock", "release_when_blocked", "cache_lock");
+    one_sample(&m, "pthread_mutex_unlock", "release_when_blocked", "registry+64");
+    one_sample(&m, "pthread_mutex_unlock", "release_when_blocked", heap);
+
+    char path[1200];
+    snprintf(path, sizeof path, "%s/mprof.%d.1.block.pb.gz", dir, (int)r.pid);
+    const char *tags[] = {"lock: Total", "cache_lock", "registry+64", "ready_cond", heap,
+                          "lock_addr: Total"};
+    assert_tags(path, tags, 6);
+    prof_free(&b);
+    prof_free(&m);
+    run_free(&r);
+}
+END_TEST
+
+/* MPROF_MUTEX_HOLD=1: the mutex profile's third value, how long each
+ * unlocker held the lock, lies between the holder's own two measures of
+ * it (whichlock.c: inner and outer), for each of the three locks; off,
+ * the profile has its two values only. */
+START_TEST(mutex_hold_times)
+{
+    const char *dir = h_fresh_dir("whichlock_hold");
+    run r;
+    run_spec s = {.argv = {locks_prog("whichlock")},
+                  .env = {"MPROF_BLOCK_RATE=1", "MPROF_MUTEX_FRACTION=1", "MPROF_MEM_RATE=0",
+                          "MPROF_MUTEX_HOLD=1"},
+                  .cwd = dir};
+    run_checked(&r, &s);
+    ck_assert_msg(run_exit_code(&r) == 0, "whichlock exited %d: %s", run_exit_code(&r), r.err.s);
+    char heap[64] = "";
+    sscanf(strstr(r.out.s, "heap_lock "), "heap_lock %63s", heap);
+    const char *locks[3] = {"cache_lock", "registry+64", heap};
+    char path[1200], err[512];
+    snprintf(path, sizeof path, "%s/mprof.%d.1.mutex.pb.gz", dir, (int)r.pid);
+    prof m;
+    ck_assert_msg(prof_load(path, &m, err, sizeof err) == 0, "%s: %s", path, err);
+    ck_assert_int_eq(m.ntypes, 3);
+    ck_assert_str_eq(m.type[2], "hold");
+    ck_assert_str_eq(m.unit[2], "nanoseconds");
+    for (int i = 0; i < 3; i++) {
+        char key[32];
+        snprintf(key, sizeof key, "held %d ", i);
+        const char *at = strstr(r.out.s, key);
+        long long inner = 0, outer = 0;
+        ck_assert_msg(at && sscanf(at + strlen(key), "%lld %lld", &inner, &outer) == 2,
+                      "no '%s' line:\n%s", key, r.out.s);
+        const prof_sample *x =
+            one_sample(&m, "pthread_mutex_unlock", "release_when_blocked", locks[i]);
+        ck_assert_msg(x->v[2] >= inner && x->v[2] <= outer,
+                      "%s: hold %lld ns, but the holder measured %lld to %lld", locks[i],
+                      x->v[2], inner, outer);
+    }
+    prof_free(&m);
+    run_free(&r);
+}
+END_TEST
 
 /* Every mutex type, return code, errno and cancellation path: the same
  * output with and without mprof, sampling every event or at defaults. */
@@ -315,6 +448,8 @@ int main(void)
     tcase_add_test(tc, block_sampling_is_unbiased);
     tcase_add_test(tc, mutex_fraction_is_unbiased);
     tcase_add_test(tc, block_and_mutex_off);
+    tcase_add_test(tc, leaf_frames_and_lock_labels);
+    tcase_add_test(tc, mutex_hold_times);
     tcase_add_test(tc, wrappers_behave_as_without);
     return run_suite("locks", tc, NULL);
 }

@@ -118,8 +118,9 @@ START_TEST(run_sets_environment_and_lists_files)
     run_argv(&r, dir, env, ARGV(tool(), "run", "--out", "sub/p", "--mem-rate", "0",
                                 "--block-rate", "0", "--", "true"));
     expect_code(&r, 0, "second run");
-    ck_assert_msg(strstr(r.err.s, "1 profile file written") && strstr(r.err.s, ".mutex.pb.gz") &&
-                      !strstr(r.err.s, ".heap.pb.gz"), "%s", r.err.s);
+    ck_assert_msg(strstr(r.err.s, "2 profile files written") && strstr(r.err.s, ".mutex.pb.gz") &&
+                      strstr(r.err.s, ".threadcreate.pb.gz") && !strstr(r.err.s, ".heap.pb.gz"),
+                  "%s", r.err.s);
     run_free(&r);
     /* Nothing written at all. */
     run_argv(&r, dir, NULL, ARGV(tool(), "run", "--out", "sub/q", "--mem-rate", "0",

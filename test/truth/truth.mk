@@ -33,9 +33,14 @@ $(B)/test/programs/deepbind_main: test/truth/deepbind_main.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $< -ldl
 
-$(B)/test/programs/order_main: test/truth/order_main.c
+$(B)/test/programs/libtruth_order.so: test/truth/order_lib.c
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ $<
+	$(CC) $(TEST_CFLAGS) -fPIC -shared -o $@ $<
+
+$(B)/test/programs/order_main: test/truth/order_main.c $(B)/test/programs/libtruth_order.so
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< -L$(B)/test/programs -ltruth_order \
+	    -Wl,-rpath,$(abspath $(B))/test/programs # not $$ORIGIN: without_proc runs it
 
 $(B)/test/programs/go_note: test/truth/go_note.c
 	@mkdir -p $(dir $@)
@@ -75,4 +80,5 @@ check-truth: $(LIBMPROF) $(TRUTH_PROGS) $(TRUTH_TEST)
 
 CHECKS += check-truth
 
--include $(TRUTH_PROGS:=.d) $(TRUTH_DIR)/test_truth.d $(B)/test/programs/libtruth_ctor.so.d
+-include $(TRUTH_PROGS:=.d) $(TRUTH_DIR)/test_truth.d $(B)/test/programs/libtruth_ctor.so.d \
+         $(B)/test/programs/libtruth_order.so.d

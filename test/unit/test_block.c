@@ -72,10 +72,10 @@ END_TEST
 START_TEST(records_accumulate_per_stack)
 {
     uintptr_t a[] = {0x1000, 0x2000}, b[] = {0x1000, 0x2004};
-    mprof_block_add(MPROF_BLOCK, a, 2, 1, 100);
-    mprof_block_add(MPROF_BLOCK, a, 2, 2, 300);
-    mprof_block_add(MPROF_BLOCK, b, 2, 1, 50);
-    mprof_block_add(MPROF_MUTEX, a, 2, 10, 1000);
+    mprof_block_add(MPROF_BLOCK, 0, a, 2, 1, 100, 0);
+    mprof_block_add(MPROF_BLOCK, 0, a, 2, 2, 300, 0);
+    mprof_block_add(MPROF_BLOCK, 0, b, 2, 1, 50, 0);
+    mprof_block_add(MPROF_MUTEX, 0, a, 2, 10, 1000, 0);
     mprof_bucket *ba = mprof_bucket_get(MPROF_BLOCK, 0, a, 2);
     ck_assert(ba->rec.blk.count == 3 && ba->rec.blk.delay_ns == 400);
     mprof_bucket *ma = mprof_bucket_get(MPROF_MUTEX, 0, a, 2);

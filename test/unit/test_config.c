@@ -53,6 +53,8 @@ START_TEST(defaults)
     ck_assert_str_eq(c.out, "mprof");
     ck_assert_int_eq(c.symbols, MPROF_SYMBOLS_NAMES);
     ck_assert_uint_eq(c.sync, 0);
+    ck_assert_uint_eq(c.threadcreate, 1);
+    ck_assert_uint_eq(c.threads, 1);
     ck_assert_uint_eq(c.peak_growth, 10);
     ck_assert_uint_eq(c.inuse_interval, 0);
     ck_assert_uint_eq(c.last_words_ms, 2000);
@@ -128,6 +130,8 @@ START_TEST(bad_values)
         {"MPROF_DUMP_INTERVAL", "using 0", {"1.5"}},
         {"MPROF_SIGNAL", "using 12", {"FOO", "SIGKILL", "11"}},
         {"MPROF_OUT", "using 'mprof'", {""}},
+        {"MPROF_THREADCREATE", "using 1", {"2", "on"}},
+        {"MPROF_THREADS", "using 1", {"3", "all"}},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         for (size_t j = 0; bad[i].values[j]; j++)

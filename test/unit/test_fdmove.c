@@ -1,7 +1,8 @@
 /*
  * test_fdmove: descriptors mprof opens are moved out of the program's
  * numbers (core/fdmove.c), and a number the program dup2'ed a file of its
- * own onto, between mprof's open and the move, is never used or closed.
+ * own onto, between mprof's open and the move, is never used or closed:
+ * files by path, and the memfds of the published state by name.
  */
 #include "fdmove.h"
 
@@ -11,6 +12,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,10 +77,43 @@ START_TEST(program_file_in_between_is_left_alone)
 }
 END_TEST
 
+/* publish.c's memfds: ours is moved; a program's own empty sealable
+ * memfd, dup2'ed onto our number in between, is neither used nor closed. */
+START_TEST(memfd_ours_moved)
+{
+    int low = memfd_create("mprof:1:pid=1:test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    ck_assert_int_ge(low, 0);
+    int hi = mprof_fd_raise_memfd(low, "mprof:1:pid=1:test");
+    ck_assert_int_ge(hi, 48);
+    ck_assert_int_eq(fcntl(low, F_GETFD), -1);
+    close(hi);
+}
+END_TEST
+
+START_TEST(program_memfd_in_between_is_left_alone)
+{
+    int low = memfd_create("mprof:1:pid=1:test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    int prog = memfd_create("wl_shm", MFD_CLOEXEC | MFD_ALLOW_SEALING); /* empty, sealable */
+    ck_assert_int_ge(low, 0);
+    ck_assert_int_eq(dup2(prog, low), low);
+    errno = 0;
+    ck_assert_int_eq(mprof_fd_raise_memfd(low, "mprof:1:pid=1:test"), -1);
+    ck_assert_int_eq(errno, EAGAIN);
+    ck_assert_int_eq(fcntl(low, F_GETFD), 0); /* the program's dup2 result, still open */
+    ck_assert_int_eq(size_of(low), 0);
+    for (int fd = 48; fd < 64; fd++)
+        ck_assert_int_eq(fcntl(fd, F_GETFD), -1);
+    close(low);
+    close(prog);
+}
+END_TEST
+
 int main(void)
 {
     TCase *tc = tcase_create("fdmove");
     tcase_add_test(tc, moved_high_and_low_closed);
     tcase_add_test(tc, program_file_in_between_is_left_alone);
+    tcase_add_test(tc, memfd_ours_moved);
+    tcase_add_test(tc, program_memfd_in_between_is_left_alone);
     return run_suite("fdmove", tc, NULL);
 }

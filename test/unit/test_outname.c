@@ -205,7 +205,7 @@ START_TEST(test_order)
 {
     const char *sorted[] = {
         "m.2.1.heap.pb.gz",  "m.2.1.heap.pb.gz.tmp", "m.2.1.block.pb.gz",
-        "m.2.1.mutex.pb.gz", "m.2.1.peak.pb.gz",     "m.2.1.threadcreate.pb.gz",
+        "m.2.1.mutex.pb.gz", "m.2.1.threadcreate.pb.gz", "m.2.1.peak.pb.gz",
         "m.2.2.mutex.pb.gz", "m.2.10.heap.pb.gz",    "m.10.1.block.pb.gz",
     };
     const char *shuffled[N(sorted)];

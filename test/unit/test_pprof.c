@@ -141,11 +141,11 @@ void make_fixture(struct fixture *f)
     memcpy(f->st2, st2, sizeof st2);
     memcpy(f->st3, st3, sizeof st3);
     memcpy(f->st5, st5, sizeof st5);
-    f->s[0] = (mprof_sample){f->st1, 4, {1, 100, 1, 100}, 100};
-    f->s[1] = (mprof_sample){f->st2, 2, {2, 4096, 0, 0}, 2048};
-    f->s[2] = (mprof_sample){f->st3, 2, {7, 7000, 3, 3000}, 0};
-    f->s[3] = (mprof_sample){NULL, 0, {-1, -5, 0, 0}, 0};
-    f->s[4] = (mprof_sample){f->st5, 2, {1, 1, 1, 1}, 1};
+    f->s[0] = (mprof_sample){f->st1, 4, {1, 100, 1, 100}, 100, NULL, 0};
+    f->s[1] = (mprof_sample){f->st2, 2, {2, 4096, 0, 0}, 2048, NULL, 0};
+    f->s[2] = (mprof_sample){f->st3, 2, {7, 7000, 3, 3000}, 0, NULL, 0};
+    f->s[3] = (mprof_sample){NULL, 0, {-1, -5, 0, 0}, 0, NULL, 0};
+    f->s[4] = (mprof_sample){f->st5, 2, {1, 1, 1, 1}, 1, NULL, 0};
 }
 
 const mprof_pprof_function *line_fn(const mprof_pprof_profile *p,

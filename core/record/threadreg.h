@@ -1,0 +1,45 @@
+/*
+ * threadreg.h: the program's threads by tid, so that a dump can read what
+ * each one is blocked in (tls.h: wait_call, wait_obj) from another thread.
+ *
+ * A thread is registered when it starts (the main thread at start-up, the
+ * others in the shim's start routine) and removed when it ends, both off
+ * every fast path.  A table of slots, open addressing on the tid, claimed
+ * and released with compare-and-swap: no lock, so that registration never
+ * waits for a dump and a dump never stops a thread.  A slot's TLS pointer
+ * stays valid while the slot holds the tid: glibc frees a thread's TLS
+ * only after its cleanup handlers (and so our removal) ran.  A dump that
+ * reads a thread ending at that moment reads memory that is still mapped
+ * (glibc keeps thread stacks and their TLS cached), at worst a stale wait.
+ */
+#ifndef MPROF_THREADREG_H
+#define MPROF_THREADREG_H
+
+#include "tls.h"
+
+#pragma GCC visibility push(hidden)
+
+/* The main thread's TLS, at start-up: no system call, no table yet.  It
+ * is registered (tid = pid) when the first other thread registers, so a
+ * process that never starts a thread never maps the table. */
+void mprof_threadreg_main(struct mprof_tls *tls);
+
+/* The calling thread (tid) with its TLS; 0, or -1 when the table is full
+ * or cannot be mapped (the thread is then shown without its wait). */
+int mprof_threadreg_add(int tid, struct mprof_tls *tls);
+
+/* The calling thread ends. */
+void mprof_threadreg_remove(int tid);
+
+/* What thread tid waits in: *call (waitcall.h, MPROF_WAIT_NONE if none)
+ * and *obj; 0, or -1 if tid is not registered. */
+int mprof_threadreg_wait(int tid, int *call, const void **obj);
+
+/* Fork child: the parent's entries are dead to it; the calling thread,
+ * the child's one thread (tid = the child's pid), is registered, and
+ * tls->tid set. */
+void mprof_threadreg_after_fork(struct mprof_tls *tls);
+
+#pragma GCC visibility pop
+
+#endif
