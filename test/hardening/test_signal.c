@@ -377,7 +377,9 @@ START_TEST(last_words_bounded)
                   .cwd = dir};
     run_start(&r, &s);
     bool ready = run_wait_stdout(&r, "ready\n", 30000);
-    long tid = ready ? thread_named((long)r.pid, "mprof") : 0;
+    long tid = 0; /* named by the thread itself, once it first runs */
+    for (int i = 0; ready && !tid && i < 30000; i++, sleep_ms(1))
+        tid = thread_named((long)r.pid, "mprof");
     bool stopped = tid && ptrace(PTRACE_SEIZE, (pid_t)tid, NULL, NULL) == 0 &&
                    ptrace(PTRACE_INTERRUPT, (pid_t)tid, NULL, NULL) == 0;
     int st = 0;
