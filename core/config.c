@@ -27,6 +27,8 @@ void mprof_config_defaults(mprof_config *c)
     c->symbols = MPROF_SYMBOLS_NAMES;
     c->threadcreate = 1;
     c->threads = 1;
+    c->peak_growth = 10;
+    c->last_words_ms = 2000;
     strcpy(c->out, "mprof");
 }
 
@@ -127,6 +129,22 @@ static void load_symbols(mprof_env_lookup get, void *ctx, mprof_config *c)
               names[c->symbols]);
 }
 
+/* A percentage, or "off": the peak profile's growth step. */
+static void load_peak(mprof_env_lookup get, void *ctx, mprof_config *c)
+{
+    const char *s = get("MPROF_PEAK_GROWTH", ctx);
+    uint64_t v;
+    if (!s)
+        return;
+    if (strcasecmp(s, "off") == 0)
+        c->peak_growth = MPROF_PEAK_OFF;
+    else if (parse_u64(s, &v) == 0 && v <= 10000)
+        c->peak_growth = v;
+    else
+        mprof_log("MPROF_PEAK_GROWTH='%.64s' is not a percentage in [0, 10000] "
+                  "(or 'off'); using %llu", s, (unsigned long long)c->peak_growth);
+}
+
 static void load_out(mprof_env_lookup get, void *ctx, mprof_config *c)
 {
     const char *s = get("MPROF_OUT", ctx);
@@ -155,6 +173,9 @@ void mprof_config_load(mprof_config *c, mprof_env_lookup get, void *ctx)
     load_u64(get, ctx, "MPROF_THREADCREATE", &c->threadcreate, 0, 1);
     load_u64(get, ctx, "MPROF_THREADS", &c->threads, 0, 2);
     load_u64(get, ctx, "MPROF_MUTEX_HOLD", &c->mutex_hold, 0, 1);
+    load_u64(get, ctx, "MPROF_INUSE_INTERVAL", &c->inuse_interval, 0, (uint64_t)1 << 50);
+    load_u64(get, ctx, "MPROF_LAST_WORDS", &c->last_words_ms, 0, 60000);
+    load_peak(get, ctx, c);
     load_symbols(get, ctx, c);
     c->stack_depth = (int)depth;
     load_signal(get, ctx, c);

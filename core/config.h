@@ -39,8 +39,16 @@ typedef struct mprof_config {
     uint64_t mutex_hold;     /* 1: the mutex profile also sums hold times (block.h) */
     uint64_t threads;        /* threads profile: 0 off, 1 at dumps asked for (signal),
                                 2 at interval dumps too (dump.h) */
+    uint64_t peak_growth;    /* percent over the saved peak that saves a new
+                                one (TCMalloc's 1.1x: 10); MPROF_PEAK_OFF off */
+    uint64_t inuse_interval; /* bytes of in-use growth between dumps; 0 off */
+    uint64_t last_words_ms;  /* a termination signal's final dump, at most
+                                this long; 0 off */
     char out[MPROF_OUT_MAX];
 } mprof_config;
+
+/* peak_growth when MPROF_PEAK_GROWTH=off: no peak profile. */
+#define MPROF_PEAK_OFF UINT64_MAX
 
 /* Where values come from: getenv in the library, a table in tests. */
 typedef const char *(*mprof_env_lookup)(const char *name, void *ctx);

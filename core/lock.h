@@ -48,11 +48,14 @@ enum mprof_lock_rank {
      * heap (pthread_create and pthread_join allocate, the guard set) */
     MPROF_RANK_AGENT = 2 * MPROF_RANK_STEP,
     /* dump.c dump_lock: one dump at a time -> cycle_lock, stripes (the
-     * snapshots), index_lock, load_lock, kept_lock (symbols, libraries),
+     * snapshots), peak_lock (the peak's), index_lock, load_lock, kept_lock (symbols, libraries),
      * the own heap (elfutils, zlib, libc), publish's writer (tried) */
     MPROF_RANK_DUMP = 3 * MPROF_RANK_STEP,
     /* heap.c cycle_lock: ticks and heap snapshots -> every stripe */
     MPROF_RANK_CYCLE = 4 * MPROF_RANK_STEP,
+    /* peak.c peak_lock: the saved peak heap -> every stripe (a copy), its
+     * mappings (mmap: no lock) */
+    MPROF_RANK_PEAK = 4 * MPROF_RANK_STEP + MPROF_RANK_STEP / 2,
     /* bucket.c stripes[i]: a bucket's record; all in index order in a tick */
     MPROF_RANK_BUCKET_STRIPE = 5 * MPROF_RANK_STEP,
     /* elfnames.c index_lock: building a symbol index -> load_lock (ELF()

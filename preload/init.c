@@ -52,7 +52,7 @@ static void start(void)
     atexit(on_exit_dump);
     pthread_atfork(mprof_profiler_fork_prepare, mprof_profiler_fork_parent, fork_child);
     mprof_profiler_start(&cfg);
-    mprof_signal_install(cfg.signal);
+    mprof_signal_install(cfg.signal, cfg.last_words_ms != 0);
     mprof_guard_exit();
     /* The main thread draws its countdown now: a program that forks before
      * it allocates would otherwise have every child do the first draw (and

@@ -158,8 +158,9 @@ int mprof_real_behind(void);
  * links allocate in their constructors, before ours runs). */
 void mprof_start_early(void);
 
-/* signal.c: take the dump signal if the program left it alone; 0 = none. */
-void mprof_signal_install(int sig);
+/* signal.c: take the dump signal `sig` (0 = none) and, if last_words,
+ * the termination signals, each where the program left it alone. */
+void mprof_signal_install(int sig, int last_words);
 
 /* threads.c: count the main thread (at start, on the main thread); a fork
  * child has one thread of the program's. */

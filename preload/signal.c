@@ -1,7 +1,10 @@
 /*
- * signal.c: the dump signal, and what the program sees of it.
+ * signal.c: the signals mprof holds, and what the program sees of them:
+ * the dump signal, and, for its last words (profiler.h), the termination
+ * signals SIGTERM, SIGINT, SIGHUP, SIGQUIT and SIGABRT.  Each is held by
+ * the one mechanism below; "the signal" is any of them.
  *
- * mprof takes the signal only where the program left it at its default
+ * mprof takes a signal only where the program left it at its default
  * action, because SIG_DFL is the one disposition whose meaning mprof can
  * take over without taking it from anyone.  From then on the program sees
  * what it would see without mprof (issue 10, item 9):
@@ -26,12 +29,12 @@
  * Keeping a handler of one's own while the program sees its own
  * dispositions is what Valgrind does for every signal (coregrind's
  * m_signals.c keeps the client's sigactions apart from the real ones);
- * mprof does it for one signal, and only while it holds it.
+ * mprof does it for the signals it holds, and only while it holds them.
  *
  * glibc's signal, bsd_signal, ssignal, sysv_signal, sigset, sigignore and
  * siginterrupt call sigaction inside libc, not through the PLT, so each is
- * interposed and rebuilt here on the virtual sigaction for the dump signal
- * only; every other signal goes straight to libc.
+ * interposed and rebuilt here on the virtual sigaction for the held
+ * signals only; every other signal goes straight to libc.
  */
 #include "real.h"
 
@@ -55,15 +58,43 @@
 #define KERNEL_FLAGS (SA_NOCLDSTOP | SA_NOCLDWAIT | SA_SIGINFO | SA_ONSTACK | SA_RESTART | \
                       SA_NODEFER | SA_RESETHAND | SA_EXPOSE_TAGBITS)
 
-static int dump_signal;              /* 0 = none */
-static atomic_int ours;              /* mprof's handler is installed */
-static struct sigaction installed;   /* the kernel's view of it */
+/* A signal mprof may hold: the dump signal, or one of the termination
+ * signals whose default action it runs its last words before (held[0] is
+ * the dump signal; an entry with sig 0 is not held). */
+struct held {
+    void (*handler)(int);
+    struct sigaction program_view;   /* what the program set, while `ours` */
+    int sig;
+    atomic_int ours;                 /* mprof's handler is installed */
+    int interrupting;                /* siginterrupt(sig, 1) */
+};
+
+/* The last words' signals: those whose default action ends the process
+ * and that a program or its supervisor sends to end it (TERM, INT, HUP),
+ * and those that end it with a core (QUIT, ABRT: abort() after
+ * std::bad_alloc or a failed assertion, when the profile is wanted most;
+ * the dump runs on mprof's thread and needs no lock of the program's, so
+ * a heap the program corrupted or an allocator lock it holds is no
+ * obstacle).  Faults (SEGV, BUS, ILL, FPE) are not taken: a dump would
+ * run while the faulting thread cannot go on, and the fault may be
+ * mprof's own. */
+static const int last_words_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGABRT};
+#define NHELD (1 + sizeof last_words_signals / sizeof last_words_signals[0])
+
+static struct held held[NHELD];
+static struct sigaction installed;   /* the kernel's view of a handler of ours */
 static int libc_adds;                /* flags libc adds to every sigaction */
 static int kernel_keeps = ~0;        /* flags the kernel stores */
-static struct sigaction program_view; /* what the program set, while `ours` */
-static int interrupting;             /* siginterrupt(dump_signal, 1) */
 static mprof_lock state_lock = MPROF_LOCK_INIT; /* the disposition state above */
 MPROF_LOCK_RANK(state_lock, MPROF_RANK_SIGNAL_STATE);
+
+static struct held *held_of(int sig)
+{
+    for (size_t i = 0; sig > 0 && i < NHELD; i++)
+        if (held[i].sig == sig)
+            return &held[i];
+    return NULL;
+}
 
 /* ---- libc's functions (real.h: found at start, or by the first call
  * made before it, a library's constructor's) ---- */
@@ -74,7 +105,7 @@ static int real_sigaction(int sig, const struct sigaction *act, struct sigaction
     return mprof_real.sigaction(sig, act, old);
 }
 
-/* ---- the handler and its installation ---- */
+/* ---- the handlers and their installation ---- */
 
 static void on_dump_signal(int sig)
 {
@@ -82,34 +113,71 @@ static void on_dump_signal(int sig)
     mprof_profiler_request_dump(); /* saves and restores errno */
 }
 
+/* Last words, then the signal's own default action, as Go's runtime dies
+ * of a signal (dieFromSignal): SIG_DFL, and the signal raised again.  It
+ * is blocked while this handler runs, so it stays pending and is delivered
+ * when the handler returns, at the instruction it interrupted: the
+ * process dies of it there, with the exit status, and for QUIT and ABRT
+ * the core, of a bare run.  (A thread that sets a handler of its own for
+ * this signal meanwhile loses it: the process was dying already.) */
+static void on_termination_signal(int sig)
+{
+    int saved = errno;
+    int ours = mprof_profiler_last_words(); /* bounded: MPROF_LAST_WORDS ms */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    mprof_real.sigaction(sig, &dfl, NULL); /* this process's table only */
+    struct held *h = held_of(sig);
+    if (h && ours) /* a vfork child's memory is its parent's */
+        atomic_store(&h->ours, 0);
+    raise(sig);
+    errno = saved;
+}
+
 /* A fork child's copy of the lock may be held by a thread that stayed in
  * the parent. */
 static void reset_after_fork(void) { mprof_lock_reset(&state_lock); }
 
-void mprof_signal_install(int sig)
+/* Take h->sig if it is at its default action: 1 if taken. */
+static int take(struct held *h)
 {
-    dump_signal = sig;
     struct sigaction found;
-    if (sig == 0 || real_sigaction(sig, NULL, &found) != 0 || found.sa_handler != SIG_DFL) {
-        mprof_profiler_signal_owned(sig, 0); /* none, or the program's already */
-        return;
-    }
-    struct sigaction sa;
+    if (h->sig == 0 || real_sigaction(h->sig, NULL, &found) != 0 ||
+        found.sa_handler != SIG_DFL)
+        return 0; /* none, or the program's already */
+    struct sigaction sa, now;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_dump_signal;
+    sa.sa_handler = h->handler;
     sa.sa_flags = SA_RESTART | SA_UNSUPPORTED; /* the probe: see as_kernel_shows */
     sigemptyset(&sa.sa_mask);
-    if (real_sigaction(sig, &sa, NULL) != 0 || real_sigaction(sig, NULL, &installed) != 0) {
-        mprof_profiler_signal_owned(sig, 0);
-        return;
+    if (real_sigaction(h->sig, &sa, NULL) != 0 || real_sigaction(h->sig, NULL, &now) != 0)
+        return 0;
+    if (!installed.sa_handler) { /* the same for every signal: probed once */
+        installed = now;
+        libc_adds = now.sa_flags & ~(SA_RESTART | SA_UNSUPPORTED);
+        if (!(now.sa_flags & SA_UNSUPPORTED))
+            kernel_keeps = KERNEL_FLAGS | libc_adds;
     }
-    libc_adds = installed.sa_flags & ~(SA_RESTART | SA_UNSUPPORTED);
-    if (!(installed.sa_flags & SA_UNSUPPORTED))
-        kernel_keeps = KERNEL_FLAGS | libc_adds;
-    program_view = found;
-    pthread_atfork(NULL, NULL, reset_after_fork);
-    atomic_store(&ours, 1);
-    mprof_profiler_signal_owned(sig, 1);
+    h->program_view = found;
+    atomic_store(&h->ours, 1);
+    return 1;
+}
+
+void mprof_signal_install(int sig, int last_words)
+{
+    held[0] = (struct held){.handler = on_dump_signal, .sig = sig};
+    for (size_t i = 1; last_words && i < NHELD; i++)
+        if (last_words_signals[i - 1] != sig) /* the dump signal is the dump's */
+            held[i] = (struct held){.handler = on_termination_signal,
+                                    .sig = last_words_signals[i - 1]};
+    int any = 0;
+    for (size_t i = 0; i < NHELD; i++)
+        any |= take(&held[i]);
+    if (any)
+        pthread_atfork(NULL, NULL, reset_after_fork);
+    mprof_profiler_signal_owned(sig, atomic_load(&held[0].ours));
 }
 
 /* ---- the virtual disposition ---- */
@@ -132,21 +200,22 @@ static struct sigaction as_kernel_shows(const struct sigaction *act)
     return k;
 }
 
-/* sigaction for the dump signal, holding state_lock.  0 or -1 with errno
+/* sigaction for a held signal, holding state_lock.  0 or -1 with errno
  * set by libc. */
-static int virtual_locked(int sig, const struct sigaction *act, struct sigaction *old)
+static int virtual_locked(struct held *h, const struct sigaction *act, struct sigaction *old)
 {
     mprof_lock_assert_held(&state_lock);
-    if (!atomic_load(&ours))
-        return real_sigaction(sig, act, old);
-    struct sigaction before = program_view;
+    if (!atomic_load(&h->ours))
+        return real_sigaction(h->sig, act, old);
+    struct sigaction before = h->program_view;
     if (act && act->sa_handler == SIG_DFL) {
-        program_view = as_kernel_shows(act);
+        h->program_view = as_kernel_shows(act);
     } else if (act) {
-        if (real_sigaction(sig, act, NULL) != 0)
+        if (real_sigaction(h->sig, act, NULL) != 0)
             return -1;
-        atomic_store(&ours, 0); /* the program's, for good */
-        mprof_profiler_signal_owned(sig, 0);
+        atomic_store(&h->ours, 0); /* the program's, for good */
+        if (h == &held[0])
+            mprof_profiler_signal_owned(h->sig, 0);
     }
     if (old)
         *old = before;
@@ -168,7 +237,7 @@ static int virtual_sigaction(int sig, const struct sigaction *act, struct sigact
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &mask);
     mprof_lock_acquire(&state_lock);
-    int rc = virtual_locked(sig, act ? &in : NULL, old ? &out : NULL);
+    int rc = virtual_locked(held_of(sig), act ? &in : NULL, old ? &out : NULL);
     int err = errno;
     mprof_lock_release(&state_lock);
     pthread_sigmask(SIG_SETMASK, &mask, NULL);
@@ -178,13 +247,13 @@ static int virtual_sigaction(int sig, const struct sigaction *act, struct sigact
     return rc;
 }
 
-static int is_dump_signal(int sig) { return sig != 0 && sig == dump_signal; }
+static int is_held(int sig) { return held_of(sig) != NULL; }
 
 /* ---- the exported calls ---- */
 
 MPROF_EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-    if (is_dump_signal(sig))
+    if (is_held(sig))
         return virtual_sigaction(sig, act, old);
     return real_sigaction(sig, act, old);
 }
@@ -217,7 +286,7 @@ static __sighandler_t set_handler(int sig, __sighandler_t h, int flags, int self
 /* glibc's signal (BSD semantics), also exported as bsd_signal and ssignal. */
 static __sighandler_t bsd_signal_of(int sig, __sighandler_t h)
 {
-    return set_handler(sig, h, interrupting ? 0 : SA_RESTART, 1);
+    return set_handler(sig, h, held_of(sig)->interrupting ? 0 : SA_RESTART, 1);
 }
 
 typedef __sighandler_t (*signal_fn)(int, __sighandler_t);
@@ -226,7 +295,7 @@ typedef __sighandler_t (*signal_fn)(int, __sighandler_t);
  * with the call's semantics), any other passed to libc's own (`real`). */
 static __sighandler_t signal_entry(int sig, __sighandler_t h, signal_fn ours, signal_fn real)
 {
-    return is_dump_signal(sig) ? ours(sig, h) : real(sig, h);
+    return is_held(sig) ? ours(sig, h) : real(sig, h);
 }
 
 /* The table is filled first: its slot is read after. */
@@ -253,7 +322,7 @@ SIGNAL_ENTRY(__sysv_signal, sysv_signal_of, sysv_signal_internal)
 MPROF_EXPORT int sigignore(int sig)
 {
     mprof_real_calls();
-    if (!is_dump_signal(sig))
+    if (!is_held(sig))
         return mprof_real.sigignore(sig);
     return set_handler(sig, SIG_IGN, 0, 0) == SIG_ERR ? -1 : 0;
 }
@@ -282,19 +351,20 @@ static __sighandler_t sigset_of(int sig, __sighandler_t disp)
 MPROF_EXPORT __sighandler_t sigset(int sig, __sighandler_t disp)
 {
     mprof_real_calls();
-    return is_dump_signal(sig) ? sigset_of(sig, disp) : mprof_real.sigset(sig, disp);
+    return is_held(sig) ? sigset_of(sig, disp) : mprof_real.sigset(sig, disp);
 }
 
 MPROF_EXPORT int siginterrupt(int sig, int interrupt)
 {
     mprof_real_calls();
-    if (!is_dump_signal(sig))
+    if (!is_held(sig))
         return mprof_real.siginterrupt(sig, interrupt);
     struct sigaction sa;
     if (virtual_sigaction(sig, NULL, &sa) != 0)
         return -1;
-    interrupting = interrupt != 0;
-    if (interrupting)
+    struct held *h = held_of(sig);
+    h->interrupting = interrupt != 0;
+    if (h->interrupting)
         sa.sa_flags &= ~SA_RESTART;
     else
         sa.sa_flags |= SA_RESTART;

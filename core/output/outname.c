@@ -11,7 +11,7 @@
 #include <string.h>
 
 const char *const mprof_outname_kinds[MPROF_NKINDS] = {"heap", "block", "mutex", "threadcreate",
-                                                       "threads"};
+                                                       "threads", "peak"};
 
 static const char suffix[] = ".pb.gz";
 static const char tmp_suffix[] = ".tmp";

@@ -6,8 +6,9 @@
  *
  * PREFIX is MPROF_OUT (it may hold dots, digits and slashes), PID the
  * process's pid in decimal, SEQ its dump number from 1, KIND lowercase
- * letters ("heap", "block", "mutex", "threadcreate", "threads"; more kinds
- * as their issues land).
+ * letters ("heap", "block", "mutex", "threadcreate", "threads", "peak":
+ * the heap at its high-water mark, peak.h; more kinds as their issues
+ * land).
  * Users' scripts match these names: the format never changes.
  *
  * The library formats them at dump time (core/record/dump.c), `mprof`
@@ -32,6 +33,7 @@ enum {
     MPROF_KIND_MUTEX,
     MPROF_KIND_THREADCREATE,
     MPROF_KIND_THREADS,
+    MPROF_KIND_PEAK,
     MPROF_NKINDS
 };
 extern const char *const mprof_outname_kinds[MPROF_NKINDS];

@@ -28,9 +28,13 @@
 
 static atomic_uint wake_word;
 static MPROF_FORK_STATE atomic_int dump_requested;
+static MPROF_FORK_STATE atomic_int growth_requested; /* MPROF_INUSE_INTERVAL */
 static MPROF_FORK_STATE atomic_int ready_requested; /* mprof_dump_ready_children */
 static MPROF_FORK_STATE atomic_int stopped; /* the exit dump is written */
 static MPROF_FORK_STATE atomic_int leave; /* the thread is asked to return */
+static MPROF_FORK_STATE atomic_int alive; /* the thread is created and not told to leave */
+static MPROF_FORK_STATE atomic_int final_requested; /* last words (agent.h) */
+static MPROF_FORK_STATE atomic_int final_done;      /* a futex word */
 static const mprof_config *config;
 
 /* Guards the thread's existence: thread, running, wanted, pause_depth,
@@ -56,6 +60,14 @@ void mprof_agent_request_dump(void)
     errno = saved;
 }
 
+void mprof_agent_request_growth_dump(void)
+{
+    int saved = errno;
+    atomic_store(&growth_requested, 1);
+    wake();
+    errno = saved;
+}
+
 void mprof_agent_request_ready_children(void)
 {
     int saved = errno;
@@ -65,6 +77,37 @@ void mprof_agent_request_ready_children(void)
 }
 
 void mprof_agent_stop_dumping(void) { atomic_store(&stopped, 1); }
+
+/* On the mprof thread: the final dump, then whoever waits for it wakes. */
+static void serve_final(void)
+{
+    if (!atomic_load(&stopped)) {
+        mprof_dump(MPROF_DUMP_FINAL);
+        atomic_store(&stopped, 1);
+    }
+    atomic_store(&final_done, 1);
+    syscall(SYS_futex, &final_done, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+/* In a signal handler: only atomics, the futex and the vDSO clock. */
+int mprof_agent_final_dump(int64_t timeout_ns)
+{
+    int saved = errno, done = atomic_load(&stopped);
+    if (!done && atomic_load(&alive)) {
+        atomic_store(&final_requested, 1);
+        wake();
+        int64_t deadline = mprof_clock_ns(CLOCK_MONOTONIC) + timeout_ns;
+        while (!(done = atomic_load(&final_done))) {
+            int64_t left = deadline - mprof_clock_ns(CLOCK_MONOTONIC);
+            if (left <= 0)
+                break;
+            struct timespec ts = {left / 1000000000, left % 1000000000};
+            syscall(SYS_futex, &final_done, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+        }
+    }
+    errno = saved;
+    return done;
+}
 
 static void sleep_until(int64_t deadline, unsigned seen)
 {
@@ -92,14 +135,18 @@ static void *agent_main(void *arg)
     while (!atomic_load(&leave)) {
         unsigned seen = atomic_load(&wake_word);
         int64_t deadline = next_tick < next_dump ? next_tick : next_dump;
-        if (!atomic_load(&dump_requested) && !atomic_load(&ready_requested) &&
+        if (!atomic_load(&dump_requested) && !atomic_load(&growth_requested) &&
+            !atomic_load(&ready_requested) && !atomic_load(&final_requested) &&
             !atomic_load(&leave))
             sleep_until(deadline, seen);
+        if (atomic_exchange(&final_requested, 0))
+            serve_final();
         if (atomic_exchange(&ready_requested, 0) && !atomic_load(&stopped))
             mprof_dump_ready_children();
         int64_t now = mprof_clock_ns(CLOCK_MONOTONIC);
         int asked = atomic_exchange(&dump_requested, 0);
-        int want_dump = asked || now >= next_dump;
+        int grown = atomic_exchange(&growth_requested, 0);
+        int want_dump = asked || grown || now >= next_dump;
         if (want_dump && !atomic_load(&stopped)) {
             mprof_dump(asked ? MPROF_DUMP_ASKED : MPROF_DUMP_INTERVAL); /* ends the epoch itself */
             if (now >= next_dump)
@@ -156,6 +203,9 @@ static int start_locked(void)
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc == 0) {
         running = 1;
+        /* Now, not when the thread first runs: a request made before it
+         * is scheduled (last words) is served by its first iteration. */
+        atomic_store(&alive, 1);
     } else if (!create_failed_said) {
         create_failed_said = 1;
         mprof_log("cannot start the mprof thread (%s); profiles will be "
@@ -173,6 +223,7 @@ static void stop_locked(void)
     mprof_lock_assert_held(&agent_lock);
     if (!running)
         return;
+    atomic_store(&alive, 0);
     atomic_store(&leave, 1);
     wake();
     int cancel;
@@ -254,4 +305,10 @@ void mprof_agent_reset_after_fork(void)
         atomic_store(&ready_requested, 0);
     if (atomic_load(&leave))
         atomic_store(&leave, 0);
+    if (atomic_load(&alive)) /* the parent's thread, which did not follow */
+        atomic_store(&alive, 0);
+    if (atomic_load(&final_requested))
+        atomic_store(&final_requested, 0);
+    if (atomic_load(&growth_requested))
+        atomic_store(&growth_requested, 0);
 }

@@ -23,6 +23,8 @@
 
 #include "config.h"
 
+#include <stdint.h>
+
 /* Settings the thread will use; no thread is started. */
 void mprof_agent_init(const mprof_config *cfg);
 
@@ -42,6 +44,20 @@ void mprof_agent_retire(void);
 /* Async-signal-safe: an atomic store and a futex wake, errno preserved.
  * Without a thread there is nothing recorded, hence nothing to dump. */
 void mprof_agent_request_dump(void);
+
+/* A dump for MPROF_INUSE_INTERVAL (peak.h): written as an interval dump
+ * is (dump.h, MPROF_DUMP_INTERVAL: no threads profile unless
+ * MPROF_THREADS=2), not as one asked for.  Same calling rules as
+ * mprof_agent_request_dump. */
+void mprof_agent_request_growth_dump(void);
+
+/* The final dump, asked from a signal handler (profiler.h, last words):
+ * the thread writes it as the exit dump is written (mprof_dump(1)) and
+ * stops dumping.  Waits for it at most timeout_ns.  Returns at once if
+ * the thread is not running (nothing recorded, stepped aside, retired) or
+ * the exit dump is written.  Async-signal-safe, errno kept.  1 if the
+ * dump was written (or already was), 0 on time-out or without a thread. */
+int mprof_agent_final_dump(int64_t timeout_ns);
 
 /* Ask the thread to run mprof_dump_ready_children (dump.h), once it can;
  * from a fork's parent handler.  Keeps errno. */

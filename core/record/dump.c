@@ -24,6 +24,7 @@
 #include "objname.h"
 #include "forkgate.h"
 #include "outname.h"
+#include "peak.h"
 #include "profile.h"
 #include "publish.h"
 #include "scratch.h"
@@ -165,6 +166,47 @@ static int write_heap(struct dump_run *run)
                          mprof_heap_dropped());
 }
 
+static void peak_visit(const mprof_bucket *b, uint64_t objects, uint64_t bytes, void *ctx)
+{
+    struct sample_array *a = ctx;
+    mprof_sample *s = next_sample(a, b);
+    if (!s)
+        return;
+    int64_t v[4];
+    mprof_heap_values(&(mprof_mem_cycle){.allocs = objects, .alloc_bytes = bytes},
+                      b->size, a->rate, v);
+    s->value[0] = v[2];
+    s->value[1] = v[3];
+    s->bytes = (int64_t)b->size;
+}
+
+/* The heap at its saved high-water mark (peak.h), as TCMalloc writes its
+ * peak heap profile: in-use objects and bytes only, time_nanos the time
+ * of the peak, and a comment with its estimated total. */
+static int write_peak(struct dump_run *run)
+{
+    struct sample_array a = {.rate = config->mem_rate};
+    mprof_peak_info info;
+    mprof_peak_snapshot(array_prepare, peak_visit, &a, &info);
+    if (!a.s) {
+        mprof_log("out of memory for the peak profile of dump %u; skipped", run->n);
+        return 0;
+    }
+    char note[96];
+    snprintf(note, sizeof note, "mprof: peak heap, %llu bytes in use (estimated), copy %llu",
+             (unsigned long long)info.inuse_est, (unsigned long long)info.copies);
+    mprof_profile_desc d = {
+        .nvalues = 2,
+        .sample_type = {{"inuse_objects", "count"}, {"inuse_space", "bytes"}},
+        .period_type = {"space", "bytes"},
+        .period = (int64_t)config->mem_rate,
+        .time_nanos = info.time_ns,
+        .ncomments = info.copies ? 1 : 0,
+        .comments = {note},
+    };
+    return write_profile(run, mprof_outname_kinds[MPROF_KIND_PEAK], &d, &a, 0);
+}
+
 /* Fill in what every profile has, write it, report a failure, unmap. */
 static void note_error(struct dump_errors *err, const char *kind,
                        const char *path, int e)
@@ -188,8 +230,10 @@ static int write_profile(struct dump_run *run, const char *kind,
         return 0;
     }
     /* As Go writes heap, block and mutex profiles: the time of the dump and
-     * no duration (pprof adds durations up when it merges or diffs). */
-    d->time_nanos = mprof_clock_ns(CLOCK_REALTIME);
+     * no duration (pprof adds durations up when it merges or diffs).  The
+     * peak profile brings its own: the time of the peak. */
+    if (!d->time_nanos)
+        d->time_nanos = mprof_clock_ns(CLOCK_REALTIME);
     d->sync = (int)config->sync;
     char note[112];
     if (lost) {
@@ -529,6 +573,8 @@ unsigned mprof_dump(int why)
             written |= MPROF_PUBLISH_THREADCREATE;
         if (threads_wanted(why) && write_threads(&run))
             written |= MPROF_PUBLISH_THREADS;
+        if (config->mem_rate && config->peak_growth != MPROF_PEAK_OFF && write_peak(&run))
+            written |= MPROF_PUBLISH_PEAK;
         mprof_symbolizer_close(run.sym);
         mprof_scratch_release(&run.sc);
         struct dump_errors *err = &run.err;

@@ -41,6 +41,7 @@
 #include "addrmap.h"
 #include "arena.h"
 #include "lock.h"
+#include "peak.h"
 
 #include "sample.h"
 
@@ -103,15 +104,21 @@ static void count_event(mprof_bucket *b, const mprof_mem_cycle *ev)
     mprof_lock_release(l);
 }
 
-void mprof_heap_alloc(const void *p, uint64_t size, const uintptr_t *stk, int nstk)
+uint64_t mprof_heap_weight(uint64_t size)
+{
+    return (uint64_t)((double)size * mprof_sample_scale((double)size, heap_rate) + 0.5);
+}
+
+int mprof_heap_alloc(const void *p, uint64_t size, const uintptr_t *stk, int nstk)
 {
     mark_used();
     mprof_bucket *b = mprof_bucket_get(MPROF_HEAP, size, stk, nstk);
     if (!b || mprof_addrmap_insert(p, b, size) != 0) {
         mprof_heap_count_dropped();
-        return;
+        return 0;
     }
     count_event(b, &(mprof_mem_cycle){.allocs = 1, .alloc_bytes = size});
+    return mprof_peak_alloc(mprof_heap_weight(size));
 }
 
 void mprof_heap_free(const void *p)
@@ -125,6 +132,7 @@ void mprof_heap_free(const void *p)
 void mprof_heap_record_free(mprof_bucket *b, uint64_t size)
 {
     count_event(b, &(mprof_mem_cycle){.frees = 1, .free_bytes = size});
+    mprof_peak_free(mprof_heap_weight(size));
 }
 
 /* Called with cycle_lock held. */

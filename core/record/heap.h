@@ -14,8 +14,10 @@ void mprof_heap_set_rate(uint64_t rate);
 uint64_t mprof_heap_rate(void);
 
 /* A sampled allocation of `size` bytes at p, with the caller's stack
- * (captured by the caller, holding no lock). */
-void mprof_heap_alloc(const void *p, uint64_t size, const uintptr_t *stk, int nstk);
+ * (captured by the caller, holding no lock).  Also counted toward the peak
+ * (peak.h): returns 1 when in-use bytes passed the growth mark and a dump
+ * is due, else 0. */
+int mprof_heap_alloc(const void *p, uint64_t size, const uintptr_t *stk, int nstk);
 
 /* free() of p, which the filter says may be sampled. */
 void mprof_heap_free(const void *p);
@@ -40,6 +42,11 @@ void mprof_heap_snapshot(void (*prepare)(size_t n, void *ctx),
  * bucket of objects of `size` bytes, unsampled as Go's runtime/pprof does. */
 void mprof_heap_values(const mprof_mem_cycle *a, uint64_t size, uint64_t rate,
                        int64_t out[4]);
+
+/* The estimated bytes one sampled object of `size` bytes stands for:
+ * size / p(size), rounded, as mprof_heap_values unsamples it (1 at rate
+ * 1: exact).  What the peak and growth marks count (peak.h). */
+uint64_t mprof_heap_weight(uint64_t size);
 
 /* Samples lost because the arena was full (or no sample stack could be
  * mapped: mprof_heap_count_dropped). */

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "onstack.h"
 #include "ownheap.h"
+#include "peak.h"
 #include "publish.h"
 #include "sample.h"
 #include "stack.h"
@@ -54,6 +55,9 @@ static mprof_config config;
 static MPROF_FORK_STATE int recorded; /* this process has recorded an event */
 static __thread int fork_nested; /* fork entered with the guard already set */
 static MPROF_FORK_STATE int ready_asked; /* mprof_dump_ready_children asked for */
+/* This process, as the fork handlers know it: a child made without them
+ * (vfork, _Fork, clone) still says its parent's. */
+static MPROF_FORK_STATE pid_t self_pid;
 
 /* What this process's fork children do: one page shared with them, mapped
  * at its first fork, where each child that writes its exit dump adds one.
@@ -150,9 +154,11 @@ void mprof_profiler_start(const mprof_config *cfg)
     anchor_out(&config, start_dir);
     mprof_publish_init(&config);
     mprof_heap_set_rate(config.mem_rate);
+    mprof_peak_init(config.peak_growth, config.inuse_interval);
     mprof_dump_init(&config, start_dir);
     mprof_agent_init(&config);
     say_if_go();
+    self_pid = getpid();
     __atomic_store_n(&mprof_ready, 1, __ATOMIC_RELEASE);
     mprof_lock_profiling = config.block_rate || config.mutex_fraction;
     mprof_hold_profiling = config.mutex_hold && config.mutex_fraction;
@@ -181,8 +187,10 @@ static void sample_alloc(void *arg)
     const struct alloc_event *e = arg;
     uintptr_t stk[MPROF_STACK_MAX + 1]; /* + the truncation mark */
     int n = mprof_stack_capture(stk, config.stack_depth);
-    mprof_heap_alloc(e->p, e->size, stk, n);
+    int grown = mprof_heap_alloc(e->p, e->size, stk, n);
     note_recorded();
+    if (grown) /* MPROF_INUSE_INTERVAL: after note_recorded, which starts the thread */
+        mprof_agent_request_growth_dump();
 }
 
 /* Seeds the thread and draws its first interval; 1 if it was not armed. */
@@ -494,6 +502,7 @@ static void child_unprofiled(void)
 
 void mprof_profiler_fork_child(void)
 {
+    self_pid = getpid();
     mprof_agent_reset_after_fork();
     if (fork_nested) {
         child_unprofiled();
@@ -503,6 +512,7 @@ void mprof_profiler_fork_child(void)
     if (__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE)) {
         mprof_bucket_reset();
         mprof_heap_reset();
+        mprof_peak_reset();
         mprof_block_reset();
         mprof_lockwait_reset();
         mprof_dump_reset_after_fork();
@@ -578,6 +588,24 @@ int64_t mprof_profiler_unlock_charge(const void *lock, int64_t now)
 }
 
 void mprof_profiler_request_dump(void) { mprof_agent_request_dump(); }
+
+int mprof_profiler_last_words(void)
+{
+    /* A child made without the fork handlers (vfork before its exec,
+     * _Fork) shares or copies the parent's state, and would ask the
+     * parent's thread, or none, for the parent's final dump. */
+    int saved = errno;
+    pid_t me = (pid_t)syscall(SYS_getpid);
+    errno = saved;
+    if (me != self_pid)
+        return 0;
+    /* On a thread inside mprof (a sample, the exit dump, the mprof thread
+     * itself, which runs guarded for life) the dump could wait for this
+     * very thread: no last words, the signal goes on at once. */
+    if (config.last_words_ms && !mprof_tls.guard)
+        mprof_agent_final_dump((int64_t)config.last_words_ms * 1000000);
+    return 1;
+}
 void mprof_profiler_signal_owned(int sig, int own) { mprof_publish_signal(sig, own); }
 void mprof_profiler_solo_begin(void) { mprof_agent_pause(); }
 void mprof_profiler_solo_end(void) { mprof_agent_resume(); }

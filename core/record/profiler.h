@@ -174,6 +174,23 @@ void mprof_profiler_thread_finish(void);
  * safe (an atomic store and a futex wake), errno kept (agent.h). */
 void mprof_profiler_request_dump(void);
 
+/*
+ * Last words: a termination signal (SIGTERM, SIGINT, SIGHUP, SIGQUIT,
+ * SIGABRT) reached mprof's handler, the program having left it at its
+ * default action.  Asks the mprof thread for the final dump (as the exit
+ * dump: every profile, then no more dumps) and waits for it at most
+ * MPROF_LAST_WORDS ms; the caller then restores SIG_DFL and raises the
+ * signal again, so that the process dies of it as bare.  Returns at once
+ * when it is off, when nothing was recorded (no mprof thread), when the
+ * exit dump is written, or on a thread inside mprof (whose locks the dump
+ * might need).  Returns 0, having done nothing, in a child made without
+ * the fork handlers (vfork before exec, _Fork), which must not write the
+ * state it shares with its parent; else 1.  Async-signal-safe (atomics,
+ * futex, clock_gettime, getpid); errno kept.  The idea: the JVM's and Go's "dump, then die of the signal"
+ * (Go's dieFromSignal: SIG_DFL, unblock, raise).
+ */
+int mprof_profiler_last_words(void);
+
 /* mprof's handler for `sig` (0: none) is installed (own 1) or is not, for
  * `mprof dump` to read (publish.h: raw system calls, errno kept). */
 void mprof_profiler_signal_owned(int sig, int own);

@@ -5,7 +5,7 @@
  * compare-and-swap whoever makes it and wherever (a signal handler, a fork
  * child's first thread), and a rewrite of the mapping never shows half of
  * one update: pid 22 bits (pid_max is at most 2^22), sig 7, own 1, rec 1,
- * files 5, seq 28.
+ * files 6, seq 27.
  *
  * Invariant: `shown` is the word the mapping at `primary` was last written
  * for (or attempted: a failure is not retried until the next update), and
@@ -43,9 +43,9 @@
 
 /* ---- the state word ---- */
 
-#define SEQ_BITS 28
+#define SEQ_BITS 27
 #define F_SEQ(w) ((unsigned)((w) & ((1U << SEQ_BITS) - 1)))
-#define F_FILES(w) ((unsigned)((w) >> SEQ_BITS & 31))
+#define F_FILES(w) ((unsigned)((w) >> SEQ_BITS & 63))
 #define F_OWN(w) ((unsigned)((w) >> 33 & 1))
 #define F_REC(w) ((unsigned)((w) >> 34 & 1))
 #define F_SIG(w) ((unsigned)((w) >> 35 & 127))
@@ -55,7 +55,7 @@ static uint64_t make_word(unsigned pid, unsigned sig, unsigned own, unsigned rec
                           unsigned files, unsigned seq)
 {
     return (uint64_t)pid << 42 | (uint64_t)(sig & 127) << 35 | (uint64_t)(rec & 1) << 34 |
-           (uint64_t)(own & 1) << 33 | (uint64_t)(files & 31) << SEQ_BITS |
+           (uint64_t)(own & 1) << 33 | (uint64_t)(files & 63) << SEQ_BITS |
            (seq & ((1U << SEQ_BITS) - 1));
 }
 
@@ -111,7 +111,8 @@ static void put_files(name *b, unsigned files)
 {
     /* outname.h's kinds, in its order: bit k is kind k (the output
      * layer's header is not the recording layer's to include) */
-    static const char *const kind[] = {"heap", "block", "mutex", "threadcreate", "threads"};
+    static const char *const kind[] = {"heap", "block", "mutex", "threadcreate", "threads",
+                                       "peak"};
     put_str(b, ":files=");
     if (!files)
         put_str(b, "-");
@@ -303,7 +304,7 @@ void mprof_publish_init(const mprof_config *cfg)
     page = (size_t)sysconf(_SC_PAGESIZE);
     encode_out(cfg->out);
     /* The head's room, measured with every field at its widest. */
-    uint64_t widest = make_word((1U << 22) - 1, 127, 1, 1, 31, (1U << SEQ_BITS) - 1);
+    uint64_t widest = make_word((1U << 22) - 1, 127, 1, 1, 63, (1U << SEQ_BITS) - 1);
     name b = {.n = 0};
     pieces = MAX_PIECES;
     put_fixed(&b, widest);

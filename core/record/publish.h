@@ -30,9 +30,9 @@
  *         its default action), 0 once the program took S or found it set.
  *   R     1 once the process recorded an event: before that a dump writes
  *         nothing.
- *   N     the seq of the latest dump (0: none yet), modulo 2^30.
- *   F     the files that dump N wrote: "heap,block,mutex", a subset in that
- *         order, or "-" for none.
+ *   N     the seq of the latest dump (0: none yet), modulo 2^27.
+ *   F     the files that dump N wrote: "heap,block,mutex,threadcreate,
+ *         threads,peak", a subset in that order, or "-" for none.
  *   E     the absolute MPROF_OUT prefix, percent-encoded: '%', bytes below
  *         0x20 and 0x7f become %XX (the kernel would show a newline as
  *         \012, which no reader could tell from a backslash).  E is last,
@@ -82,7 +82,7 @@ void mprof_publish_recording(void);
 
 /* After dump `seq` (1, 2, ...): `kinds` is the mask of the files it
  * actually wrote, MPROF_PUBLISH_HEAP | _BLOCK | _MUTEX | _THREADCREATE |
- * _THREADS. */
+ * _THREADS | _PEAK. */
 void mprof_publish_dump(unsigned seq, unsigned kinds);
 
 enum {
@@ -90,7 +90,8 @@ enum {
     MPROF_PUBLISH_BLOCK = 2,
     MPROF_PUBLISH_MUTEX = 4,
     MPROF_PUBLISH_THREADCREATE = 8,
-    MPROF_PUBLISH_THREADS = 16
+    MPROF_PUBLISH_THREADS = 16,
+    MPROF_PUBLISH_PEAK = 32
 };
 
 #pragma GCC visibility pop

@@ -79,7 +79,7 @@ $(HARD_DIR)/test_signal: $(HARD_DIR)/test_signal.o $(HARD_LIB)
 	$(TEST_LINK) $(LIBS)
 
 .PHONY: check-signal
-check-signal: $(LIBMPROF) hardening-programs $(HARD_DIR)/test_signal
+check-signal: $(LIBMPROF) programs hardening-programs $(HARD_DIR)/test_signal
 	$(HARD_DIR)/test_signal
 check-hardening: check-signal
 

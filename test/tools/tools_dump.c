@@ -33,8 +33,8 @@ static long out_long(const run *r, const char *key)
 }
 
 /* `mprof dump PID`: the complete files of one new seq, named on stdout:
- * heap, block, mutex and threadcreate (MPROF_WRITE_EMPTY), and threads
- * (a dump asked for). */
+ * heap, block, mutex and threadcreate (MPROF_WRITE_EMPTY), threads (a
+ * dump asked for) and peak. */
 static void dump_now(long pid, long seq, char heap[PATH_MAX])
 {
     char p[32];
@@ -42,7 +42,7 @@ static void dump_now(long pid, long seq, char heap[PATH_MAX])
     run r;
     MPROF(&r, "dump", p, "--timeout", "10");
     expect_code(&r, 0, "mprof dump");
-    ck_assert_msg(count_lines(r.out.s) == 5, "dump printed:\n%s", r.out.s);
+    ck_assert_msg(count_lines(r.out.s) == 6, "dump printed:\n%s", r.out.s);
     char want[64];
     snprintf(want, sizeof want, ".%ld.%ld.heap.pb.gz\n", pid, seq);
     const char *h = strstr(r.out.s, want);
@@ -68,7 +68,7 @@ START_TEST(dump_and_diff_live_process)
     run g;
     run_spec s = {.argv = {tool(), "run", "--mem-rate", "1", out, "--", bpath("test/tools/grow"), dir},
                   /* grow never blocks: its (empty) block and mutex
-                   * profiles are asked for, three files a dump */
+                   * profiles are asked for, four files a dump with the peak */
                   .env = {"MPROF_EPOCH_MS=10", "MPROF_WRITE_EMPTY=1"}, .no_preload = true};
     run_start(&g, &s);
     ck_assert_msg(run_wait_stdout(&g, "phase 1", 10000), "no phase 1:\n%s", g.out.s);
@@ -98,9 +98,9 @@ START_TEST(dump_and_diff_live_process)
     run_finish(&g, 20000);
     expect_code(&g, 0, "mprof run grow");
     char listed[128];
-    snprintf(listed, sizeof listed, "g.%ld.5.mutex.pb.gz\n", pid);
-    /* dumps 1-4 were asked for: 5 files each; the exit dump has no threads */
-    ck_assert_msg(strstr(g.err.s, "24 profile files written") && strstr(g.err.s, listed),
+    snprintf(listed, sizeof listed, "g.%ld.5.peak.pb.gz\n", pid);
+    /* dumps 1-4 were asked for: 6 files each; the exit dump has no threads */
+    ck_assert_msg(strstr(g.err.s, "29 profile files written") && strstr(g.err.s, listed),
                   "%s", g.err.s);
     truth t[4];
     ck_assert_int_eq(truths_parse(g.out.s, t, 4), 2);
@@ -303,10 +303,12 @@ START_TEST(dump_title_program_through_its_signal)
     run r;
     MPROF(&r, "dump", p);
     expect_code(&r, 0, "mprof dump of a titled process");
-    char want[PATH_MAX + 64];
+    char want[3 * PATH_MAX + 192];
     /* exactly what the dump wrote: it never blocks, so no block or mutex
-     * file; asked for, it writes the threads profile */
-    snprintf(want, sizeof want, "%s/t.%ld.1.heap.pb.gz\n%s/t.%ld.1.threads.pb.gz\n", dir, pid,
+     * file; asked for, it writes the threads profile; and the peak */
+    snprintf(want, sizeof want,
+             "%s/t.%ld.1.heap.pb.gz\n%s/t.%ld.1.threads.pb.gz\n%s/t.%ld.1.peak.pb.gz\n", dir,
+             pid, dir, pid,
              dir, pid);
     ck_assert_msg(!strcmp(r.out.s, want), "expected:\n%sgot:\n%s%s", want, r.out.s, r.err.s);
     run_free(&r);
@@ -431,8 +433,9 @@ START_TEST(dump_long_odd_prefix)
     run r;
     MPROF(&r, "dump", p);
     expect_code(&r, 0, "mprof dump with a long, odd prefix");
-    strbuf want = {0}; /* grow never blocks: its heap and threads profiles only */
-    sb_printf(&want, "%s/p%%x.%ld.1.heap.pb.gz\n%s/p%%x.%ld.1.threads.pb.gz\n", sub, pid, sub,
+    strbuf want = {0}; /* grow never blocks: its heap, threads and peak profiles only */
+    sb_printf(&want, "%s/p%%x.%ld.1.heap.pb.gz\n%s/p%%x.%ld.1.threads.pb.gz\n%s/p%%x.%ld.1.peak.pb.gz\n",
+              sub, pid, sub, pid, sub,
               pid);
     ck_assert_msg(!strcmp(r.out.s, want.s), "expected:\n%sgot:\n%s%s", want.s, r.out.s,
                   r.err.s);

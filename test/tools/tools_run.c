@@ -82,8 +82,8 @@ START_TEST(run_sets_environment_and_lists_files)
         other = NULL;
     char pre[PATH_MAX + 16];
     snprintf(pre, sizeof pre, "LD_PRELOAD=%s", other ? other : "");
-    /* env never blocks: its empty block and mutex profiles are asked for,
-     * so that one file of each kind is there to be listed. */
+    /* env never blocks: its empty block and mutex profiles (and a peak) are
+     * asked for, so that one file of each kind is there to be listed. */
     const char *env[] = {"MPROF_WRITE_EMPTY=1", other ? pre : NULL, NULL};
     run r;
     run_argv(&r, dir, env, ARGV(tool(), "run", "--mem-rate", "1", "--block-rate", "5",
@@ -112,7 +112,8 @@ START_TEST(run_sets_environment_and_lists_files)
         ck_assert_msg(access(join(dir, name), R_OK) == 0, "listed %s is not there", name);
         listed++;
     }
-    ck_assert_msg(listed == 4 && strstr(r.err.s, "4 profile files written"), "%s", r.err.s);
+    /* heap, block, mutex, threadcreate, peak */
+    ck_assert_msg(listed == 5 && strstr(r.err.s, "5 profile files written"), "%s", r.err.s);
     run_free(&r);
     /* A second run lists only its own files. */
     run_argv(&r, dir, env, ARGV(tool(), "run", "--out", "sub/p", "--mem-rate", "0",
@@ -149,6 +150,38 @@ START_TEST(run_lists_children_files)
             pids[npids++] = pid;
     }
     ck_assert_msg(npids == 4, "%d pids in:\n%s", npids, r.err.s);
+    run_free(&r);
+}
+END_TEST
+
+/* A server stopped with SIGTERM through `mprof run` (systemd, Kubernetes
+ * stop the process they started): the signal is forwarded, the program
+ * dies of it at its default action (128 + 15, as bare), and its last
+ * profile, written on the way (issue 16, last words), is listed. */
+START_TEST(run_forwards_sigterm_keeps_last_profile)
+{
+    const char *dir = fresh_dir("run_forwards_sigterm_keeps_last_profile");
+    run r;
+    run_spec s = {.argv = {tool(), "run", "--mem-rate", "1", "--out", "lw", "--",
+                           h_prog("peak"), "wait"},
+                  .env = {"MPROF_LAST_WORDS=30000"}, /* a busy machine's dump is slow */
+                  .cwd = dir,
+                  .no_preload = true};
+    run_start(&r, &s);
+    bool ready = run_wait_stdout(&r, "ready\n", 30000);
+    if (!ready)
+        run_kill(&r, SIGKILL);
+    ck_assert_msg(ready, "no 'ready':\n%s%s", r.out.s, r.err.s);
+    run_kill(&r, SIGTERM);
+    run_finish(&r, 30000);
+    expect_code(&r, 128 + SIGTERM, "mprof run of a program stopped by SIGTERM");
+    const char *l = strstr(r.err.s, "  lw.");
+    char name[PATH_MAX] = "";
+    if (l)
+        sscanf(l, " %4095s", name);
+    ck_assert_msg(strstr(name, ".1.heap.pb.gz") && access(join(dir, name), R_OK) == 0 &&
+                      strstr(r.err.s, ".1.peak.pb.gz"),
+                  "the last profile is not listed, or not there:\n%s", r.err.s);
     run_free(&r);
 }
 END_TEST
@@ -220,6 +253,8 @@ void tools_add_run_tests(Suite *s)
     h_add_test(s, "run_passes_status_and_arguments", run_passes_status_and_arguments, 60);
     h_add_test(s, "run_sets_environment_and_lists_files", run_sets_environment_and_lists_files, 60);
     h_add_test(s, "run_lists_children_files", run_lists_children_files, 60);
+    h_add_test(s, "run_forwards_sigterm_keeps_last_profile",
+               run_forwards_sigterm_keeps_last_profile, 60);
     h_add_test(s, "run_finds_installed_library", run_finds_installed_library, 60);
     h_add_test(s, "usage_errors", usage_errors, 30);
 }

@@ -9,6 +9,7 @@
 #include "prof.h"
 
 #include <check.h>
+#include <math.h>
 #include "run_suite.h"
 #include <stdio.h>
 #include <string.h>
@@ -208,9 +209,160 @@ START_TEST(malloc_address_taken)
 }
 END_TEST
 
+
+/* ---- the peak heap profile and growth dumps (issue 16) ---- */
+
+#define MIB (1LL << 20)
+
+/* The site's inuse_space (or another sample index) as `mprof top --raw`
+ * reads it: our reader, beside go tool pprof's. */
+static long long top_value(const char *path, const char *index, const char *site)
+{
+    run r;
+    run_spec s = {.argv = {h_tool(), "top", "--raw", "-n", "0", "--sample-index", index, path},
+                  .no_preload = true};
+    run_checked(&r, &s);
+    ck_assert_msg(run_exit_code(&r) == 0, "mprof top %s: %s", path, r.err.s);
+    long long v = -1;
+    for (const char *l = r.out.s; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        char name[64];
+        long long flat;
+        if (sscanf(l, " %lld %*s %*s %*s %*s %63s", &flat, name) == 2 && !strcmp(name, site))
+            v = flat;
+    }
+    run_free(&r);
+    return v;
+}
+
+/* `peak` (spike: A 200 MiB then freed, B 5 then 20 MiB) with these
+ * settings, in a fresh dir: its exit dump's heap and peak profiles. */
+static void run_spike(const char *name, const char *rate, const char *growth, prof *heap,
+                      prof *peak, char peak_path[1024])
+{
+    const char *dir = h_fresh_dir(name);
+    run r;
+    run_spec s = {.argv = {h_prog("peak")}, .env = {rate, growth}, .cwd = dir};
+    run_checked(&r, &s);
+    ck_assert_msg(run_exit_code(&r) == 0 && strstr(r.out.s, "done") && !r.err.len,
+                  "%s: status %d\n%s%s", name, run_exit_code(&r), r.out.s, r.err.s);
+    run_free(&r);
+    profile_file f[2];
+    ck_assert_int_eq(profile_files(dir, "mprof", "heap", f, 2), 1);
+    char err[4096];
+    ck_assert_msg(prof_load(f[0].path, heap, err, sizeof err) == 0, "%s", err);
+    ck_assert_int_eq(profile_files(dir, "mprof", "peak", f, 2), 1);
+    ck_assert_msg(prof_load(f[0].path, peak, err, sizeof err) == 0, "%s", err);
+    snprintf(peak_path, 1024, "%s", f[0].path);
+}
+
+static prof_site site_of(const prof *p, const char *site)
+{
+    prof_site s;
+    prof_site_sum(p, site, PROF_EXACT, &s);
+    return s;
+}
+
+/* At rate 1 with a copy at every new high: the peak holds A's 200 MiB and
+ * B's 5 as they were then, the heap at exit B's 20 and none of A, exactly;
+ * go tool pprof and mprof's reader agree. */
+START_TEST(peak_exact)
+{
+    prof heap, peak;
+    char path[1024];
+    run_spike("peak_exact", "MPROF_MEM_RATE=1", "MPROF_PEAK_GROWTH=0", &heap, &peak, path);
+    prof_site a = site_of(&peak, "site_a"), b = site_of(&peak, "site_b");
+    ck_assert_msg(a.inuse_objects == 200 && a.inuse_space == 200 * MIB &&
+                      b.inuse_objects == 5 && b.inuse_space == 5 * MIB,
+                  "peak: A %lld objects %lld B, B %lld %lld; truth 200, 200 MiB, 5, 5 MiB",
+                  a.inuse_objects, a.inuse_space, b.inuse_objects, b.inuse_space);
+    ck_assert_int_eq(prof_index(&peak, "alloc_space"), -1); /* the peak is in-use only */
+    ck_assert_int_eq(top_value(path, "inuse_space", "site_a"), 200 * MIB);
+    ck_assert_int_eq(top_value(path, "inuse_objects", "site_b"), 5);
+    a = site_of(&heap, "site_a"), b = site_of(&heap, "site_b");
+    ck_assert_msg(a.inuse_space == 0 && a.alloc_space == 200 * MIB &&
+                      b.inuse_objects == 20 && b.inuse_space == 20 * MIB,
+                  "heap: A in use %lld B (alloc %lld), B %lld objects %lld B; truth 0 "
+                  "(200 MiB), 20, 20 MiB",
+                  a.inuse_space, a.alloc_space, b.inuse_objects, b.inuse_space);
+    prof_free(&heap);
+    prof_free(&peak);
+}
+END_TEST
+
+/* At the default rate, each 1 MiB block is sampled with p = 1 - e^-2 and
+ * counts 1/p blocks: n blocks read k/p with sd sqrt(n p (1-p))/p. */
+static double mib_sd(int n)
+{
+    double p = 1 - exp(-2.0);
+    return sqrt(n * p * (1 - p)) / p;
+}
+
+/* The default rate: every new high copied (growth 0), the peak's A is
+ * 200 MiB within 5 sd; at the default growth (10%) the copy kept may be
+ * one made up to 1/1.1 below the highest.  The heap: B's 20 MiB. */
+START_TEST(peak_sampled)
+{
+    static const char *const growth[] = {"MPROF_PEAK_GROWTH=0", "MPROF_PEAK_GROWTH=10"};
+    for (int g = 0; g < 2; g++) {
+        prof heap, peak;
+        char path[1024];
+        run_spike(g ? "peak_sampled_10" : "peak_sampled_0", "MPROF_EPOCH_MS=100", growth[g],
+                  &heap, &peak, path);
+        double a = (double)site_of(&peak, "site_a").inuse_space / MIB;
+        double b = (double)site_of(&heap, "site_b").inuse_space / MIB;
+        double lo = (g ? 205 / 1.1 - 5 : 200) - 5 * mib_sd(205), hi = 200 + 5 * mib_sd(200);
+        ck_assert_msg(a >= lo && a <= hi, "%s: peak A %.1f MiB, expected [%.1f, %.1f]",
+                      growth[g], a, lo, hi);
+        ck_assert_msg(fabs(b - 20) <= 5 * mib_sd(20), "heap B %.1f MiB, truth 20", b);
+        ck_assert_int_eq(site_of(&heap, "site_a").inuse_space, 0);
+        prof_free(&heap);
+        prof_free(&peak);
+    }
+}
+END_TEST
+
+/* MPROF_INUSE_INTERVAL=4 MiB, the program growing 4 MiB at a time and
+ * waiting for each dump: five dumps, the k-th holding exactly k * 4 MiB,
+ * each larger than the last, then the exit dump. */
+START_TEST(growth_dumps)
+{
+    const char *dir = h_fresh_dir("growth_dumps");
+    char step[32];
+    snprintf(step, sizeof step, "%lld", 4 * MIB);
+    run r;
+    run_spec s = {.argv = {h_prog("peak"), "grow", step, "5"},
+                  .env = {"MPROF_MEM_RATE=1", "MPROF_INUSE_INTERVAL=4194304"},
+                  .cwd = dir};
+    run_checked(&r, &s);
+    ck_assert_msg(run_exit_code(&r) == 0 && strstr(r.out.s, "done"), "status %d\n%s%s",
+                  run_exit_code(&r), r.out.s, r.err.s);
+    run_free(&r);
+    heap_file f[8];
+    int n = heap_files(dir, "mprof", f, 8);
+    ck_assert_msg(n == 6, "%d heap files, expected 5 growth dumps and the exit dump", n);
+    long long last = 0;
+    for (int i = 0; i < n; i++) {
+        prof p;
+        char err[4096];
+        ck_assert_msg(prof_load(f[i].path, &p, err, sizeof err) == 0, "%s", err);
+        long long grow = site_of(&p, "site_grow").inuse_space, total = prof_total(&p, "inuse_space");
+        ck_assert_int_eq(f[i].seq, i + 1);
+        ck_assert_msg(grow == (i < 5 ? i + 1 : 5) * 4 * MIB, "dump %d: site_grow %lld B", i + 1,
+                      grow);
+        ck_assert_msg(i == 5 || total > last, "dump %d: %lld B in use, not above %lld", i + 1,
+                      total, last);
+        last = total;
+        prof_free(&p);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("truth");
+    h_add_test(s, "peak_exact", peak_exact, 60);
+    h_add_test(s, "peak_sampled", peak_sampled, 60);
+    h_add_test(s, "growth_dumps", growth_dumps, 60);
     h_add_test(s, "linked_library_constructor", linked_library_constructor, 60);
     h_add_test(s, "deepbind_plugin", deepbind_plugin, 60);
     h_add_test(s, "allocator_preloaded_first", allocator_preloaded_first, 60);

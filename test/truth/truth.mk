@@ -12,7 +12,7 @@ TRUTH_PROGS := $(B)/test/programs/ctor_main $(B)/test/programs/deepbind_main \
                $(B)/test/programs/go_note $(B)/test/programs/unlinked_main \
                $(B)/test/programs/libtruth_unlinked.so $(B)/test/programs/unload_main \
                $(B)/test/programs/libtruth_unload_a.so $(B)/test/programs/libtruth_unload_b.so \
-               $(B)/test/programs/addr_main
+               $(B)/test/programs/addr_main $(B)/test/programs/peak $(TOOL)
 
 # The programs run from build/test/programs/ beside the others (h_prog),
 # their libraries beside them (found through the program's rpath).

@@ -55,6 +55,9 @@ START_TEST(defaults)
     ck_assert_uint_eq(c.sync, 0);
     ck_assert_uint_eq(c.threadcreate, 1);
     ck_assert_uint_eq(c.threads, 1);
+    ck_assert_uint_eq(c.peak_growth, 10);
+    ck_assert_uint_eq(c.inuse_interval, 0);
+    ck_assert_uint_eq(c.last_words_ms, 2000);
     ck_assert_int_eq(nlogged, 0);
 }
 END_TEST
@@ -91,6 +94,29 @@ static void expect_one_complaint(const char *var, const char *value, const char 
     ck_assert_msg(strstr(logged[0], used), "no '%s' in: %s", used, logged[0]);
     ck_assert_msg(logged[0][strlen(logged[0]) - 1] == '\n', "one whole line");
 }
+
+/* Issue 16's settings: the peak's step (a percentage, or off), the growth
+ * dumps' interval in bytes, the last words' bound in ms (0 off). */
+START_TEST(peak_and_last_words)
+{
+    const char *t[] = {"MPROF_PEAK_GROWTH", "0", "MPROF_INUSE_INTERVAL", "1048576",
+                       "MPROF_LAST_WORDS", "0", NULL};
+    mprof_config c;
+    load(&c, t);
+    ck_assert_uint_eq(c.peak_growth, 0);
+    ck_assert_uint_eq(c.inuse_interval, 1048576);
+    ck_assert_uint_eq(c.last_words_ms, 0);
+    ck_assert_int_eq(nlogged, 0);
+    const char *off[] = {"MPROF_PEAK_GROWTH", "OFF", NULL};
+    load(&c, off);
+    ck_assert_uint_eq(c.peak_growth, MPROF_PEAK_OFF);
+    ck_assert_int_eq(nlogged, 0);
+    expect_one_complaint("MPROF_PEAK_GROWTH", "1.1", "using 10");
+    expect_one_complaint("MPROF_PEAK_GROWTH", "10001", "using 10");
+    expect_one_complaint("MPROF_INUSE_INTERVAL", "10M", "using 0");
+    expect_one_complaint("MPROF_LAST_WORDS", "60001", "using 2000");
+}
+END_TEST
 
 START_TEST(bad_values)
 {
@@ -150,6 +176,7 @@ int main(void)
     TCase *tc = tcase_create("config");
     tcase_add_test(tc, defaults);
     tcase_add_test(tc, valid_values);
+    tcase_add_test(tc, peak_and_last_words);
     tcase_add_test(tc, bad_values);
     tcase_add_test(tc, symbols_and_sync);
     tcase_add_test(tc, signal_names);

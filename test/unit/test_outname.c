@@ -43,6 +43,7 @@ START_TEST(test_format_unchanged)
     ck_assert_str_eq(mprof_outname_kinds[MPROF_KIND_HEAP], "heap");
     ck_assert_str_eq(mprof_outname_kinds[MPROF_KIND_BLOCK], "block");
     ck_assert_str_eq(mprof_outname_kinds[MPROF_KIND_MUTEX], "mutex");
+    ck_assert_str_eq(mprof_outname_kinds[MPROF_KIND_PEAK], "peak");
 }
 END_TEST
 

@@ -143,10 +143,11 @@ START_TEST(handler_interrupts_update)
     setitimer(ITIMER_REAL, &off, NULL);
     ck_assert_int_gt(g_handler_seq, 0);
     mprof_publish_signal(SIGUSR2, 1);
-    mprof_publish_dump(1000000, 7);
+    mprof_publish_dump(1000000, 63); /* every kind: six bits */
     char got[4096], want[256];
     snprintf(want, sizeof want,
-             "mprof:1:pid=%d:sig=12:own=1:rec=0:seq=1000000:files=heap,block,mutex:out=/tmp/h\n",
+             "mprof:1:pid=%d:sig=12:own=1:rec=0:seq=1000000:"
+             "files=heap,block,mutex,threadcreate,threads,peak:out=/tmp/h\n",
              (int)getpid());
     ck_assert_int_eq(names("mprof:", got, sizeof got), 1);
     ck_assert_str_eq(got, want);
