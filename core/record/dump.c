@@ -192,6 +192,14 @@ static int write_peak(struct dump_run *run)
         mprof_log("out of memory for the peak profile of dump %u; skipped", run->n);
         return 0;
     }
+    /* A peak within one growth step of the heap now says nothing that the
+     * heap profile's in-use does not (a process that grew, then exits):
+     * no file, as for a profile with nothing in it, unless
+     * MPROF_WRITE_EMPTY.  A short-lived process, a fork child, pays one
+     * file, not two. */
+    if (!config->write_empty &&
+        (double)info.inuse_est <= (double)info.inuse_now * (1.0 + (double)config->peak_growth / 100.0))
+        a.n = 0;
     char note[96];
     snprintf(note, sizeof note, "mprof: peak heap, %llu bytes in use (estimated), copy %llu",
              (unsigned long long)info.inuse_est, (unsigned long long)info.copies);

@@ -176,6 +176,8 @@ void mprof_peak_snapshot(void (*prepare)(size_t n, void *ctx),
 {
     mprof_lock_acquire(&peak_lock);
     *out = info;
+    int64_t now = __atomic_load_n(&inuse, __ATOMIC_RELAXED);
+    out->inuse_now = now > 0 ? (uint64_t)now : 0;
     prepare(saved.n, ctx);
     for (size_t i = 0; i < saved.n; i++)
         visit(saved.e[i].b, saved.e[i].objects, saved.e[i].bytes, ctx);

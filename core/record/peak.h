@@ -49,6 +49,7 @@ typedef struct mprof_peak_info {
     int64_t time_ns;     /* CLOCK_REALTIME when it was saved; 0: none yet */
     uint64_t inuse_est;  /* estimated in-use bytes then */
     uint64_t copies;     /* copies made so far (the bound: peak.c) */
+    uint64_t inuse_now;  /* estimated in-use bytes at the snapshot (same count) */
 } mprof_peak_info;
 
 /* Visit every bucket live at the saved peak with its live objects and

@@ -11,10 +11,12 @@
  *                   the dump it should cause (mprof.<pid>.<k>.heap.pb.gz,
  *                   k = 1..N) is there, at most 30 s, so that the count of
  *                   dumps does not depend on the machine's speed.
- *   wait [handler]  site_wait keeps 3 MiB, says "ready", and waits for a
+ *   wait [handler]  site_wait keeps 3 MiB, site_spike takes 8 MiB and frees
+ *                   it (a peak apart from the heap at the end, so that a
+ *                   dump writes one), says "ready", and waits for a
  *                   signal; with "handler" its own SIGTERM handler makes it
  *                   say "bye" and exit(3).
- *   vfork           site_wait keeps 3 MiB; a vfork child says "child <pid>"
+ *   vfork           the same 3 MiB and spike; a vfork child says "child <pid>"
  *                   and waits for a signal before any exec; once it is
  *                   gone, site_after takes 1 MiB and the program exits 0.
  */
@@ -32,6 +34,15 @@ SITE void *site_b(size_t n) { return prog_check(malloc(n), "malloc"); }
 SITE void *site_grow(size_t n) { return prog_check(malloc(n), "malloc"); }
 SITE void *site_wait(size_t n) { return prog_check(malloc(n), "malloc"); }
 SITE void *site_after(size_t n) { return prog_check(malloc(n), "malloc"); }
+SITE void *site_spike(size_t n) { return prog_check(malloc(n), "malloc"); }
+
+/* site_wait's 3 MiB, kept, then 8 MiB at site_spike, freed. */
+static void *keep_after_spike(void)
+{
+    void *p = site_wait(3 * MIB);
+    free(site_spike(8 * MIB));
+    return p;
+}
 
 static int spike(void)
 {
@@ -83,7 +94,7 @@ static int wait_signal(int handler)
         sigemptyset(&sa.sa_mask);
         sigaction(SIGTERM, &sa, NULL);
     }
-    void *p = site_wait(3 * MIB);
+    void *p = keep_after_spike();
     printf("ready\n");
     fflush(stdout);
     while (!terminated)
@@ -96,7 +107,7 @@ static int wait_signal(int handler)
 /* The child only makes system calls: it shares the parent's memory. */
 static int vfork_killed(void)
 {
-    void *p = site_wait(3 * MIB);
+    void *p = keep_after_spike();
     pid_t child = vfork();
     if (child == 0) {
         char line[32];
