@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "netaddr.h"
+
 #define MPROF_OUT_MAX 3800 /* leaves room for ".<pid>.<seq>.heap.pb.gz.tmp" */
 #define MPROF_STACK_MAX 512
 
@@ -35,6 +37,7 @@ typedef struct mprof_config {
     uint64_t write_empty;    /* 1: write profiles with no samples too */
     uint64_t sync;           /* 1: fdatasync every file before its rename */
     int symbols;             /* enum mprof_symbols_level */
+    mprof_netaddr http;      /* MPROF_HTTP; kind NONE: no server */
     char out[MPROF_OUT_MAX];
 } mprof_config;
 

@@ -606,6 +606,23 @@ int mprof_profile_write_file(const char *path, const mprof_profile_desc *d,
     return mprof_profile_write_file_sym(path, d, s, n, NULL);
 }
 
+int mprof_profile_gzip(mprof_scratch *sc, const mprof_profile_desc *d,
+                       const mprof_sample *s, size_t n, mprof_symbolizer *sym,
+                       void **gz, size_t *gzlen)
+{
+    if (!d || (n && !s))
+        return -EINVAL;
+    mprof_pprof_profile p;
+    int rc = mprof_profile_build(sc, d, s, n, sym, &p);
+    mprof_pbuf b;
+    mprof_pbuf_init(&b, sc);
+    if (rc == 0)
+        rc = mprof_pprof_encode(&p, &b);
+    if (rc == 0)
+        rc = mprof_gzip(sc, b.buf, b.len, gz, gzlen);
+    return rc;
+}
+
 int mprof_profile_write_file_sym(const char *path, const mprof_profile_desc *d,
                                  const mprof_sample *s, size_t n,
                                  mprof_symbolizer *sym)
@@ -615,16 +632,9 @@ int mprof_profile_write_file_sym(const char *path, const mprof_profile_desc *d,
     int saved_errno = errno;
     mprof_scratch sc;
     mprof_scratch_init(&sc);
-    mprof_pprof_profile p;
-    int rc = mprof_profile_build(&sc, d, s, n, sym, &p);
-    mprof_pbuf b;
-    mprof_pbuf_init(&b, &sc);
-    if (rc == 0)
-        rc = mprof_pprof_encode(&p, &b);
     void *gz = NULL;
     size_t gzlen = 0;
-    if (rc == 0)
-        rc = mprof_gzip(&sc, b.buf, b.len, &gz, &gzlen);
+    int rc = mprof_profile_gzip(&sc, d, s, n, sym, &gz, &gzlen);
     if (rc == 0 && !fits_file_size_limit(gzlen))
         rc = -EFBIG;
     if (rc == 0)

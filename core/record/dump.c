@@ -15,6 +15,7 @@
 #include "block.h"
 #include "bucket.h"
 #include "clock.h"
+#include "delta.h"
 #include "dumplibs.h"
 #include "gzip.h"
 #include "heap.h"
@@ -23,6 +24,7 @@
 #include "forkgate.h"
 #include "outname.h"
 #include "profile.h"
+#include "proftext.h"
 #include "publish.h"
 #include "scratch.h"
 #include "segments.h"
@@ -68,6 +70,7 @@ struct sample_array {
     mprof_sample *s;
     size_t n, cap, map_len;
     uint64_t rate;
+    int raw; /* heap: the sampled counts, unscaled (debug=1 text) */
 };
 
 static void array_prepare(size_t n, void *ctx)
@@ -98,7 +101,14 @@ static void heap_visit(const mprof_bucket *b, const mprof_mem_cycle *active, voi
     mprof_sample *s = next_sample(a, b);
     if (!s)
         return;
-    mprof_heap_values(active, b->size, a->rate, s->value);
+    if (a->raw) {
+        s->value[0] = (int64_t)active->allocs;
+        s->value[1] = (int64_t)active->alloc_bytes;
+        s->value[2] = (int64_t)(active->allocs - active->frees);
+        s->value[3] = (int64_t)(active->alloc_bytes - active->free_bytes);
+    } else {
+        mprof_heap_values(active, b->size, a->rate, s->value);
+    }
     s->bytes = (int64_t)b->size;
 }
 
@@ -134,6 +144,28 @@ static int write_profile(struct dump_run *run, const char *kind,
                          mprof_profile_desc *d, struct sample_array *a,
                          uint64_t lost);
 
+/* The sample types and period of each profile, as Go's runtime/pprof. */
+static mprof_profile_desc heap_desc(void)
+{
+    return (mprof_profile_desc){
+        .nvalues = 4,
+        .sample_type = {{"alloc_objects", "count"}, {"alloc_space", "bytes"},
+                        {"inuse_objects", "count"}, {"inuse_space", "bytes"}},
+        .period_type = {"space", "bytes"},
+        .period = (int64_t)config->mem_rate,
+    };
+}
+
+static mprof_profile_desc contention_desc(void)
+{
+    return (mprof_profile_desc){
+        .nvalues = 2,
+        .sample_type = {{"contentions", "count"}, {"delay", "nanoseconds"}},
+        .period_type = {"contentions", "count"},
+        .period = 1,
+    };
+}
+
 /* Each writer returns 1 if its file was written, 0 if not. */
 static int write_heap(struct dump_run *run)
 {
@@ -143,13 +175,7 @@ static int write_heap(struct dump_run *run)
         mprof_log("out of memory for the heap profile of dump %u; skipped", run->n);
         return 0;
     }
-    mprof_profile_desc d = {
-        .nvalues = 4,
-        .sample_type = {{"alloc_objects", "count"}, {"alloc_space", "bytes"},
-                        {"inuse_objects", "count"}, {"inuse_space", "bytes"}},
-        .period_type = {"space", "bytes"},
-        .period = (int64_t)config->mem_rate,
-    };
+    mprof_profile_desc d = heap_desc();
     return write_profile(run, mprof_outname_kinds[MPROF_KIND_HEAP], &d, &a,
                          mprof_heap_dropped());
 }
@@ -219,12 +245,7 @@ static int write_contention(struct dump_run *run, mprof_btype type,
         mprof_log("out of memory for the %s profile of dump %u; skipped", kind, run->n);
         return 0;
     }
-    mprof_profile_desc d = {
-        .nvalues = 2,
-        .sample_type = {{"contentions", "count"}, {"delay", "nanoseconds"}},
-        .period_type = {"contentions", "count"},
-        .period = 1,
-    };
+    mprof_profile_desc d = contention_desc();
     return write_profile(run, kind, &d, &a, mprof_block_dropped_of(type));
 }
 
@@ -387,4 +408,159 @@ void mprof_dump_unload_end(mprof_unload *u)
     mprof_scratch_release(&sc);
     munmap(u->map, u->len);
     u->map = NULL;
+}
+
+/* ---- the /debug/pprof server's way in (dump.h) ---- */
+
+struct mprof_dump_snap {
+    enum mprof_dump_kind kind;
+    struct sample_array a;
+    int64_t time_nanos;
+    uint64_t lost;
+};
+
+static const mprof_btype snap_btype[] = {[MPROF_DUMP_BLOCK] = MPROF_BLOCK,
+                                         [MPROF_DUMP_MUTEX] = MPROF_MUTEX};
+
+int mprof_dump_kind_on(enum mprof_dump_kind kind)
+{
+    switch (kind) {
+    case MPROF_DUMP_HEAP: return config->mem_rate != 0;
+    case MPROF_DUMP_BLOCK: return config->block_rate != 0;
+    case MPROF_DUMP_MUTEX: return config->mutex_fraction != 0;
+    }
+    return 0;
+}
+
+/* With dump_lock held: the records of `kind` as of now (a heap snapshot
+ * ends the epoch and publishes everything, heap.h). */
+static void take_locked(mprof_dump_snap *sn)
+{
+    sn->time_nanos = mprof_clock_ns(CLOCK_REALTIME);
+    if (sn->kind == MPROF_DUMP_HEAP) {
+        sn->a.rate = config->mem_rate;
+        mprof_heap_snapshot(array_prepare, heap_visit, &sn->a);
+        sn->lost = mprof_heap_dropped();
+    } else {
+        mprof_block_snapshot(snap_btype[sn->kind], array_prepare, block_visit, &sn->a);
+        sn->lost = mprof_block_dropped_of(snap_btype[sn->kind]);
+    }
+}
+
+mprof_dump_snap *mprof_dump_snap_take(enum mprof_dump_kind kind, int raw)
+{
+    mprof_dump_snap *sn = mmap(NULL, sizeof *sn, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (sn == MAP_FAILED)
+        return NULL;
+    *sn = (mprof_dump_snap){.kind = kind, .a = {.raw = raw}};
+    mprof_lock_acquire(&dump_lock);
+    if (!finished)
+        take_locked(sn);
+    mprof_lock_release(&dump_lock);
+    if (!sn->a.s) { /* after the exit dump, or out of memory */
+        munmap(sn, sizeof *sn);
+        return NULL;
+    }
+    return sn;
+}
+
+void mprof_dump_snap_free(mprof_dump_snap *sn)
+{
+    if (!sn)
+        return;
+    munmap(sn->a.s, sn->a.map_len);
+    munmap(sn, sizeof *sn);
+}
+
+/* The body, copied out of the scratch into a mapping of its own that
+ * outlives the scratch (the server sends it without dump_lock). */
+static int body_copy(const void *p, size_t len, mprof_dump_body *out)
+{
+    size_t map_len = len ? len : 1;
+    void *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return -ENOMEM;
+    memcpy(m, p, len);
+    *out = (mprof_dump_body){.data = m, .len = len, .map_len = map_len};
+    return 0;
+}
+
+void mprof_dump_body_free(mprof_dump_body *b)
+{
+    if (b->data)
+        munmap(b->data, b->map_len);
+    *b = (mprof_dump_body){0};
+}
+
+/* now's samples, or their difference from before's, into *s, *n (sc). */
+static int render_samples(mprof_scratch *sc, const mprof_dump_snap *now,
+                          const mprof_dump_snap *before, enum mprof_dump_diff diff,
+                          int nvalues, const mprof_sample **s, size_t *n)
+{
+    *s = now->a.s;
+    *n = now->a.n;
+    if (diff == MPROF_DUMP_WHOLE)
+        return 0;
+    /* godeltaprof's heap: allocations as differences, in-use as it is */
+    unsigned cumulative = now->kind == MPROF_DUMP_HEAP && diff == MPROF_DUMP_GODELTAPROF ? 3u : ~0u;
+    mprof_sample *d;
+    int rc = mprof_delta(sc, diff == MPROF_DUMP_GO_DELTA ? MPROF_DELTA_GO : MPROF_DELTA_GODELTAPROF,
+                         nvalues, cumulative, now->a.s, now->a.n,
+                         before ? before->a.s : NULL, before ? before->a.n : 0, &d, n);
+    *s = d;
+    return rc;
+}
+
+static const enum mprof_text_kind text_kind[] = {[MPROF_DUMP_HEAP] = MPROF_TEXT_HEAP,
+                                                 [MPROF_DUMP_BLOCK] = MPROF_TEXT_BLOCK,
+                                                 [MPROF_DUMP_MUTEX] = MPROF_TEXT_MUTEX};
+
+/* With dump_lock held: encode into sc. */
+static int render_locked(mprof_scratch *sc, const mprof_dump_snap *now,
+                         const mprof_dump_snap *before, enum mprof_dump_diff diff,
+                         int text, const char *default_type, void **p, size_t *len)
+{
+    if (!mprof_libz())
+        return -ENOSYS;
+    mprof_profile_desc d = now->kind == MPROF_DUMP_HEAP ? heap_desc() : contention_desc();
+    d.time_nanos = now->time_nanos;
+    d.default_sample_type = default_type;
+    if (diff == MPROF_DUMP_GO_DELTA && before)
+        d.duration_nanos = now->time_nanos - before->time_nanos;
+    char note[112];
+    if (now->lost) {
+        snprintf(note, sizeof note, "mprof: %llu samples dropped (profiler memory cap reached)",
+                 (unsigned long long)now->lost);
+        d.comments[d.ncomments++] = note;
+    }
+    const mprof_sample *s;
+    size_t n;
+    int rc = render_samples(sc, now, before, diff, d.nvalues, &s, &n);
+    mprof_symbolizer *sym = rc == 0 ? mprof_symbolizer_open(sc, config->symbols) : NULL;
+    if (rc == 0 && text)
+        rc = mprof_profile_text(sc, text_kind[now->kind], &d, s, n, sym, (char **)p, len);
+    else if (rc == 0)
+        rc = mprof_profile_gzip(sc, &d, s, n, sym, p, len);
+    mprof_symbolizer_close(sym);
+    return rc;
+}
+
+int mprof_dump_render(const mprof_dump_snap *now, const mprof_dump_snap *before,
+                      enum mprof_dump_diff diff, int text, const char *default_type,
+                      mprof_dump_body *out)
+{
+    *out = (mprof_dump_body){0};
+    mprof_scratch sc;
+    mprof_scratch_init(&sc);
+    void *p = NULL;
+    size_t len = 0;
+    mprof_lock_acquire(&dump_lock);
+    mprof_symbolizer_keep(); /* a server symbolizes again and again */
+    int rc = finished ? -ESHUTDOWN : render_locked(&sc, now, before, diff, text, default_type, &p, &len);
+    mprof_lock_release(&dump_lock);
+    if (rc == 0)
+        rc = body_copy(p, len, out);
+    mprof_scratch_release(&sc);
+    return rc;
 }
