@@ -29,6 +29,7 @@
 #include "dump.h"
 #include "forkgate.h"
 #include "heap.h"
+#include "httpd.h"
 #include "lockwait.h"
 #include "log.h"
 #include "onstack.h"
@@ -148,6 +149,7 @@ void mprof_profiler_start(const mprof_config *cfg)
     mprof_heap_set_rate(config.mem_rate);
     mprof_dump_init(&config, start_dir);
     mprof_agent_init(&config);
+    mprof_httpd_start(&config);
     say_if_go();
     __atomic_store_n(&mprof_ready, 1, __ATOMIC_RELEASE);
     mprof_lock_profiling = config.block_rate || config.mutex_fraction;
@@ -163,6 +165,7 @@ static void note_recorded(void)
         !__atomic_exchange_n(&recorded, 1, __ATOMIC_ACQ_REL)) {
         mprof_publish_recording();
         mprof_agent_want();
+        mprof_httpd_want();
     }
 }
 
@@ -399,6 +402,7 @@ static void child_unprofiled(void)
 void mprof_profiler_fork_child(void)
 {
     mprof_agent_reset_after_fork();
+    mprof_httpd_after_fork();
     if (fork_nested) {
         child_unprofiled();
         mprof_guard_exit();
@@ -482,9 +486,23 @@ int64_t mprof_profiler_unlock_charge(const void *lock, int64_t now)
 
 void mprof_profiler_request_dump(void) { mprof_agent_request_dump(); }
 void mprof_profiler_signal_owned(int sig, int own) { mprof_publish_signal(sig, own); }
-void mprof_profiler_solo_begin(void) { mprof_agent_pause(); }
-void mprof_profiler_solo_end(void) { mprof_agent_resume(); }
-void mprof_profiler_last_thread_ends(void) { mprof_agent_retire(); }
+void mprof_profiler_solo_begin(void)
+{
+    mprof_agent_pause();
+    mprof_httpd_pause();
+}
+
+void mprof_profiler_solo_end(void)
+{
+    mprof_httpd_resume();
+    mprof_agent_resume();
+}
+
+void mprof_profiler_last_thread_ends(void)
+{
+    mprof_agent_retire();
+    mprof_httpd_retire();
+}
 
 void mprof_profiler_rebind(const mprof_rebind_fn *fns, size_t n, const void *allocator)
 {
