@@ -17,7 +17,7 @@ $(HTTP_TEST): $(HTTP_TEST_DIR)/test_http.o $(TEST_HARNESS) $(CORE_OBJ)
 	$(TEST_LINK) $(LIBS)
 
 .PHONY: check-http
-check-http: $(LIBMPROF) $(HTTP_PROG) $(HTTP_TEST)
+check-http: $(LIBMPROF) $(B)/mprof $(HTTP_PROG) $(HTTP_TEST)
 	$(HTTP_TEST)
 
 CHECKS += check-http

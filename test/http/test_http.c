@@ -236,6 +236,33 @@ START_TEST(http_go_pprof_reads_every_profile)
 }
 END_TEST
 
+/* `mprof top` and `mprof diff` read URLs. */
+START_TEST(http_mprof_top_and_diff_read_urls)
+{
+    prog p;
+    start(&p, "http_mprof_top", ENV("MPROF_HTTP=127.0.0.1:0"));
+    need_addr(&p);
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "%s/mprof top http://%s/debug/pprof/heap 2>&1", IT_BUILD_DIR, p.addr);
+    strbuf out = {0};
+    ck_assert_int_eq(sh(cmd, &out), 0);
+    ck_assert_msg(out.s && strstr(out.s, "leak_site"), "%s", out.s ? out.s : "");
+    sb_free(&out);
+    snprintf(cmd, sizeof cmd, "%s/mprof diff http://%s/debug/pprof/allocs "
+             "http://%s/debug/pprof/allocs 2>&1", IT_BUILD_DIR, p.addr, p.addr);
+    ck_assert_int_eq(sh(cmd, &out), 0);
+    ck_assert_msg(out.s && strstr(out.s, "Old: http://") && strstr(out.s, "New: http://"), "%s",
+                  out.s ? out.s : "");
+    sb_free(&out);
+    snprintf(cmd, sizeof cmd, "%s/mprof top http://%s/debug/pprof/nosuch 2>&1", IT_BUILD_DIR,
+             p.addr);
+    ck_assert_int_ne(sh(cmd, &out), 0);
+    ck_assert_msg(out.s && strstr(out.s, "HTTP 404: Unknown profile"), "%s", out.s ? out.s : "");
+    sb_free(&out);
+    finish(&p, "");
+}
+END_TEST
+
 /* curl gets the index and the debug=1 texts. */
 START_TEST(http_curl_index_and_text)
 {
@@ -498,7 +525,8 @@ int main(void)
 {
     run_default_env("MPROF_MEM_RATE=4096"); /* a short run has samples to dump */
     Suite *s = suite_create("http");
-    add_tests(s, 120, TESTS(http_go_pprof_reads_every_profile, http_curl_index_and_text,
+    add_tests(s, 120, TESTS(http_go_pprof_reads_every_profile, http_mprof_top_and_diff_read_urls,
+                            http_curl_index_and_text,
                             http_delta_seconds_is_exactly_the_window, http_unix_socket_mode_0600,
                             http_bad_setting_is_one_line, http_port_in_use_is_one_line,
                             http_hostile_clients_change_nothing));
