@@ -533,21 +533,25 @@ void mprof_httpd_start(const mprof_config *cfg)
     config = cfg;
     if (cfg->http.kind == MPROF_NETADDR_NONE)
         return;
+    int saved = errno;
     mprof_lock_acquire(&httpd_lock);
     serve_locked();
     mprof_lock_release(&httpd_lock);
+    errno = saved;
 }
 
 void mprof_httpd_want(void)
 {
     if (!__atomic_load_n(&child_wants, __ATOMIC_RELAXED))
         return;
+    int saved = errno;
     mprof_lock_acquire(&httpd_lock);
     if (child_wants) {
         child_wants = 0;
         serve_locked();
     }
     mprof_lock_release(&httpd_lock);
+    errno = saved;
 }
 
 /* Run in the program's threads: guard set, errno kept. */

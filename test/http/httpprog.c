@@ -7,14 +7,17 @@
  * file argv[1] (mapped shared): n, then for each leak the realtime
  * before and after its malloc.  It prints "ready" once the leaking has
  * begun, and "done" when the test sets `quit` in that file, then exits 0: the whole of
- * its output, whatever the profiler does.
+ * its output, whatever the profiler does.  With argv[2] "fork" it also
+ * forks a child that allocates until `quit`.
  */
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +26,7 @@
 struct truth {
     volatile int64_t quit; /* set by the test: finish */
     volatile int64_t n;
+    volatile int64_t child; /* argv[2] "fork": the child's pid */
     int64_t before[MAX_LEAKS], after[MAX_LEAKS];
 };
 
@@ -101,8 +105,22 @@ int main(int argc, char **argv)
         usleep(1000);
     printf("ready\n");
     fflush(stdout);
+    pid_t child = -1;
+    if (argc > 2 && strcmp(argv[2], "fork") == 0) {
+        child = fork();
+        if (child == 0) { /* allocates (its first event starts its server, if any) */
+            while (!t->quit) {
+                sink = leak_site(100);
+                usleep(10000);
+            }
+            _exit(0);
+        }
+        t->child = child;
+    }
     while (!t->quit)
         usleep(10000);
+    if (child > 0)
+        waitpid(child, NULL, 0);
     stop = 1;
     for (int i = 0; i < 3; i++)
         pthread_join(th[i], NULL);

@@ -35,6 +35,7 @@
 struct leaks {
     volatile int64_t quit;
     volatile int64_t n;
+    volatile int64_t child;
     int64_t before[MAX_LEAKS], after[MAX_LEAKS];
 };
 
@@ -49,13 +50,19 @@ static const char *prog_path(void) { return IT_BUILD_DIR "/test/http/httpprog"; 
 
 /* Start httpprog in a fresh dir with env (NULL-terminated) and wait for
  * "ready"; the truth file is mapped. */
+static void start_argv(prog *p, const char *name, const char *arg, const char *const *env);
 static void start(prog *p, const char *name, const char *const *env)
+{
+    start_argv(p, name, NULL, env);
+}
+
+static void start_argv(prog *p, const char *name, const char *arg, const char *const *env)
 {
     memset(p, 0, sizeof *p);
     p->dir = h_fresh_dir(name);
     static char truth_path[1024];
     snprintf(truth_path, sizeof truth_path, "%s/truth", p->dir);
-    run_spec s = {.argv = {prog_path(), truth_path}, .cwd = p->dir};
+    run_spec s = {.argv = {prog_path(), truth_path, arg}, .cwd = p->dir};
     int k = 0;
     s.env[k++] = "MPROF_OUT=prof";
     for (; env && *env; env++)
@@ -521,6 +528,49 @@ START_TEST(http_hostile_clients_change_nothing)
 }
 END_TEST
 
+/* The sockets among pid's descriptors. */
+static int count_sockets(pid_t pid)
+{
+    char dir[64], link[128], path[160];
+    int n = 0;
+    for (int fd = 0; fd < 1024; fd++) {
+        snprintf(dir, sizeof dir, "/proc/%d/fd/%d", (int)pid, fd);
+        ssize_t l = readlink(dir, link, sizeof link - 1);
+        if (l > 0) {
+            link[l] = 0;
+            n += strncmp(link, "socket:", 7) == 0;
+        }
+    }
+    (void)path;
+    return n;
+}
+
+/* A fork child keeps none of its parent's sockets and serves only where
+ * the address is its own (%p in the path); then it does. */
+START_TEST(http_fork_child_serves_only_if_asked)
+{
+    for (int per_process = 0; per_process < 2; per_process++) {
+        prog p;
+        const char *sockdir = h_fresh_dir("http_fork_sock");
+        char env[1100];
+        snprintf(env, sizeof env, "MPROF_HTTP=unix:%s/%s", sockdir,
+                 per_process ? "s.%p.sock" : "s.sock");
+        start_argv(&p, "http_fork", "fork", ENV(env));
+        while (!p.t->child)
+            sleep_ms(10);
+        pid_t child = (pid_t)p.t->child;
+        char addr[200];
+        sleep_ms(300); /* the child has allocated: a server, if any, is up */
+        bool serves = published_addr(child, addr, sizeof addr, per_process ? 10000 : 0);
+        ck_assert_msg(serves == (per_process == 1), "child serves: %d", serves);
+        ck_assert_int_eq(count_sockets(child), per_process);
+        if (serves)
+            ck_assert_int_eq(get(addr, "/debug/pprof/heap", NULL), 200);
+        finish(&p, "");
+    }
+}
+END_TEST
+
 int main(void)
 {
     run_default_env("MPROF_MEM_RATE=4096"); /* a short run has samples to dump */
@@ -529,6 +579,7 @@ int main(void)
                             http_curl_index_and_text,
                             http_delta_seconds_is_exactly_the_window, http_unix_socket_mode_0600,
                             http_bad_setting_is_one_line, http_port_in_use_is_one_line,
-                            http_hostile_clients_change_nothing));
+                            http_hostile_clients_change_nothing,
+                            http_fork_child_serves_only_if_asked));
     return run_built_suite(s);
 }
