@@ -6,6 +6,7 @@
 #   make bench QUICK=1   3 rounds, shorter runs (under 2 minutes); writes
 #                        $(B)/test/bench/RESULTS.md instead
 #   make demo            profile test/programs/demo and show its top sites
+#   make bench-scrape    MPROF_HTTP under a scrape loop (test/bench/scrape.sh)
 #
 # Whole-process workloads (forks, herd, python, subst, make) and the dump
 # curve (stacks N; WORKLOADS name "dump") are in the same run.
@@ -64,3 +65,9 @@ demo-run:
 	echo "== flame graph of alloc_space: $(DEMO_DIR)/demo.svg (open it in a browser)"; \
 	echo "   more: $(B)/mprof --help; for go tool pprof, pprof's web UI or Pyroscope:"; \
 	echo "   $(B)/mprof symbolize $$f -o $(DEMO_DIR)/demo.pb.gz && go tool pprof -http=: $(DEMO_DIR)/demo.pb.gz"
+
+# The scrape loop of issue 15 (MPROF_HTTP under a Parca-like scraper):
+# throughput against no scraping, and descriptor and memory growth.
+.PHONY: bench-scrape
+bench-scrape: $(LIBMPROF) $(BENCH_DIR)/churn
+	ROUNDS=$(ROUNDS) OPS=$(OPS) sh test/bench/scrape.sh $(B)

@@ -1,0 +1,88 @@
+#!/bin/sh
+# scrape.sh: what a continuous profiler's scrape loop costs a program under
+# load (issue 15): Parca's pattern, every endpoint every SCRAPE_S seconds,
+# against test/bench/churn, beside the same churn under mprof with no
+# server.  Nothing is asserted; the lead takes the figures on a quiet
+# machine (make bench-scrape).
+#
+#   sh test/bench/scrape.sh [build dir]
+#
+# Environment: ROUNDS (5), OPS (churn operations per thread; 60000000, about
+# a minute under mprof here), THREADS (2), SCRAPE_S (1).
+#
+# Each round runs, in this order: churn under mprof without MPROF_HTTP, then
+# churn under mprof with MPROF_HTTP=127.0.0.1:0 and a scrape loop of curl on
+# heap, allocs, block, mutex, delta_heap, delta_block, delta_mutex (and one
+# ?seconds=1 of allocs per loop) for as long as churn runs.  churn times
+# its own steady state; the figure is the median over rounds of the ratio
+# scraped / unscraped.  Growth: the program's descriptors and the size of
+# its mappings (VmSize) and resident set (VmRSS) at the second scrape and
+# at the last, so growth in mprof shows as a difference (the churn's own
+# memory is flat: a fixed ring of blocks).
+set -u
+B=${1:-build}
+LIB=$(cd "$B" && pwd)/libmprof.so
+CHURN=$B/test/bench/churn
+ROUNDS=${ROUNDS:-5}
+OPS=${OPS:-60000000}
+THREADS=${THREADS:-2}
+SCRAPE_S=${SCRAPE_S:-1}
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+PATHS="heap allocs block mutex delta_heap delta_block delta_mutex"
+
+secs() { sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' "$1"; }
+
+addr_of() { # pid: the published address, waited for
+    i=0
+    while [ $i -lt 200 ]; do
+        a=$(grep -o "mprof-http:1:pid=$1:addr=[^ ]*" "/proc/$1/maps" 2>/dev/null | head -n 1 | sed 's/.*addr=//')
+        [ -n "$a" ] && { echo "$a"; return; }
+        sleep 0.05; i=$((i + 1))
+    done
+}
+
+usage_of() { # pid: fds vmsize_kb vmrss_kb
+    fds=$(ls "/proc/$1/fd" 2>/dev/null | wc -l)
+    vs=$(awk '/^VmSize/ {print $2}' "/proc/$1/status" 2>/dev/null)
+    rs=$(awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null)
+    echo "$fds ${vs:-0} ${rs:-0}"
+}
+
+scrape_loop() { # pid addr: until pid ends; prints usage at the 2nd and last loop
+    n=0
+    while kill -0 "$1" 2>/dev/null; do
+        for p in $PATHS; do
+            curl -s -o /dev/null --max-time 30 "http://$2/debug/pprof/$p"
+        done
+        curl -s -o /dev/null --max-time 30 "http://$2/debug/pprof/allocs?seconds=1"
+        n=$((n + 1))
+        u=$(usage_of "$1")
+        [ $n -eq 2 ] && echo "first $u" >"$TMP/usage"
+        [ -n "$u" ] && [ "$u" != "0 0 0" ] && echo "last $u $n" >"$TMP/last"
+        sleep "$SCRAPE_S"
+    done
+}
+
+ratios=""
+echo "round  unscraped_s  scraped_s  ratio  fds(2nd->last)  VmSize_kB(2nd->last)  VmRSS_kB(2nd->last)  loops"
+r=1
+while [ $r -le "$ROUNDS" ]; do
+    LD_PRELOAD=$LIB MPROF_OUT=$TMP/u "$CHURN" "$THREADS" "$OPS" mixed >"$TMP/u.out" 2>&1
+    MPROF_HTTP=127.0.0.1:0 LD_PRELOAD=$LIB MPROF_OUT=$TMP/s "$CHURN" "$THREADS" "$OPS" mixed \
+        >"$TMP/s.out" 2>&1 &
+    pid=$!
+    addr=$(addr_of $pid)
+    : >"$TMP/usage"; : >"$TMP/last"
+    [ -n "$addr" ] && scrape_loop $pid "$addr"
+    wait $pid
+    u=$(secs "$TMP/u.out"); s=$(secs "$TMP/s.out")
+    ratio=$(awk -v u="$u" -v s="$s" 'BEGIN { if (u > 0) printf "%.3f", s / u; else print "?" }')
+    ratios="$ratios $ratio"
+    set -- $(cat "$TMP/usage") x x x x
+    f1=$2; v1=$3; r1=$4
+    set -- $(cat "$TMP/last") x x x x x
+    echo "$r  $u  $s  $ratio  $f1->$2  $v1->$3  $r1->$4  $5"
+    r=$((r + 1))
+done
+echo "median ratio (scraped / unscraped): $(echo $ratios | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
