@@ -102,9 +102,10 @@ static int read_answer(int fd, char **buf, size_t *len, char *err, size_t errlen
 static int parse_answer(char *a, size_t len, const char **body, size_t *blen, char *err,
                         size_t errlen)
 {
-    int status = 0;
     char *end = len ? memmem(a, len, "\r\n\r\n", 4) : NULL;
-    if (!end || sscanf(a, "HTTP/1.%*d %d", &status) != 1) {
+    char *num = end && strncmp(a, "HTTP/1.", 7) == 0 ? strchr(a, ' ') : NULL;
+    long status = num ? strtol(num + 1, NULL, 10) : 0;
+    if (!end || status < 100 || status > 999) {
         snprintf(err, errlen, "not an HTTP answer");
         return -1;
     }
@@ -113,7 +114,7 @@ static int parse_answer(char *a, size_t len, const char **body, size_t *blen, ch
     if (status == 200)
         return 0;
     size_t first = strcspn(*body, "\r\n");
-    snprintf(err, errlen, "HTTP %d: %.*s", status, (int)(first < *blen ? first : *blen), *body);
+    snprintf(err, errlen, "HTTP %ld: %.*s", status, (int)(first < *blen ? first : *blen), *body);
     return -1;
 }
 

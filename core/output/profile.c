@@ -69,7 +69,9 @@ static uint64_t hash_bytes(const char *s, size_t len)
 static int rehash_strings(struct builder *b, size_t cap)
 {
     size_t *slots = mprof_scratch_calloc(b->sc, cap, sizeof *slots);
-    if (!slots)
+    /* str_hash holds nstring_table entries whenever there are any (the
+     * analyzer cannot see that every string came through intern_len) */
+    if (!slots || (b->p->nstring_table && !b->str_hash))
         return -1;
     for (size_t i = 0; i < b->p->nstring_table; i++) {
         size_t j = b->str_hash[i] & (cap - 1);
@@ -90,8 +92,11 @@ static int64_t intern_len(struct builder *b, const char *s, size_t len)
     if (2 * (p->nstring_table + 1) > b->str_slot_cap &&
         rehash_strings(b, b->str_slot_cap ? 2 * b->str_slot_cap : 1024) < 0)
         return -1;
+    if (!b->str_slots)
+        return -1; /* never: the rehash above made them (for the analyzer) */
     size_t mask = b->str_slot_cap - 1, j = h & mask;
-    for (; b->str_slots[j]; j = (j + 1) & mask) {
+    /* (no str_hash: no string yet, and every slot is empty) */
+    for (; b->str_hash && b->str_slots[j]; j = (j + 1) & mask) {
         size_t i = b->str_slots[j] - 1;
         if (b->str_hash[i] == h && p->string_table[i].len == len &&
             memcmp(p->string_table[i].s, s, len) == 0)

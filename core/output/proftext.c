@@ -89,7 +89,7 @@ static void put_header(struct text *t, enum mprof_text_kind kind,
         for (int k = 0; k < 4; k++)
             tot[k] += s[i].value[k];
     put(t, "heap profile: %lld: %lld [%lld: %lld] @ heap/%lld\n", (long long)tot[2],
-        (long long)tot[3], (long long)tot[0], (long long)tot[1], (long long)(2 * d->period));
+        (long long)tot[3], (long long)tot[0], (long long)tot[1], 2 * (long long)d->period);
 }
 
 int mprof_profile_text(mprof_scratch *sc, enum mprof_text_kind kind,

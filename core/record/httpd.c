@@ -166,11 +166,13 @@ static int make_addr(struct sockaddr_storage *ss, socklen_t *len, char *name, si
 /* "127.0.0.1:41234" of a bound inet socket, with the port the kernel chose. */
 static void inet_name(int fd, char *name, size_t nsize)
 {
-    struct sockaddr_storage ss;
+    struct sockaddr_storage ss = {0};
     socklen_t len = sizeof ss;
     char ip[INET6_ADDRSTRLEN] = "?";
     unsigned port = 0;
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0 && ss.ss_family == AF_INET) {
+    if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+        return;
+    if (ss.ss_family == AF_INET) {
         struct sockaddr_in *si = (struct sockaddr_in *)&ss;
         inet_ntop(AF_INET, &si->sin_addr, ip, sizeof ip);
         port = ntohs(si->sin_port);
@@ -214,8 +216,6 @@ static int open_listener(void)
         int e = errno;
         if (fd >= 0)
             close(fd);
-        if (!name[0])
-            inet_name(-1, name, sizeof name);
         mprof_log("MPROF_HTTP: cannot listen (%s); the program runs on without "
                   "/debug/pprof", strerror(e));
         return -1;
@@ -418,7 +418,6 @@ static int serve_once(void)
         return -1;
     if (pfd[1].revents & POLLIN)
         accept_one();
-    now = mprof_clock_ns(CLOCK_MONOTONIC);
     for (int i = 0; i < MPROF_HTTP_SLOTS; i++) {
         struct slot *s = &slots[i];
         short ev = pfd[2 + i].revents;
@@ -427,13 +426,11 @@ static int serve_once(void)
         if (ev && !is_ours(&s->c)) {
             s->c.fd = -1; /* not ours any more: forget, never close */
             finish_slot(s);
-        } else if ((ev & (POLLERR | POLLNVAL | POLLHUP | POLLRDHUP)) && s->state != S_READING) {
-            finish_slot(s);
-        } else if (ev & POLLIN) {
-            on_readable(s);
-        } else if (ev & POLLOUT) {
+        } else if ((ev & POLLIN) && s->state == S_READING) {
+            on_readable(s); /* a hang-up too: recv says 0 */
+        } else if ((ev & POLLOUT) && s->state == S_WRITING) {
             on_writable(s);
-        } else if (ev) {
+        } else if (ev) { /* an error, or the client left a window */
             finish_slot(s);
         }
         if (s->state && mprof_clock_ns(CLOCK_MONOTONIC) >= s->deadline)

@@ -225,7 +225,8 @@ START_TEST(http_go_pprof_reads_every_profile)
     start(&p, "http_go_pprof", ENV("MPROF_HTTP=127.0.0.1:0", "MPROF_MEM_RATE=4096",
                                    "MPROF_BLOCK_RATE=1", "MPROF_MUTEX_FRACTION=1"));
     need_addr(&p);
-    sleep_ms(300); /* some contention to show */
+    while (p.t->n < 100) /* some leaks and contention to show */
+        sleep_ms(10);
     static const struct { const char *path, *want; } cases[] = {
         {"heap", "leak_site"}, {"allocs", "alloc_space/bytes[dflt]"},
         {"block", "hold_lock"}, {"mutex", "hold_lock"}};
@@ -249,6 +250,8 @@ START_TEST(http_mprof_top_and_diff_read_urls)
     prog p;
     start(&p, "http_mprof_top", ENV("MPROF_HTTP=127.0.0.1:0"));
     need_addr(&p);
+    while (p.t->n < 100) /* 200 KB leaked: leak_site sampled, whatever the draw */
+        sleep_ms(10);
     char cmd[1400];
     snprintf(cmd, sizeof cmd, "%s/mprof top http://%s/debug/pprof/heap 2>&1", IT_BUILD_DIR, p.addr);
     strbuf out = {0};
@@ -277,7 +280,8 @@ START_TEST(http_curl_index_and_text)
     start(&p, "http_curl", ENV("MPROF_HTTP=127.0.0.1:0", "MPROF_MEM_RATE=4096",
                                "MPROF_BLOCK_RATE=1", "MPROF_MUTEX_FRACTION=1"));
     need_addr(&p);
-    sleep_ms(200);
+    while (p.t->n < 100)
+        sleep_ms(10);
     static const struct { const char *path, *starts, *has; } cases[] = {
         {"/debug/pprof/", "<html>", "href='heap?debug=1'"},
         {"/debug/pprof/heap?debug=1", "heap profile: ", "leak_site"},
