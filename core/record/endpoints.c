@@ -124,8 +124,14 @@ static void reply_profile(mprof_reply *out, const struct endpoint *e, mprof_dump
         out->content_type = "text/plain; charset=utf-8";
         return;
     }
+    /* Go's names: "heap"; "heap-delta" for ?seconds (serveDeltaProfile);
+     * godeltaprof's "heap.pprof.gz" */
     out->content_type = "application/octet-stream";
-    snprintf(out->filename, sizeof out->filename, "%s", e->name);
+    if (diff == MPROF_DUMP_GODELTAPROF)
+        snprintf(out->filename, sizeof out->filename, "%s.pprof.gz", kind_names[e->kind]);
+    else
+        snprintf(out->filename, sizeof out->filename, "%s%s", e->name,
+                 diff == MPROF_DUMP_GO_DELTA ? "-delta" : "");
 }
 
 static mprof_dump_snap *take(const struct endpoint *e, int raw)

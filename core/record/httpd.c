@@ -400,7 +400,9 @@ static int serve_once(void)
 {
     struct pollfd pfd[2 + MPROF_HTTP_SLOTS];
     int64_t now = mprof_clock_ns(CLOCK_MONOTONIC), next = now + 3600 * NS;
-    pfd[0] = (struct pollfd){.fd = wakefd.fd, .events = POLLIN};
+    /* a wake-up descriptor the program closed and reused is not polled:
+     * a file of the program's that stays readable would spin the loop */
+    pfd[0] = (struct pollfd){.fd = is_ours(&wakefd) ? wakefd.fd : -1, .events = POLLIN};
     pfd[1] = (struct pollfd){.fd = lsock.fd, .events = POLLIN};
     for (int i = 0; i < MPROF_HTTP_SLOTS; i++) {
         struct slot *s = &slots[i];
