@@ -551,6 +551,72 @@ static int count_sockets(pid_t pid)
     return n;
 }
 
+/* The server thread blocks every signal, and mprof's descriptors (the
+ * listening socket, its eventfd, a connection) sit at 48 and above, out of
+ * the numbers a program works with (fdmove.h), close-on-exec. */
+START_TEST(http_thread_and_descriptors_stay_apart)
+{
+    prog p;
+    start(&p, "http_apart", ENV("MPROF_HTTP=127.0.0.1:0"));
+    need_addr(&p);
+    int conn = connect_to(p.addr); /* one connection held open */
+    sleep_ms(100);
+    char path[128], line[256];
+    bool found = false;
+    for (int tid = p.r.pid; tid < p.r.pid + 64 && !found; tid++) {
+        snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)p.r.pid, tid);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        found = fgets(line, sizeof line, f) && strcmp(line, "mprof-http\n") == 0;
+        fclose(f);
+        if (!found)
+            continue;
+        snprintf(path, sizeof path, "/proc/%d/task/%d/status", (int)p.r.pid, tid);
+        f = fopen(path, "r");
+        unsigned long long blk = 0;
+        while (f && fgets(line, sizeof line, f))
+            if (sscanf(line, "SigBlk: %llx", &blk) == 1)
+                break;
+        if (f)
+            fclose(f);
+        /* every signal but SIGKILL and SIGSTOP, the real-time ones too,
+         * less glibc's own 32 and 33 (cancellation, setxid), which
+         * pthread_sigmask never blocks */
+        unsigned long long cannot = 1ull << (SIGKILL - 1) | 1ull << (SIGSTOP - 1) |
+                                    1ull << 31 | 1ull << 32;
+        ck_assert_msg((blk | cannot) == ~0ull,
+                      "mprof-http blocks %llx", blk);
+    }
+    ck_assert_msg(found, "no mprof-http thread");
+    int ours = 0;
+    for (int fd = 0; fd < 1024; fd++) {
+        char link[128];
+        snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)p.r.pid, fd);
+        ssize_t l = readlink(path, link, sizeof link - 1);
+        if (l <= 0)
+            continue;
+        link[l] = 0;
+        if (strncmp(link, "socket:", 7) && strcmp(link, "anon_inode:[eventfd]"))
+            continue;
+        ck_assert_msg(fd >= 48, "mprof's %s at fd %d", link, fd);
+        snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)p.r.pid, fd);
+        FILE *f = fopen(path, "r");
+        unsigned flags = 0;
+        while (f && fgets(line, sizeof line, f))
+            if (sscanf(line, "flags: %o", &flags) == 1)
+                break;
+        if (f)
+            fclose(f);
+        ck_assert_msg(flags & O_CLOEXEC, "fd %d is not close-on-exec", fd);
+        ours++;
+    }
+    ck_assert_int_eq(ours, 3);
+    close(conn);
+    finish(&p, "");
+}
+END_TEST
+
 /* A fork child keeps none of its parent's sockets and serves only where
  * the address is its own (%p in the path); then it does. */
 START_TEST(http_fork_child_serves_only_if_asked)
@@ -586,6 +652,7 @@ int main(void)
                             http_delta_seconds_is_exactly_the_window, http_unix_socket_mode_0600,
                             http_bad_setting_is_one_line, http_port_in_use_is_one_line,
                             http_hostile_clients_change_nothing,
-                            http_fork_child_serves_only_if_asked));
+                            http_fork_child_serves_only_if_asked,
+                            http_thread_and_descriptors_stay_apart));
     return run_built_suite(s);
 }
