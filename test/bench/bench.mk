@@ -36,6 +36,8 @@ bench: $(LIBMPROF) $(BENCH_BINS) $(B)/test/programs/sites
 	WORKLOADS="$(WORKLOADS)" ACC_RUNS=$(ACC_RUNS) RESULTS=$(RESULTS) \
 	FORKS=$(FORKS) DUMP_N="$(DUMP_N)" \
 	sh test/bench/run.sh $(B)
+	$(MAKE) --no-print-directory bench-scrape \
+	    $(if $(QUICK),ROUNDS=2 SCRAPE_OPS=20000000) | tee $(BENCH_DIR)/scrape.txt
 
 # The demo writes into build/demo/, then shows two views of the exit profile
 # with the mprof command, and draws a flame graph.
@@ -69,5 +71,6 @@ demo-run:
 # The scrape loop of issue 15 (MPROF_HTTP under a Parca-like scraper):
 # throughput against no scraping, and descriptor and memory growth.
 .PHONY: bench-scrape
+# Its figures go to $(B)/test/bench/scrape.txt when make bench runs it.
 bench-scrape: $(LIBMPROF) $(BENCH_DIR)/churn
-	ROUNDS=$(ROUNDS) OPS=$(OPS) sh test/bench/scrape.sh $(B)
+	ROUNDS=$(ROUNDS) OPS=$(SCRAPE_OPS) sh test/bench/scrape.sh $(B)
