@@ -7,9 +7,8 @@
 #
 #   sh test/bench/scrape.sh [build dir]
 #
-# Environment: ROUNDS (5), OPS (churn operations per thread, SCRAPE_OPS in make;
-# 60000000, about
-# a minute under mprof here), THREADS (2), SCRAPE_S (1).
+# Environment: ROUNDS (5), OPS (churn operations per thread, SCRAPE_OPS in
+# make; 60000000, about a minute under mprof here), THREADS (2), SCRAPE_S (1).
 #
 # Each round runs, in this order: churn under mprof without MPROF_HTTP, then
 # churn under mprof with MPROF_HTTP=127.0.0.1:0 and a scrape loop of curl on
