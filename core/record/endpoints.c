@@ -218,7 +218,9 @@ int mprof_endpoints_serve(const mprof_httpreq *r, mprof_reply *out, mprof_pendin
         serve_godeltaprof(e, out);
         return 0;
     }
-    int has_secs = mprof_httpreq_int(r, "seconds", &secs);
+    char sv[32]; /* Go: an empty "seconds=" is no seconds at all */
+    int has_secs = mprof_httpreq_param(r, "seconds", sv, sizeof sv) == 0
+                       ? 0 : mprof_httpreq_int(r, "seconds", &secs);
     if (has_secs != 0)
         return begin_window(e, has_secs < 0 ? 0 : secs, debug != 0, out, p);
     mprof_dump_snap *now = take(e, debug != 0);

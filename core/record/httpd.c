@@ -416,8 +416,8 @@ static int serve_once(void)
         return 0;
     if ((pfd[0].revents & POLLIN) && is_ours(&wakefd))
         (void)!read(wakefd.fd, &(uint64_t){0}, sizeof(uint64_t)); /* a stop: leave looks */
-    if ((pfd[1].revents & (POLLNVAL | POLLERR)) || ((pfd[1].revents & POLLIN) && !is_ours(&lsock)))
-        return -1;
+    if (pfd[1].revents && !is_ours(&lsock))
+        return -1; /* closed (POLLNVAL), or the number is the program's now */
     if (pfd[1].revents & POLLIN)
         accept_one();
     for (int i = 0; i < MPROF_HTTP_SLOTS; i++) {
