@@ -10,12 +10,15 @@
 # Environment: ROUNDS (5), OPS (churn operations per thread, SCRAPE_OPS in
 # make; 60000000, about a minute under mprof here), THREADS (2), SCRAPE_S (1).
 #
-# Each round runs, in this order: churn under mprof without MPROF_HTTP, then
-# churn under mprof with MPROF_HTTP=127.0.0.1:0 and a scrape loop of curl on
+# Each round runs, in this order: churn under mprof without MPROF_HTTP;
+# churn with MPROF_HTTP=127.0.0.1:0 and no client (the setting alone must
+# cost the allocation path nothing); churn with MPROF_HTTP and a scrape
+# loop of curl on
 # heap, allocs, block, mutex, delta_heap, delta_block, delta_mutex (and one
 # ?seconds=1 of allocs per loop) for as long as churn runs.  churn times
-# its own steady state; the figure is the median over rounds of the ratio
-# scraped / unscraped.  Growth: the program's descriptors and the size of
+# its own steady state; the figures are the medians over rounds of the
+# ratios idle / unscraped and scraped / unscraped, and the time one scrape
+# loop took at worst (every path, the 1 s window included).  Growth: the program's descriptors and the size of
 # its mappings (VmSize) and resident set (VmRSS) at the second scrape and
 # at the last, so growth in mprof shows as a difference (the churn's own
 # memory is flat: a fixed ring of blocks).
@@ -50,25 +53,31 @@ usage_of() { # pid: fds vmsize_kb vmrss_kb
 }
 
 scrape_loop() { # pid addr: until pid ends; prints usage at the 2nd and last loop
-    n=0
+    n=0; worst=0
     while kill -0 "$1" 2>/dev/null; do
+        t0=$(date +%s%N)
         for p in $PATHS; do
             curl -s -o /dev/null --max-time 30 "http://$2/debug/pprof/$p"
         done
         curl -s -o /dev/null --max-time 30 "http://$2/debug/pprof/allocs?seconds=1"
         n=$((n + 1))
+        ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+        [ $ms -gt $worst ] && worst=$ms
         u=$(usage_of "$1")
         [ $n -eq 2 ] && echo "first $u" >"$TMP/usage"
-        [ -n "$u" ] && [ "$u" != "0 0 0" ] && echo "last $u $n" >"$TMP/last"
+        [ -n "$u" ] && [ "$u" != "0 0 0" ] && echo "last $u $n $worst" >"$TMP/last"
         sleep "$SCRAPE_S"
     done
 }
 
-ratios=""
-echo "round  unscraped_s  scraped_s  ratio  fds(2nd->last)  VmSize_kB(2nd->last)  VmRSS_kB(2nd->last)  loops"
+median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ratios=""; idles=""
+echo "round  unscraped_s  idle_s  scraped_s  idle_ratio  scraped_ratio  fds(2nd->last)  VmSize_kB(2nd->last)  VmRSS_kB(2nd->last)  loops  worst_loop_ms"
 r=1
 while [ $r -le "$ROUNDS" ]; do
     LD_PRELOAD=$LIB MPROF_OUT=$TMP/u "$CHURN" "$THREADS" "$OPS" mixed >"$TMP/u.out" 2>&1
+    MPROF_HTTP=127.0.0.1:0 LD_PRELOAD=$LIB MPROF_OUT=$TMP/i "$CHURN" "$THREADS" "$OPS" mixed \
+        >"$TMP/i.out" 2>&1
     MPROF_HTTP=127.0.0.1:0 LD_PRELOAD=$LIB MPROF_OUT=$TMP/s "$CHURN" "$THREADS" "$OPS" mixed \
         >"$TMP/s.out" 2>&1 &
     pid=$!
@@ -76,13 +85,15 @@ while [ $r -le "$ROUNDS" ]; do
     : >"$TMP/usage"; : >"$TMP/last"
     [ -n "$addr" ] && scrape_loop $pid "$addr"
     wait $pid
-    u=$(secs "$TMP/u.out"); s=$(secs "$TMP/s.out")
+    u=$(secs "$TMP/u.out"); i=$(secs "$TMP/i.out"); s=$(secs "$TMP/s.out")
     ratio=$(awk -v u="$u" -v s="$s" 'BEGIN { if (u > 0) printf "%.3f", s / u; else print "?" }')
-    ratios="$ratios $ratio"
+    idle=$(awk -v u="$u" -v s="$i" 'BEGIN { if (u > 0) printf "%.3f", s / u; else print "?" }')
+    ratios="$ratios $ratio"; idles="$idles $idle"
     set -- $(cat "$TMP/usage") x x x x
     f1=$2; v1=$3; r1=$4
-    set -- $(cat "$TMP/last") x x x x x
-    echo "$r  $u  $s  $ratio  $f1->$2  $v1->$3  $r1->$4  $5"
+    set -- $(cat "$TMP/last") x x x x x x
+    echo "$r  $u  $i  $s  $idle  $ratio  $f1->$2  $v1->$3  $r1->$4  $5  $6"
     r=$((r + 1))
 done
-echo "median ratio (scraped / unscraped): $(echo $ratios | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
+echo "median idle / unscraped: $(echo $idles | median)"
+echo "median scraped / unscraped: $(echo $ratios | median)"
