@@ -64,8 +64,11 @@ scrape_loop() { # pid addr: until pid ends; prints usage at the 2nd and last loo
         ms=$(( ($(date +%s%N) - t0) / 1000000 ))
         [ $ms -gt $worst ] && worst=$ms
         u=$(usage_of "$1")
-        [ $n -eq 2 ] && echo "first $u" >"$TMP/usage"
-        [ -n "$u" ] && [ "$u" != "0 0 0" ] && echo "last $u $n $worst" >"$TMP/last"
+        [ $n -eq 2 ] && case "$u" in *" 0 0") ;; *) echo "first $u" >"$TMP/usage" ;; esac
+        case "$u" in # a process on its way out reads as "N 0 0": not a sample
+            *" 0 0") ;;
+            *) echo "last $u $n $worst" >"$TMP/last" ;;
+        esac
         sleep "$SCRAPE_S"
     done
 }
