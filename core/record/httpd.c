@@ -601,6 +601,16 @@ void mprof_httpd_retire(void)
     leave_locked(saved);
 }
 
+void mprof_httpd_at_exit(void)
+{
+    int saved = errno;
+    /* bound_unix is set before the thread starts and cleared only in a
+     * fork child, which has no thread: no lock needed to read it */
+    if (bound_unix[0] && is_ours(&lsock))
+        unlink(bound_unix);
+    errno = saved;
+}
+
 void mprof_httpd_after_fork(void)
 {
     if (!config || config->http.kind == MPROF_NETADDR_NONE)

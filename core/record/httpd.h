@@ -21,7 +21,7 @@
  * above the program's usual range (fdmove.h), as are accepted sockets.
  * A unix socket is created with mode 0600 (umask 0177 around bind(2)); an
  * existing socket file at the path is replaced only if nobody answers on
- * it.  A bind that fails (port in use) is one mprof: line; the program
+ * it, and the file is removed at exit.  A bind that fails (port in use) is one mprof: line; the program
  * runs on.  The address actually bound is published (publish.h,
  * mprof_publish_http) for clients of port 0.
  *
@@ -58,6 +58,11 @@ void mprof_httpd_resume(void);
 
 /* The program's last thread is ending: stop for good. */
 void mprof_httpd_retire(void);
+
+/* exit(): the unix socket file this process bound is removed (the thread
+ * runs on until the process ends; a client that connected is answered or
+ * cut off with it).  No lock, no join: errno kept. */
+void mprof_httpd_at_exit(void);
 
 /* Fork child, from the atfork handler: no thread; the parent's sockets
  * closed. */

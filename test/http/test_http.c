@@ -412,7 +412,8 @@ START_TEST(http_delta_seconds_is_exactly_the_window)
 }
 END_TEST
 
-/* unix:PATH: the socket file is mode 0600 whatever the umask, and serves. */
+/* unix:PATH: the socket file is mode 0600 whatever the umask, serves, and
+ * goes with the program. */
 START_TEST(http_unix_socket_mode_0600)
 {
     mode_t old = umask(0);
@@ -437,6 +438,7 @@ START_TEST(http_unix_socket_mode_0600)
     ck_assert_msg(out.s && strncmp(out.s, "heap profile: ", 14) == 0, "%s", out.s);
     sb_free(&out);
     finish(&p, "");
+    ck_assert_msg(stat(path, &st) < 0 && errno == ENOENT, "%s is left after exit", path);
 }
 END_TEST
 
