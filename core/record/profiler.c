@@ -331,6 +331,7 @@ void mprof_profiler_exit(void)
     }
     mprof_guard_enter();
     mprof_agent_stop_dumping();
+    mprof_httpd_at_exit();
     /* Nothing recorded: nothing to write, and nothing to load for it. */
     if (__atomic_load_n(&recorded, __ATOMIC_ACQUIRE) || config.write_empty) {
         mprof_onstack_dump(exit_dump, NULL);
