@@ -137,7 +137,7 @@ DEPS_PKGS := libdw-dev libelf-dev zlib1g-dev check pkg-config \
              libjemalloc-dev libjemalloc2 google-perftools libgoogle-perftools-dev \
              golang-go heaptrack g++ make \
              clang libclang-rt-14-dev cppcheck clang-tidy python3 perl git xz-utils \
-             nodejs libxml2-utils libpython3.11-testsuite
+             nodejs libxml2-utils libpython3.11-testsuite curl
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do \
 	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \

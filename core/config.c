@@ -159,6 +159,19 @@ static void load_out(mprof_env_lookup get, void *ctx, mprof_config *c)
               len ? "too long" : "empty", c->out);
 }
 
+/* ADDR:PORT or unix:PATH (netaddr.h); a bad value means no server, since
+ * guessing another address could expose the profiler where the user did
+ * not mean it to be. */
+static void load_http(mprof_env_lookup get, void *ctx, mprof_config *c)
+{
+    const char *s = get("MPROF_HTTP", ctx);
+    if (!s || !*s)
+        return;
+    const char *why;
+    if (mprof_netaddr_parse(s, &c->http, &why) < 0)
+        mprof_log("MPROF_HTTP='%.64s': %s; not serving /debug/pprof", s, why);
+}
+
 void mprof_config_load(mprof_config *c, mprof_env_lookup get, void *ctx)
 {
     uint64_t depth = (uint64_t)c->stack_depth;
@@ -180,4 +193,5 @@ void mprof_config_load(mprof_config *c, mprof_env_lookup get, void *ctx)
     c->stack_depth = (int)depth;
     load_signal(get, ctx, c);
     load_out(get, ctx, c);
+    load_http(get, ctx, c);
 }

@@ -9,6 +9,8 @@
 
 #include <stdint.h>
 
+#include "netaddr.h"
+
 #define MPROF_OUT_MAX 3800 /* leaves room for ".<pid>.<seq>.heap.pb.gz.tmp" */
 #define MPROF_STACK_MAX 512
 
@@ -44,6 +46,7 @@ typedef struct mprof_config {
     uint64_t inuse_interval; /* bytes of in-use growth between dumps; 0 off */
     uint64_t last_words_ms;  /* a termination signal's final dump, at most
                                 this long; 0 off */
+    mprof_netaddr http;      /* MPROF_HTTP; kind NONE: no server */
     char out[MPROF_OUT_MAX];
 } mprof_config;
 

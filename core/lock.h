@@ -47,6 +47,9 @@ enum mprof_lock_rank {
     /* agent.c agent_lock: the mprof thread's start and stop -> the own
      * heap (pthread_create and pthread_join allocate, the guard set) */
     MPROF_RANK_AGENT = 2 * MPROF_RANK_STEP,
+    /* httpd.c httpd_lock: the /debug/pprof server thread's start and stop
+     * -> the own heap (as agent_lock); never held by the server thread */
+    MPROF_RANK_HTTPD = 2 * MPROF_RANK_STEP + MPROF_RANK_STEP / 2,
     /* dump.c dump_lock: one dump at a time -> cycle_lock, stripes (the
      * snapshots), peak_lock (the peak's), index_lock, load_lock, kept_lock (symbols, libraries),
      * the own heap (elfutils, zlib, libc), publish's writer (tried) */

@@ -6,6 +6,8 @@
  */
 #include "reader.h"
 
+#include "fetch.h"
+
 #include "symbols.h"
 #include "tool.h"
 
@@ -164,7 +166,19 @@ int reader_open(reader *r, const char *cmd, const char *path)
     memset(r, 0, sizeof *r);
     r->path = path;
     char err[1024];
-    if (mprof_pprof_read_file(&r->p, path, err, sizeof err) < 0) {
+    if (fetch_is_url(path)) { /* fetched into a file that lives as long as the read */
+        char tmp[4096];
+        if (fetch_to_temp(path, tmp, sizeof tmp, err, sizeof err) < 0) {
+            tool_error(cmd, "%s: %s", path, err);
+            return -1;
+        }
+        int rc = mprof_pprof_read_file(&r->p, tmp, err, sizeof err);
+        unlink(tmp);
+        if (rc < 0) {
+            tool_error(cmd, "%s: not a pprof profile", path);
+            return -1;
+        }
+    } else if (mprof_pprof_read_file(&r->p, path, err, sizeof err) < 0) {
         read_error(cmd, path, err);
         return -1;
     }

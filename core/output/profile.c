@@ -71,7 +71,9 @@ static uint64_t hash_bytes(const char *s, size_t len)
 static int rehash_strings(struct builder *b, size_t cap)
 {
     size_t *slots = mprof_scratch_calloc(b->sc, cap, sizeof *slots);
-    if (!slots)
+    /* str_hash holds nstring_table entries whenever there are any (the
+     * analyzer cannot see that every string came through intern_len) */
+    if (!slots || (b->p->nstring_table && !b->str_hash))
         return -1;
     for (size_t i = 0; i < b->p->nstring_table; i++) {
         size_t j = b->str_hash[i] & (cap - 1);
@@ -92,8 +94,11 @@ static int64_t intern_len(struct builder *b, const char *s, size_t len)
     if (2 * (p->nstring_table + 1) > b->str_slot_cap &&
         rehash_strings(b, b->str_slot_cap ? 2 * b->str_slot_cap : 1024) < 0)
         return -1;
+    if (!b->str_slots)
+        return -1; /* never: the rehash above made them (for the analyzer) */
     size_t mask = b->str_slot_cap - 1, j = h & mask;
-    for (; b->str_slots[j]; j = (j + 1) & mask) {
+    /* (no str_hash: no string yet, and every slot is empty) */
+    for (; b->str_hash && b->str_slots[j]; j = (j + 1) & mask) {
         size_t i = b->str_slots[j] - 1;
         if (b->str_hash[i] == h && p->string_table[i].len == len &&
             memcmp(p->string_table[i].s, s, len) == 0)
@@ -647,6 +652,23 @@ int mprof_profile_write_file(const char *path, const mprof_profile_desc *d,
     return mprof_profile_write_file_sym(path, d, s, n, NULL);
 }
 
+int mprof_profile_gzip(mprof_scratch *sc, const mprof_profile_desc *d,
+                       const mprof_sample *s, size_t n, mprof_symbolizer *sym,
+                       void **gz, size_t *gzlen)
+{
+    if (!d || (n && !s))
+        return -EINVAL;
+    mprof_pprof_profile p;
+    int rc = mprof_profile_build(sc, d, s, n, sym, &p);
+    mprof_pbuf b;
+    mprof_pbuf_init(&b, sc);
+    if (rc == 0)
+        rc = mprof_pprof_encode(&p, &b);
+    if (rc == 0)
+        rc = mprof_gzip(sc, b.buf, b.len, gz, gzlen);
+    return rc;
+}
+
 int mprof_profile_write_file_sym(const char *path, const mprof_profile_desc *d,
                                  const mprof_sample *s, size_t n,
                                  mprof_symbolizer *sym)
@@ -656,16 +678,9 @@ int mprof_profile_write_file_sym(const char *path, const mprof_profile_desc *d,
     int saved_errno = errno;
     mprof_scratch sc;
     mprof_scratch_init(&sc);
-    mprof_pprof_profile p;
-    int rc = mprof_profile_build(&sc, d, s, n, sym, &p);
-    mprof_pbuf b;
-    mprof_pbuf_init(&b, &sc);
-    if (rc == 0)
-        rc = mprof_pprof_encode(&p, &b);
     void *gz = NULL;
     size_t gzlen = 0;
-    if (rc == 0)
-        rc = mprof_gzip(&sc, b.buf, b.len, &gz, &gzlen);
+    int rc = mprof_profile_gzip(&sc, d, s, n, sym, &gz, &gzlen);
     if (rc == 0 && !fits_file_size_limit(gzlen))
         rc = -EFBIG;
     if (rc == 0)

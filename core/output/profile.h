@@ -84,6 +84,13 @@ int mprof_profile_write_file_sym(const char *path, const mprof_profile_desc *d,
                                  const mprof_sample *s, size_t n,
                                  struct mprof_symbolizer *sym);
 
+/* The same profile, gzipped into sc (*gz, *gzlen) instead of a file: what
+ * the /debug/pprof server sends (httpd.h).  0, -EINVAL, -ENOMEM, or what
+ * mprof_gzip returns. */
+int mprof_profile_gzip(mprof_scratch *sc, const mprof_profile_desc *d,
+                       const mprof_sample *s, size_t n, struct mprof_symbolizer *sym,
+                       void **gz, size_t *gzlen);
+
 /*
  * Symbolize the samples' stacks in-process and build the Profile in sc:
  * locations deduplicated by address (return address - 1), functions by

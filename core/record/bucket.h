@@ -23,6 +23,7 @@
 
 #include "lock.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 typedef enum { MPROF_HEAP, MPROF_BLOCK, MPROF_MUTEX, MPROF_THREADCREATE, MPROF_NTYPES } mprof_btype;
@@ -71,6 +72,13 @@ typedef struct mprof_bucket {
 } mprof_bucket;
 
 #define MPROF_STRIPES 64
+
+/* The bucket whose stack `pcs` is: a dump's samples point into their
+ * buckets' stk (dump.c), so that a sample leads back to its key. */
+static inline const mprof_bucket *mprof_bucket_of_stack(const uintptr_t *pcs)
+{
+    return (const mprof_bucket *)(const void *)((const char *)pcs - offsetof(mprof_bucket, stk));
+}
 
 /* Find or create the bucket; NULL only when the arena is full. */
 mprof_bucket *mprof_bucket_get(mprof_btype type, uint64_t size,

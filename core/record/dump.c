@@ -16,6 +16,7 @@
 #include "bucket.h"
 #include "cfi.h"
 #include "clock.h"
+#include "delta.h"
 #include "dumplibs.h"
 #include "gzip.h"
 #include "heap.h"
@@ -26,6 +27,7 @@
 #include "outname.h"
 #include "peak.h"
 #include "profile.h"
+#include "proftext.h"
 #include "publish.h"
 #include "scratch.h"
 #include "segments.h"
@@ -71,24 +73,22 @@ void mprof_dump_reset_after_fork(void)
     pid = getpid();
 }
 
-/* Samples of one profile, in memory that is unmapped after the write;
- * obj[i]: the object sample i waited on (block and mutex), 0 if none. */
+/* Samples of one profile, in memory that is unmapped after the write. */
 struct sample_array {
     mprof_sample *s;
-    uint64_t *obj;
     size_t n, cap, map_len;
     uint64_t rate;
+    int raw; /* heap: the sampled counts, unscaled (debug=1 text) */
 };
 
 static void array_prepare(size_t n, void *ctx)
 {
     struct sample_array *a = ctx;
     size_t m = n ? n : 1;
-    a->map_len = m * (sizeof *a->s + sizeof *a->obj);
+    a->map_len = m * sizeof *a->s;
     void *p = mmap(NULL, a->map_len, PROT_READ | PROT_WRITE,
                    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     a->s = p == MAP_FAILED ? NULL : p;
-    a->obj = a->s ? (uint64_t *)(a->s + m) : NULL;
     a->cap = a->s ? n : 0;
 }
 
@@ -110,7 +110,14 @@ static void heap_visit(const mprof_bucket *b, const mprof_mem_cycle *active, voi
     mprof_sample *s = next_sample(a, b);
     if (!s)
         return;
-    mprof_heap_values(active, b->size, a->rate, s->value);
+    if (a->raw) {
+        s->value[0] = (int64_t)active->allocs;
+        s->value[1] = (int64_t)active->alloc_bytes;
+        s->value[2] = (int64_t)(active->allocs - active->frees);
+        s->value[3] = (int64_t)(active->alloc_bytes - active->free_bytes);
+    } else {
+        mprof_heap_values(active, b->size, a->rate, s->value);
+    }
     s->bytes = (int64_t)b->size;
 }
 
@@ -146,6 +153,36 @@ static int write_profile(struct dump_run *run, const char *kind,
                          mprof_profile_desc *d, struct sample_array *a,
                          uint64_t lost);
 
+/* The sample types and period of each profile, as Go's runtime/pprof. */
+static mprof_profile_desc heap_desc(void)
+{
+    return (mprof_profile_desc){
+        .nvalues = 4,
+        .sample_type = {{"alloc_objects", "count"}, {"alloc_space", "bytes"},
+                        {"inuse_objects", "count"}, {"inuse_space", "bytes"}},
+        .period_type = {"space", "bytes"},
+        .period = (int64_t)config->mem_rate,
+    };
+}
+
+static mprof_profile_desc contention_desc(mprof_btype type)
+{
+    mprof_profile_desc d = {
+        .nvalues = 2,
+        .sample_type = {{"contentions", "count"}, {"delay", "nanoseconds"},
+                        {"hold", "nanoseconds"}},
+        .period_type = {"contentions", "count"},
+        .period = 1,
+    };
+    /* MPROF_MUTEX_HOLD: a third value, how long the unlockers held the
+     * lock (block.h); Go's readers use the first two as they are. */
+    if (type == MPROF_MUTEX && config->mutex_hold) {
+        d.nvalues = 3;
+        d.default_sample_type = "delay"; /* as without it: pprof's default is the last */
+    }
+    return d;
+}
+
 /* Each writer returns 1 if its file was written, 0 if not. */
 static int write_heap(struct dump_run *run)
 {
@@ -155,13 +192,7 @@ static int write_heap(struct dump_run *run)
         mprof_log("out of memory for the heap profile of dump %u; skipped", run->n);
         return 0;
     }
-    mprof_profile_desc d = {
-        .nvalues = 4,
-        .sample_type = {{"alloc_objects", "count"}, {"alloc_space", "bytes"},
-                        {"inuse_objects", "count"}, {"inuse_space", "bytes"}},
-        .period_type = {"space", "bytes"},
-        .period = (int64_t)config->mem_rate,
-    };
+    mprof_profile_desc d = heap_desc();
     return write_profile(run, mprof_outname_kinds[MPROF_KIND_HEAP], &d, &a,
                          mprof_heap_dropped());
 }
@@ -271,7 +302,6 @@ static void block_visit(const mprof_bucket *b, const mprof_block_record *r, void
     s->value[1] = (int64_t)(r->delay_ns + 0.5);
     s->value[2] = (int64_t)(r->hold_ns + 0.5); /* written when MPROF_MUTEX_HOLD */
     s->bytes = 0;
-    ((struct sample_array *)ctx)->obj[s - ((struct sample_array *)ctx)->s] = b->size;
 }
 
 /*
@@ -284,23 +314,26 @@ static void block_visit(const mprof_bucket *b, const mprof_block_record *r, void
  * the dump's scratch; a sample left without them when memory runs out is
  * still written.
  */
-static void label_objects(struct dump_run *run, struct sample_array *a)
+static void label_objects(mprof_scratch *sc, mprof_sample *s, size_t n)
 {
-    const char **names = a->n ? mprof_scratch_calloc(&run->sc, a->n, sizeof *names) : NULL;
-    mprof_label *labels = names ? mprof_scratch_calloc(&run->sc, 2 * a->n, sizeof *labels) : NULL;
+    uint64_t *obj = n ? mprof_scratch_calloc(sc, n, sizeof *obj) : NULL;
+    const char **names = obj ? mprof_scratch_calloc(sc, n, sizeof *names) : NULL;
+    mprof_label *labels = names ? mprof_scratch_calloc(sc, 2 * n, sizeof *labels) : NULL;
     if (!labels)
         return;
-    mprof_objnames(&run->sc, a->obj, names, a->n, config->symbols);
-    for (size_t i = 0; i < a->n; i++) {
+    for (size_t i = 0; i < n; i++) /* a block bucket's size is its object */
+        obj[i] = mprof_bucket_of_stack(s[i].pcs)->size;
+    mprof_objnames(sc, obj, names, n, config->symbols);
+    for (size_t i = 0; i < n; i++) {
         char hex[19];
-        mprof_objname_hex(hex, a->obj[i]);
-        const char *addr = mprof_scratch_strndup(&run->sc, hex, strlen(hex));
-        if (!a->obj[i] || !names[i] || !addr)
+        mprof_objname_hex(hex, obj[i]);
+        const char *addr = mprof_scratch_strndup(sc, hex, strlen(hex));
+        if (!obj[i] || !names[i] || !addr)
             continue;
         labels[2 * i] = (mprof_label){.key = "lock", .str = names[i]};
         labels[2 * i + 1] = (mprof_label){.key = "lock_addr", .str = addr};
-        a->s[i].labels = &labels[2 * i];
-        a->s[i].nlabels = 2;
+        s[i].labels = &labels[2 * i];
+        s[i].nlabels = 2;
     }
 }
 
@@ -314,20 +347,8 @@ static int write_contention(struct dump_run *run, mprof_btype type,
         mprof_log("out of memory for the %s profile of dump %u; skipped", kind, run->n);
         return 0;
     }
-    label_objects(run, &a);
-    mprof_profile_desc d = {
-        .nvalues = 2,
-        .sample_type = {{"contentions", "count"}, {"delay", "nanoseconds"},
-                        {"hold", "nanoseconds"}},
-        .period_type = {"contentions", "count"},
-        .period = 1,
-    };
-    /* MPROF_MUTEX_HOLD: a third value, how long the unlockers held the
-     * lock (block.h); Go's readers use the first two as they are. */
-    if (type == MPROF_MUTEX && config->mutex_hold) {
-        d.nvalues = 3;
-        d.default_sample_type = "delay"; /* as without it: pprof's default is the last */
-    }
+    label_objects(&run->sc, a.s, a.n);
+    mprof_profile_desc d = contention_desc(type);
     return write_profile(run, kind, &d, &a, mprof_block_dropped_of(type));
 }
 
@@ -730,4 +751,175 @@ void mprof_dump_unload_end(mprof_unload *u)
     mprof_lock_release(&dump_lock);
     munmap(u->map, u->len);
     u->map = NULL;
+}
+
+/* ---- the /debug/pprof server's way in (dump.h) ---- */
+
+struct mprof_dump_snap {
+    enum mprof_dump_kind kind;
+    struct sample_array a;
+    int64_t time_nanos;
+    uint64_t lost;
+};
+
+static const mprof_btype snap_btype[] = {[MPROF_DUMP_BLOCK] = MPROF_BLOCK,
+                                         [MPROF_DUMP_MUTEX] = MPROF_MUTEX};
+
+int mprof_dump_kind_on(enum mprof_dump_kind kind)
+{
+    switch (kind) {
+    case MPROF_DUMP_HEAP: return config->mem_rate != 0;
+    case MPROF_DUMP_BLOCK: return config->block_rate != 0;
+    case MPROF_DUMP_MUTEX: return config->mutex_fraction != 0;
+    }
+    return 0;
+}
+
+/* With dump_lock held: the records of `kind` as of now (a heap snapshot
+ * ends the epoch and publishes everything, heap.h). */
+static void take_locked(mprof_dump_snap *sn)
+{
+    sn->time_nanos = mprof_clock_ns(CLOCK_REALTIME);
+    if (sn->kind == MPROF_DUMP_HEAP) {
+        sn->a.rate = config->mem_rate;
+        mprof_heap_snapshot(array_prepare, heap_visit, &sn->a);
+        sn->lost = mprof_heap_dropped();
+    } else {
+        mprof_block_snapshot(snap_btype[sn->kind], array_prepare, block_visit, &sn->a);
+        sn->lost = mprof_block_dropped_of(snap_btype[sn->kind]);
+    }
+}
+
+mprof_dump_snap *mprof_dump_snap_take(enum mprof_dump_kind kind, int raw)
+{
+    mprof_dump_snap *sn = mmap(NULL, sizeof *sn, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (sn == MAP_FAILED)
+        return NULL;
+    *sn = (mprof_dump_snap){.kind = kind, .a = {.raw = raw}};
+    mprof_lock_acquire(&dump_lock);
+    if (!finished)
+        take_locked(sn);
+    mprof_lock_release(&dump_lock);
+    if (!sn->a.s) { /* after the exit dump, or out of memory */
+        munmap(sn, sizeof *sn);
+        return NULL;
+    }
+    return sn;
+}
+
+void mprof_dump_snap_free(mprof_dump_snap *sn)
+{
+    if (!sn)
+        return;
+    munmap(sn->a.s, sn->a.map_len);
+    munmap(sn, sizeof *sn);
+}
+
+/* The body, copied out of the scratch into a mapping of its own that
+ * outlives the scratch (the server sends it without dump_lock). */
+static int body_copy(const void *p, size_t len, mprof_dump_body *out)
+{
+    size_t map_len = len ? len : 1;
+    void *m = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED)
+        return -ENOMEM;
+    memcpy(m, p, len);
+    *out = (mprof_dump_body){.data = m, .len = len, .map_len = map_len};
+    return 0;
+}
+
+void mprof_dump_body_free(mprof_dump_body *b)
+{
+    if (b->data)
+        munmap(b->data, b->map_len);
+    *b = (mprof_dump_body){0};
+}
+
+/* now's samples, or their difference from before's, into *s, *n (sc). */
+static int render_samples(mprof_scratch *sc, const mprof_dump_snap *now,
+                          const mprof_dump_snap *before, enum mprof_dump_diff diff,
+                          int nvalues, const mprof_sample **s, size_t *n)
+{
+    *s = now->a.s;
+    *n = now->a.n;
+    if (diff == MPROF_DUMP_WHOLE)
+        return 0;
+    /* godeltaprof's heap: allocations as differences, in-use as it is */
+    unsigned cumulative = now->kind == MPROF_DUMP_HEAP && diff == MPROF_DUMP_GODELTAPROF ? 3u : ~0u;
+    mprof_sample *d;
+    int rc = mprof_delta(sc, diff == MPROF_DUMP_GO_DELTA ? MPROF_DELTA_GO : MPROF_DELTA_GODELTAPROF,
+                         nvalues, cumulative, now->a.s, now->a.n,
+                         before ? before->a.s : NULL, before ? before->a.n : 0, &d, n);
+    *s = d;
+    return rc;
+}
+
+static const enum mprof_text_kind text_kind[] = {[MPROF_DUMP_HEAP] = MPROF_TEXT_HEAP,
+                                                 [MPROF_DUMP_BLOCK] = MPROF_TEXT_BLOCK,
+                                                 [MPROF_DUMP_MUTEX] = MPROF_TEXT_MUTEX};
+
+/* Block and mutex samples, copied into sc and labelled with their
+ * objects, as the files have them. */
+static int labelled_copy(mprof_scratch *sc, const mprof_sample **s, size_t n)
+{
+    mprof_sample *c = mprof_scratch_calloc(sc, n ? n : 1, sizeof *c);
+    if (!c)
+        return -ENOMEM;
+    memcpy(c, *s, n * sizeof *c);
+    label_objects(sc, c, n);
+    *s = c;
+    return 0;
+}
+
+/* With dump_lock held: encode into sc. */
+static int render_locked(mprof_scratch *sc, const mprof_dump_snap *now,
+                         const mprof_dump_snap *before, enum mprof_dump_diff diff,
+                         int text, const char *default_type, void **p, size_t *len)
+{
+    if (!mprof_libz())
+        return -ENOSYS;
+    mprof_profile_desc d =
+        now->kind == MPROF_DUMP_HEAP ? heap_desc() : contention_desc(snap_btype[now->kind]);
+    d.time_nanos = now->time_nanos;
+    d.default_sample_type = default_type;
+    if (diff == MPROF_DUMP_GO_DELTA && before)
+        d.duration_nanos = now->time_nanos - before->time_nanos;
+    char note[112];
+    if (now->lost) {
+        snprintf(note, sizeof note, "mprof: %llu samples dropped (profiler memory cap reached)",
+                 (unsigned long long)now->lost);
+        d.comments[d.ncomments++] = note;
+    }
+    const mprof_sample *s;
+    size_t n;
+    int rc = render_samples(sc, now, before, diff, d.nvalues, &s, &n);
+    if (rc == 0 && now->kind != MPROF_DUMP_HEAP)
+        rc = labelled_copy(sc, &s, n);
+    mprof_symbolizer *sym = rc == 0 ? mprof_symbolizer_open(sc, config->symbols) : NULL;
+    if (rc == 0 && text)
+        rc = mprof_profile_text(sc, text_kind[now->kind], &d, s, n, sym, (char **)p, len);
+    else if (rc == 0)
+        rc = mprof_profile_gzip(sc, &d, s, n, sym, p, len);
+    mprof_symbolizer_close(sym);
+    return rc;
+}
+
+int mprof_dump_render(const mprof_dump_snap *now, const mprof_dump_snap *before,
+                      enum mprof_dump_diff diff, int text, const char *default_type,
+                      mprof_dump_body *out)
+{
+    *out = (mprof_dump_body){0};
+    mprof_scratch sc;
+    mprof_scratch_init(&sc);
+    void *p = NULL;
+    size_t len = 0;
+    mprof_lock_acquire(&dump_lock);
+    mprof_symbolizer_keep(); /* a server symbolizes again and again */
+    int rc = finished ? -ESHUTDOWN : render_locked(&sc, now, before, diff, text, default_type, &p, &len);
+    mprof_lock_release(&dump_lock);
+    if (rc == 0)
+        rc = body_copy(p, len, out);
+    mprof_scratch_release(&sc);
+    return rc;
 }

@@ -58,4 +58,49 @@ void mprof_dump_unload_end(mprof_unload *u);
 /* Fork child: own pid in file names, seq from 1 again. */
 void mprof_dump_reset_after_fork(void);
 
+/*
+ * The /debug/pprof server's way to profiles (httpd.c): snapshots it keeps
+ * (the start of a `?seconds=N` window, the last scrape of a delta_*
+ * path), and bodies it sends.  Both live in mappings of their own, never
+ * in the host's heap, and are freed by the caller.  Call with the guard
+ * set, on a thread with a stack of its own (symbolizing is deep); each
+ * takes dump_lock for its own duration only, so sending a body to a slow
+ * client never holds a dump up.
+ */
+enum mprof_dump_kind { MPROF_DUMP_HEAP, MPROF_DUMP_BLOCK, MPROF_DUMP_MUTEX };
+
+/* 1 if the profile of `kind` is recorded (its rate or fraction is not 0). */
+int mprof_dump_kind_on(enum mprof_dump_kind kind);
+
+/* The records of `kind` as of now: the heap's current epoch is ended and
+ * published first (heap.h, mprof_heap_snapshot), so every allocation made
+ * before the call is in it.  raw: heap values as sampled counts (for the
+ * debug=1 text), else unsampled as in the files.  NULL after the exit
+ * dump or when out of memory. */
+typedef struct mprof_dump_snap mprof_dump_snap;
+mprof_dump_snap *mprof_dump_snap_take(enum mprof_dump_kind kind, int raw);
+void mprof_dump_snap_free(mprof_dump_snap *sn); /* NULL: nothing */
+
+/* What a body holds: the snapshot, or its difference from an earlier one
+ * as Go's `?seconds=N` or as Grafana's godeltaprof computes it (delta.h). */
+enum mprof_dump_diff { MPROF_DUMP_WHOLE, MPROF_DUMP_GO_DELTA, MPROF_DUMP_GODELTAPROF };
+
+typedef struct mprof_dump_body {
+    char *data;
+    size_t len, map_len;
+} mprof_dump_body;
+
+/*
+ * now (minus before, per diff; before NULL = an empty earlier snapshot)
+ * symbolized and encoded as a gzipped pprof Profile, or with text = 1 as
+ * Go's debug=1 text (proftext.h), into *out.  default_type: the sample
+ * type a viewer shows first ("alloc_space" for /allocs), or NULL.  A Go
+ * delta carries duration_nanos = now - before.  0, or a negative errno
+ * (-ESHUTDOWN after the exit dump, -ENOSYS without zlib, -ENOMEM).
+ */
+int mprof_dump_render(const mprof_dump_snap *now, const mprof_dump_snap *before,
+                      enum mprof_dump_diff diff, int text, const char *default_type,
+                      mprof_dump_body *out);
+void mprof_dump_body_free(mprof_dump_body *b);
+
 #endif

@@ -29,6 +29,7 @@
 #include "dump.h"
 #include "forkgate.h"
 #include "heap.h"
+#include "httpd.h"
 #include "lockwait.h"
 #include "log.h"
 #include "onstack.h"
@@ -157,6 +158,7 @@ void mprof_profiler_start(const mprof_config *cfg)
     mprof_peak_init(config.peak_growth, config.inuse_interval);
     mprof_dump_init(&config, start_dir);
     mprof_agent_init(&config);
+    mprof_httpd_start(&config);
     say_if_go();
     self_pid = getpid();
     __atomic_store_n(&mprof_ready, 1, __ATOMIC_RELEASE);
@@ -174,6 +176,7 @@ static void note_recorded(void)
         !__atomic_exchange_n(&recorded, 1, __ATOMIC_ACQ_REL)) {
         mprof_publish_recording();
         mprof_agent_want();
+        mprof_httpd_want();
     }
 }
 
@@ -431,6 +434,7 @@ void mprof_profiler_exit(void)
     }
     mprof_guard_enter();
     mprof_agent_stop_dumping();
+    mprof_httpd_at_exit();
     /* Nothing recorded: nothing to write, and nothing to load for it. */
     if (__atomic_load_n(&recorded, __ATOMIC_ACQUIRE) || config.write_empty) {
         mprof_onstack_dump(exit_dump, NULL);
@@ -504,6 +508,7 @@ void mprof_profiler_fork_child(void)
 {
     self_pid = getpid();
     mprof_agent_reset_after_fork();
+    mprof_httpd_after_fork();
     if (fork_nested) {
         child_unprofiled();
         mprof_guard_exit();
@@ -607,9 +612,23 @@ int mprof_profiler_last_words(void)
     return 1;
 }
 void mprof_profiler_signal_owned(int sig, int own) { mprof_publish_signal(sig, own); }
-void mprof_profiler_solo_begin(void) { mprof_agent_pause(); }
-void mprof_profiler_solo_end(void) { mprof_agent_resume(); }
-void mprof_profiler_last_thread_ends(void) { mprof_agent_retire(); }
+void mprof_profiler_solo_begin(void)
+{
+    mprof_agent_pause();
+    mprof_httpd_pause();
+}
+
+void mprof_profiler_solo_end(void)
+{
+    mprof_httpd_resume();
+    mprof_agent_resume();
+}
+
+void mprof_profiler_last_thread_ends(void)
+{
+    mprof_agent_retire();
+    mprof_httpd_retire();
+}
 
 void mprof_profiler_rebind(const mprof_rebind_fn *fns, size_t n, const void *allocator)
 {

@@ -20,6 +20,7 @@
 #include "fdmove.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <stdatomic.h>
@@ -321,4 +322,15 @@ void mprof_publish_init(const mprof_config *cfg)
     atomic_store(&ready, 1);
     errno = saved;
     mprof_publish_signal(cfg->signal, 0);
+}
+
+void mprof_publish_http(const char *addr)
+{
+    if (!page)
+        return;
+    int saved = errno;
+    char nm[NAME_MAX_LEN + 1];
+    snprintf(nm, sizeof nm, "mprof-http:1:pid=%ld:addr=%s", (long)syscall(SYS_getpid), addr);
+    map_named(nm);
+    errno = saved;
 }

@@ -85,6 +85,14 @@ void mprof_publish_recording(void);
  * _THREADS | _PEAK. */
 void mprof_publish_dump(unsigned seq, unsigned kinds);
 
+/* The /debug/pprof server listens at addr ("127.0.0.1:41234", the port
+ * the kernel chose for port 0, or "unix:/path"): one more mapping, made
+ * once per server start, named
+ *   /memfd:mprof-http:1:pid=P:addr=ADDR (deleted)
+ * so that tests and tools find a server whose port was chosen by the
+ * kernel.  A fork child that serves adds its own, with its own P. */
+void mprof_publish_http(const char *addr);
+
 enum {
     MPROF_PUBLISH_HEAP = 1,
     MPROF_PUBLISH_BLOCK = 2,

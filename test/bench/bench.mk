@@ -6,6 +6,7 @@
 #   make bench QUICK=1   3 rounds, shorter runs (under 2 minutes); writes
 #                        $(B)/test/bench/RESULTS.md instead
 #   make demo            profile test/programs/demo and show its top sites
+#   make bench-scrape    MPROF_HTTP under a scrape loop (test/bench/scrape.sh)
 #
 # Whole-process workloads (forks, herd, python, subst, make) and the dump
 # curve (stacks N; WORKLOADS name "dump") are in the same run.
@@ -35,6 +36,8 @@ bench: $(LIBMPROF) $(BENCH_BINS) $(B)/test/programs/sites
 	WORKLOADS="$(WORKLOADS)" ACC_RUNS=$(ACC_RUNS) RESULTS=$(RESULTS) \
 	FORKS=$(FORKS) DUMP_N="$(DUMP_N)" \
 	sh test/bench/run.sh $(B)
+	$(MAKE) --no-print-directory bench-scrape \
+	    $(if $(QUICK),ROUNDS=2 SCRAPE_OPS=20000000) | tee $(BENCH_DIR)/scrape.txt
 
 # The demo writes into build/demo/, then shows two views of the exit profile
 # with the mprof command, and draws a flame graph.
@@ -64,3 +67,10 @@ demo-run:
 	echo "== flame graph of alloc_space: $(DEMO_DIR)/demo.svg (open it in a browser)"; \
 	echo "   more: $(B)/mprof --help; for go tool pprof, pprof's web UI or Pyroscope:"; \
 	echo "   $(B)/mprof symbolize $$f -o $(DEMO_DIR)/demo.pb.gz && go tool pprof -http=: $(DEMO_DIR)/demo.pb.gz"
+
+# The scrape loop of issue 15 (MPROF_HTTP under a Parca-like scraper):
+# throughput against no scraping, and descriptor and memory growth.
+.PHONY: bench-scrape
+# Its figures go to $(B)/test/bench/scrape.txt when make bench runs it.
+bench-scrape: $(LIBMPROF) $(BENCH_DIR)/churn
+	ROUNDS=$(ROUNDS) OPS=$(SCRAPE_OPS) sh test/bench/scrape.sh $(B)

@@ -4,7 +4,8 @@
 #
 #   make check-sanitize    core/ unit tests under ASan+UBSan, then TSan, with
 #                          the lock order checks (MPROF_LOCK_DEBUG)
-#   make fuzz              libFuzzer on the profile reader (FUZZ_SECONDS=60)
+#   make fuzz              libFuzzer on the profile reader and the HTTP request
+#                          parser (FUZZ_SECONDS=60 each)
 #   make lint              the folders' one-way includes (layers.sh), cppcheck and
 #                          clang-tidy over core/, preload/, tools/
 
@@ -94,18 +95,31 @@ $(FUZZ_BIN): fuzz/fuzz_pprof.c $(FUZZ_OBJ)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(DEPFLAGS) -fsanitize=fuzzer $(CORE_INC) -o $@ $< $(FUZZ_OBJ) -ldw -lelf -lz
 
--include $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN).d
+# The /debug/pprof request parser, which reads what the network sends.
+FUZZ_HTTP_BIN := $(FUZZ_DIR)/fuzz_httpreq
+$(FUZZ_HTTP_BIN): fuzz/fuzz_httpreq.c $(FUZZ_DIR)/core/httpreq.o
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(DEPFLAGS) -fsanitize=fuzzer $(CORE_INC) -o $@ $^
 
-fuzz-build: $(FUZZ_BIN)
+-include $(FUZZ_OBJ:.o=.d) $(FUZZ_BIN).d $(FUZZ_HTTP_BIN).d
 
-fuzz: $(FUZZ_BIN)
-	@rm -rf $(FUZZ_DIR)/work && mkdir -p $(FUZZ_DIR)/work $(FUZZ_DIR)/artifacts
+fuzz-build: $(FUZZ_BIN) $(FUZZ_HTTP_BIN)
+
+fuzz: $(FUZZ_BIN) $(FUZZ_HTTP_BIN)
+	@rm -rf $(FUZZ_DIR)/work $(FUZZ_DIR)/work_http && \
+	    mkdir -p $(FUZZ_DIR)/work $(FUZZ_DIR)/work_http $(FUZZ_DIR)/artifacts
 	@echo "== fuzzing the profile reader for $(FUZZ_SECONDS) s from fuzz/corpus"
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	ASAN_OPTIONS=detect_leaks=1 \
 	    $(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 	    -max_len=65536 -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/work fuzz/corpus
+	@echo "== fuzzing the HTTP request parser for $(FUZZ_SECONDS) s from fuzz/corpus_http"
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	ASAN_OPTIONS=detect_leaks=1 \
+	    $(FUZZ_HTTP_BIN) -max_total_time=$(FUZZ_SECONDS) -timeout=10 -max_len=4096 \
+	    -print_final_stats=1 -artifact_prefix=$(FUZZ_DIR)/artifacts/ \
+	    $(FUZZ_DIR)/work_http fuzz/corpus_http
 
 # ---------------------------------------------------------------------------
 # lint: both tools must report nothing.  clang-tidy's checks are in
