@@ -17,7 +17,8 @@
 BENCH_DIR := $(B)/test/bench
 DEMO_DIR  := $(B)/demo
 BENCH_PROGS := $(BENCH_DIR)/churn $(BENCH_DIR)/locks $(BENCH_DIR)/measure \
-               $(BENCH_DIR)/forks $(BENCH_DIR)/herd $(BENCH_DIR)/stacks
+               $(BENCH_DIR)/forks $(BENCH_DIR)/herd $(BENCH_DIR)/stacks \
+               $(BENCH_DIR)/parked
 BENCH_BINS := $(BENCH_PROGS) $(BENCH_DIR)/tcsample.so
 
 $(BENCH_PROGS): $(BENCH_DIR)/%: test/bench/%.c

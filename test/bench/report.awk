@@ -3,6 +3,7 @@
 # Input: records, one per line: "peer <n> <name> <own allocator> <divisor>",
 # "work <n> <name> <kind> <rounds> <label>", "run <workload> <round> <peer> <metric> <rss kB> <extra> [<inner s>]",
 # "curve <N> <round> <peer> <wall s> <rss kB> <exit s> <profile bytes>",
+# "tcurve <N threads> <round> <ms per threads dump>",
 # "acc <peer> <run> <site> <truth bytes> <estimated bytes>". -v min_inuse: the smallest
 # truth of a "big" site.
 function median(list,    n, a, i, j, x) {
@@ -60,6 +61,8 @@ $1 == "curve" { n = $2; p = $4
                                        if (!(p in cpx)) { cpx[p] = 1; cP[++ncp] = p } }
                 cwall[n, p] = cwall[n, p] " " $5; crss[n, p] = crss[n, p] " " $6
                 cexit[n, p] = cexit[n, p] " " $7; cbytes[n, p] = cbytes[n, p] " " $8; next }
+$1 == "tcurve" { if (!($2 in tv)) { tv[$2] = 1; tN[++ntn] = $2 }
+                 tms[$2] = tms[$2] " " $4; next }
 $1 == "acc" { p = $2; a = $3; s = $4; t = $5; e = $6
               if (!(s in struth)) { ns++; site[ns] = s; struth[s] = t }
               accp[p] = 1; accruns[p, a] = 1
@@ -226,6 +229,25 @@ END {
                     (p == "bare" || be == "") ? "" : sprintf("%.1f ms", 1000 * (e - be)),
                     median(crss[n, p]) / 1024, median(cbytes[n, p])
             }
+        }
+        print ""
+    }
+    # Threads dump curve.
+    if (ntn) {
+        print "## Threads dump: its time as a function of the threads (test/bench/parked)"
+        print ""
+        print "N threads parked in a condition wait; a dump asked for by the dump signal,"
+        print "timed from the signal until its threads profile is there (the heap,"
+        print "threadcreate and threads profiles of that dump); median over rounds of"
+        print "each run's median of 5 dumps. Per thread: the growth over the smallest N."
+        print ""
+        print "| N threads | dump | per thread over N = " tN[1] " |"
+        print "|---|---|---|"
+        t0 = median(tms[tN[1]])
+        for (a = 1; a <= ntn; a++) {
+            n = tN[a]; t = median(tms[n])
+            printf "| %s | %.1f ms | %s |\n", n, t,
+                a == 1 ? "" : sprintf("%.0f us", 1000 * (t - t0) / (n - tN[1]))
         }
         print ""
     }

@@ -15,6 +15,7 @@
 #   OPS=n        churn operations per thread (20000000; QUICK 10000000)
 #   FORKS=n      forks of the fork loop (2000; QUICK 1000)
 #   DUMP_N="..." distinct stacks of the dump curve ("10 1000 50000")
+#   THREADS_N="..." parked threads of the threads dump curve ("10 100 1000")
 #   PEERS="..."  only these peers (bare is always run), e.g. "jemalloc jeprof mprof"
 #   WORKLOADS="..." only these workloads (names as in workloads()), e.g. "churn1s lock1"
 #   KEEP_TMP=1   keep the scratch directory (every run's records) for a look
@@ -68,6 +69,7 @@ else
     fi
 fi
 DUMP_N=${DUMP_N:-10 1000 50000}
+THREADS_N=${THREADS_N:-10 100 1000}
 MIN_INUSE=4194304 # sites with at least this many bytes in use (8 periods)
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/mprof-bench.XXXXXX")
@@ -106,6 +108,9 @@ mprof_rate1|bare|20|heap|-|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m MPROF_MEM_RATE=1|
 mprof_jemalloc|jemalloc|1|heap|-|LD_PRELOAD='$LIB $JE' MPROF_OUT=$OUT/m|
 mprof_locks_all|bare|1|lock|-|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m MPROF_BLOCK_RATE=1 MPROF_MUTEX_FRACTION=1|
 mprof_block_off|bare|1|proc|-|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m MPROF_BLOCK_RATE=0|
+mprof_nopeak|bare|1|heap|-|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m MPROF_PEAK_GROWTH=off|
+mprof_hold|bare|1|lock|-|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m MPROF_MUTEX_HOLD=1|
+mprof_tc_off|bare|1|proc|-|LD_PRELOAD=$LIB MPROF_OUT=$OUT/m MPROF_THREADCREATE=0|
 EOF
 }
 
@@ -215,7 +220,7 @@ lock1|lock|$RUNS|uncontended lock+unlock, 1 thread|$BIN/locks 1 $LOCK1_OPS
 lock2|lock|$RUNS|contended lock+unlock, 2 threads, 1 mutex|$BIN/locks 2 $LOCK2_OPS
 churnw|proc=mprof,mprof_off,jemalloc,jeprof|$RUNS|churn whole process (1 thread, small, 10M pairs)|$BIN/churn 1 10000000 small
 forks|proc=mprof,mprof_off,jemalloc,jeprof|$RUNS|fork + _exit + wait x $FORKS|$BIN/forks $FORKS
-herd|proc=mprof,mprof_block_off,mprof_off|$RUNS|1,024 threads on 1 cond, 5 broadcasts|$BIN/herd 1024 5
+herd|proc=mprof,mprof_block_off,mprof_tc_off,mprof_off|$RUNS|1,024 threads on 1 cond, 5 broadcasts|$BIN/herd 1024 5
 python|proc=mprof,mprof_off,jemalloc,jeprof|$RUNS|python3 -c pass|/usr/bin/python3 -c pass
 subst|proc=mprof,mprof_off,jeprof|$RUNS|bash: 100 command substitutions|bash $TMP/subst.sh
 make|proc=mprof,mprof_off,jemalloc,jeprof|$RUNS|make -j2 of 21 small C files|sh $TMP/cproj/build.sh
@@ -340,6 +345,27 @@ if [ -z "${WORKLOADS:-}" ] || wanted dump "$WORKLOADS"; then
     echo "bench: dump curve done ($(($(date +%s) - START)) s)" >&2
 fi
 
+# --- threads dump curve ----------------------------------------------------
+# parked N: N threads parked in a condition wait, 5 dumps asked for by the
+# dump signal, each timed from the signal to its threads profile (issue
+# 14: the cost of a threads dump per thread).  Records "<N> <round>
+# <median ms per dump>".
+tcurve=$TMP/tcurve
+: >"$tcurve"
+if [ -z "${WORKLOADS:-}" ] || wanted threads "$WORKLOADS"; then
+    r=1
+    while [ "$r" -le "$RUNS" ]; do
+        for n in $THREADS_N; do
+            rm -rf "$OUT" && mkdir -p "$OUT"
+            if run_peer mprof "LD_PRELOAD=$LIB MPROF_OUT=$OUT/m" "" "$BIN/parked $n 5"; then
+                echo "$n $r $(field dump_ms "$TMP/stdout")" >>"$tcurve"
+            fi
+        done
+        r=$((r + 1))
+    done
+    echo "bench: threads dump curve done ($(($(date +%s) - START)) s)" >&2
+fi
+
 # --- accuracy --------------------------------------------------------------
 # Each reader prints "<function> <in-use bytes>" for the flat (leaf) bytes.
 read_pprof_text() { # tool profile: jeprof and google-pprof (gperftools' pprof)
@@ -445,6 +471,7 @@ cat "$TMP/workloads" | awk -F'|' '{ print "work", NR, $1, $2, $3, $4 }'
 sed 's/^/run /' "$runs"
 sed 's/^/acc /' "$acc"
 sed 's/^/curve /' "$curve"
+sed 's/^/tcurve /' "$tcurve"
 } | awk -v min_inuse="$MIN_INUSE" -f "$SRC/report.awk" >>"$TMP/report"
 
 if [ -s "$NOTES" ]; then
