@@ -46,6 +46,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef SA_UNSUPPORTED
 #define SA_UNSUPPORTED 0x00000400
@@ -114,15 +115,18 @@ static void on_dump_signal(int sig)
 }
 
 /* Last words, then the signal's own default action, as Go's runtime dies
- * of a signal (dieFromSignal): SIG_DFL, and the signal raised again.  It
- * is blocked while this handler runs, so it stays pending and is delivered
- * when the handler returns, at the instruction it interrupted: the
- * process dies of it there, with the exit status, and for QUIT and ABRT
- * the core, of a bare run.  (A thread that sets a handler of its own for
- * this signal meanwhile loses it: the process was dying already.) */
+ * of a signal (dieFromSignal): SIG_DFL, the signal raised again and
+ * unblocked here, so that the process dies of it in this handler, with
+ * the exit status, and for QUIT and ABRT the core, of a bare run.  Not
+ * left pending for the handler's return: a program that keeps the signal
+ * blocked but while it waits in ppoll, pselect or sigsuspend gets its
+ * blocking mask back on that return, and would live on with the signal
+ * pending where bare it died.  If it is still alive (a tracer swallowed
+ * the signal), it ends as the signal would have ended it.  (A thread that
+ * sets a handler of its own for this signal meanwhile loses it: the
+ * process was dying already.) */
 static void on_termination_signal(int sig)
 {
-    int saved = errno;
     int ours = mprof_profiler_last_words(); /* bounded: MPROF_LAST_WORDS ms */
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
@@ -133,7 +137,11 @@ static void on_termination_signal(int sig)
     if (h && ours) /* a vfork child's memory is its parent's */
         atomic_store(&h->ours, 0);
     raise(sig);
-    errno = saved;
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+    _exit(128 + sig); /* never returns: errno is nobody's now */
 }
 
 /* A fork child's copy of the lock may be held by a thread that stayed in

@@ -78,24 +78,36 @@ void mprof_agent_request_ready_children(void)
 
 void mprof_agent_stop_dumping(void) { atomic_store(&stopped, 1); }
 
-/* On the mprof thread: the final dump, then whoever waits for it wakes. */
-static void serve_final(void)
+void mprof_agent_final_written(void)
 {
-    if (!atomic_load(&stopped)) {
-        mprof_dump(MPROF_DUMP_FINAL);
-        atomic_store(&stopped, 1);
-    }
+    int saved = errno;
     atomic_store(&final_done, 1);
     syscall(SYS_futex, &final_done, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+    errno = saved;
+}
+
+/* On the mprof thread: the final dump, then whoever waits for it wakes.
+ * If the exit dump began meanwhile, its thread says when it is written. */
+static void serve_final(void)
+{
+    if (atomic_exchange(&stopped, 1))
+        return;
+    mprof_dump(MPROF_DUMP_FINAL);
+    mprof_agent_final_written();
 }
 
 /* In a signal handler: only atomics, the futex and the vDSO clock. */
 int mprof_agent_final_dump(int64_t timeout_ns)
 {
-    int saved = errno, done = atomic_load(&stopped);
-    if (!done && atomic_load(&alive)) {
-        atomic_store(&final_requested, 1);
-        wake();
+    int saved = errno, done = atomic_load(&final_done);
+    /* The exit dump under way on another thread: wait for it, not for
+     * the mprof thread, which dumps no more. */
+    int exiting = atomic_load(&stopped);
+    if (!done && (exiting || atomic_load(&alive))) {
+        if (!exiting) {
+            atomic_store(&final_requested, 1);
+            wake();
+        }
         int64_t deadline = mprof_clock_ns(CLOCK_MONOTONIC) + timeout_ns;
         while (!(done = atomic_load(&final_done))) {
             int64_t left = deadline - mprof_clock_ns(CLOCK_MONOTONIC);

@@ -53,18 +53,24 @@ void mprof_agent_request_growth_dump(void);
 
 /* The final dump, asked from a signal handler (profiler.h, last words):
  * the thread writes it as the exit dump is written (mprof_dump(1)) and
- * stops dumping.  Waits for it at most timeout_ns.  Returns at once if
- * the thread is not running (nothing recorded, stepped aside, retired) or
- * the exit dump is written.  Async-signal-safe, errno kept.  1 if the
- * dump was written (or already was), 0 on time-out or without a thread. */
+ * stops dumping.  Waits for it at most timeout_ns; if the exit dump is
+ * being written on another thread, waits for that one instead, as long.
+ * Returns at once if the thread is not running (nothing recorded,
+ * stepped aside, retired) and no exit dump is under way, or the final
+ * dump is written.  Async-signal-safe, errno kept.  1 if the dump was
+ * written (or already was), 0 on time-out or without a thread. */
 int mprof_agent_final_dump(int64_t timeout_ns);
 
 /* Ask the thread to run mprof_dump_ready_children (dump.h), once it can;
  * from a fork's parent handler.  Keeps errno. */
 void mprof_agent_request_ready_children(void);
 
-/* The exit dump has been written: dump no more. */
+/* The exit dump is starting (on a thread of the program): dump no more. */
 void mprof_agent_stop_dumping(void);
+
+/* The exit dump is written (or there was none to write): a last-words
+ * handler waiting for it lets the signal go on. */
+void mprof_agent_final_written(void);
 
 /* Fork child: no thread, nothing wanted; the next record starts one. */
 void mprof_agent_reset_after_fork(void);

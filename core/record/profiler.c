@@ -441,6 +441,7 @@ void mprof_profiler_exit(void)
         if (parent_census)
             __atomic_add_fetch(&parent_census->child_dumps, 1, __ATOMIC_RELAXED);
     }
+    mprof_agent_final_written();
     mprof_guard_exit();
 }
 

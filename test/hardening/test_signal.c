@@ -261,6 +261,28 @@ START_TEST(last_words_on_each_signal)
 }
 END_TEST
 
+/* A program that keeps SIGTERM blocked but while it waits in ppoll (an
+ * event loop's way): bare, the signal kills it in ppoll; so under mprof,
+ * after the final dump, not handed back pending to a blocking mask. */
+START_TEST(last_words_blocked_but_in_ppoll)
+{
+    const char *dir = hd_fresh("last_words_ppoll");
+    run r, b;
+    run_spec s = {.argv = {h_prog("peak"), "ppoll"}, .env = {RATE_1, LAST_WORDS_WAIT},
+                  .cwd = dir};
+    killed_run(&r, &s, SIGTERM);
+    run_spec bare = s;
+    memset(bare.env, 0, sizeof bare.env);
+    bare.no_preload = true;
+    bare.cwd = hd_fresh("last_words_ppoll_bare");
+    killed_run(&b, &bare, SIGTERM);
+    expect_killed_as_bare(&r, &b, SIGTERM);
+    expect_last_words(dir, (long)r.pid, SIGTERM);
+    run_free(&r);
+    run_free(&b);
+}
+END_TEST
+
 /* MPROF_LAST_WORDS=0: the signal kills at once, as before, and no dump. */
 START_TEST(last_words_off)
 {
@@ -410,7 +432,8 @@ int main(void)
     add_tests(s, 60, TESTS(query_as_bare, chained_handler_as_bare, clean_c_stderr_as_bare,
                            clean_cxx_stderr_as_bare, cxx_restored_default_kills,
                            python_getsignal_as_bare, last_words_on_each_signal,
-                           last_words_off, last_words_own_handler_as_bare,
+                           last_words_off, last_words_blocked_but_in_ppoll,
+                           last_words_own_handler_as_bare,
                            last_words_vfork_child_leaves_parent, last_words_bounded));
     return run_built_suite(s);
 }

@@ -16,12 +16,17 @@
  *                   dump writes one), says "ready", and waits for a
  *                   signal; with "handler" its own SIGTERM handler makes it
  *                   say "bye" and exit(3).
+ *   ppoll           the same 3 MiB and spike, says "ready", and waits with
+ *                   SIGTERM blocked but while in ppoll(2) (as event loops
+ *                   do); bare, a SIGTERM kills it there; if it ever comes
+ *                   back from ppoll it says "survived" and exits 4.
  *   vfork           the same 3 MiB and spike; a vfork child says "child <pid>"
  *                   and waits for a signal before any exec; once it is
  *                   gone, site_after takes 1 MiB and the program exits 0.
  */
 #include "common.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -104,6 +109,22 @@ static int wait_signal(int handler)
     exit(3);
 }
 
+static int ppoll_blocked(void)
+{
+    sigset_t term, none;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    sigemptyset(&none);
+    sigprocmask(SIG_BLOCK, &term, NULL);
+    void *p = keep_after_spike();
+    printf("ready\n");
+    fflush(stdout);
+    ppoll(NULL, 0, NULL, &none);
+    printf("survived\n");
+    free(p);
+    return 4;
+}
+
 /* The child only makes system calls: it shares the parent's memory. */
 static int vfork_killed(void)
 {
@@ -130,6 +151,8 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "vfork") == 0)
         return vfork_killed();
+    if (argc > 1 && strcmp(argv[1], "ppoll") == 0)
+        return ppoll_blocked();
     if (argc > 3 && strcmp(argv[1], "grow") == 0)
         return grow((size_t)atol(argv[2]), atoi(argv[3]));
     if (argc > 1 && strcmp(argv[1], "wait") == 0)
