@@ -373,10 +373,16 @@ static void accept_one(void)
     close(c.fd);
 }
 
-/* A slot past its deadline: a window ends, anything else is dropped. */
+/* A slot past its deadline: a window ends, anything else is dropped.
+ * A waiting slot is polled for POLLRDHUP only, which a number the program
+ * closed and reused for a socket of its own may never report: checked
+ * here, before its answer is written, as every event is (serve_once). */
 static void on_deadline(struct slot *s)
 {
-    if (s->state == S_WAITING) {
+    if (!is_ours(&s->c)) {
+        s->c.fd = -1; /* not ours any more: forget, never close */
+        finish_slot(s);
+    } else if (s->state == S_WAITING) {
         mprof_endpoints_finish(&s->pending, &s->reply);
         start_writing(s);
         on_writable(s);

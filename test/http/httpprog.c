@@ -8,8 +8,13 @@
  * before and after its malloc.  It prints "ready" once the leaking has
  * begun, and "done" when the test sets `quit` in that file, then exits 0: the whole of
  * its output, whatever the profiler does.  With argv[2] "fork" it also
- * forks a child that allocates until `quit`.
+ * forks a child that allocates until `quit`.  With "reuse", once the
+ * test sets `reuse` it closes descriptors 50-63 (where the server keeps
+ * its connections, above its listener and wake-up) and puts a socket of
+ * its own on each, as a daemon reusing numbers would; at the end it says
+ * what that socket's peer received, if anything ("peer got N bytes").
  */
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -28,6 +33,7 @@ struct truth {
     volatile int64_t n;
     volatile int64_t child; /* argv[2] "fork": the child's pid */
     int64_t before[MAX_LEAKS], after[MAX_LEAKS];
+    volatile int64_t reuse; /* argv[2] "reuse": 1 from the test, 2 once done */
 };
 
 static struct truth *t;
@@ -85,6 +91,22 @@ static void *contender(void *arg)
     return NULL;
 }
 
+/* The program's own connection on 50-63; its other end, to read. */
+static int reuse_numbers(void)
+{
+    while (t->reuse != 1 && !t->quit)
+        usleep(1000);
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+        return -1;
+    for (int k = 50; k < 64; k++) {
+        close(k);
+        dup2(sv[0], k);
+    }
+    t->reuse = 2;
+    return sv[1];
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2)
@@ -117,8 +139,17 @@ int main(int argc, char **argv)
         }
         t->child = child;
     }
+    int peer = -1;
+    if (argc > 2 && strcmp(argv[2], "reuse") == 0)
+        peer = reuse_numbers();
     while (!t->quit)
         usleep(10000);
+    if (peer >= 0) {
+        char buf[256];
+        ssize_t got = recv(peer, buf, sizeof buf, MSG_DONTWAIT);
+        if (got > 0)
+            printf("peer got %zd bytes\n", got);
+    }
     if (child > 0)
         waitpid(child, NULL, 0);
     stop = 1;

@@ -37,6 +37,7 @@ struct leaks {
     volatile int64_t n;
     volatile int64_t child;
     int64_t before[MAX_LEAKS], after[MAX_LEAKS];
+    volatile int64_t reuse;
 };
 
 typedef struct prog {
@@ -621,6 +622,29 @@ END_TEST
 
 /* A fork child keeps none of its parent's sockets and serves only where
  * the address is its own (%p in the path); then it does. */
+/* A connection waiting for its ?seconds window whose number the program
+ * closed and reused for a socket of its own: at the window's end nothing
+ * is written into the program's socket (its output says what its peer
+ * got: nothing). */
+START_TEST(http_window_on_reused_number_writes_nothing)
+{
+    prog p;
+    start_argv(&p, "http_reuse", "reuse", ENV("MPROF_HTTP=127.0.0.1:0"));
+    need_addr(&p);
+    int c = connect_to(p.addr);
+    static const char req[] = "GET /debug/pprof/heap?seconds=2 HTTP/1.0\r\n\r\n";
+    ck_assert(send(c, req, sizeof req - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof req - 1));
+    sleep_ms(300); /* read by the server: the slot waits for its window */
+    p.t->reuse = 1;
+    for (int i = 0; i < 10000 && p.t->reuse != 2; i++)
+        sleep_ms(1);
+    ck_assert_msg(p.t->reuse == 2, "httpprog did not reuse its numbers");
+    sleep_ms(3000); /* past the window's end (later is as good) */
+    close(c);
+    finish(&p, "");
+}
+END_TEST
+
 START_TEST(http_fork_child_serves_only_if_asked)
 {
     for (int per_process = 0; per_process < 2; per_process++) {
@@ -655,6 +679,7 @@ int main(void)
                             http_bad_setting_is_one_line, http_port_in_use_is_one_line,
                             http_hostile_clients_change_nothing,
                             http_fork_child_serves_only_if_asked,
-                            http_thread_and_descriptors_stay_apart));
+                            http_thread_and_descriptors_stay_apart,
+                            http_window_on_reused_number_writes_nothing));
     return run_built_suite(s);
 }
