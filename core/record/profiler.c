@@ -394,10 +394,18 @@ void mprof_profiler_thread_finish(void)
 void mprof_profiler_hold_begin(const void *lock, int64_t now)
 {
     struct mprof_tls *t = &mprof_tls;
-    if (t->nheld < MPROF_HELD_MAX) {
-        t->held[t->nheld].lock = lock;
-        t->held[t->nheld++].since = now;
+    /* Full: the oldest entry goes.  It is most likely a stale one, a
+     * mutex this thread locked and another unlocked (a semaphore's way),
+     * which would otherwise keep the list full and this thread's holds
+     * untimed for good; a thread holding more at once loses its
+     * outermost lock's hold time. */
+    if (t->nheld == MPROF_HELD_MAX) {
+        for (int k = 1; k < t->nheld; k++)
+            t->held[k - 1] = t->held[k];
+        t->nheld--;
     }
+    t->held[t->nheld].lock = lock;
+    t->held[t->nheld++].since = now;
 }
 
 /* Locks are usually let go innermost first: the search starts there. */

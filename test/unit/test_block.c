@@ -3,6 +3,7 @@
 #include "block.h"
 #include "bucket.h"
 #include "lockwait.h"
+#include "profiler.h"
 
 #include <check.h>
 #include "run_suite.h"
@@ -140,6 +141,17 @@ START_TEST(lockwait_many_locks)
 }
 END_TEST
 
+/* MPROF_MUTEX_HOLD's per-thread list of held locks: entries never ended
+ * (a mutex another thread unlocked) do not keep it full for good. */
+START_TEST(hold_list_survives_stale_entries)
+{
+    for (uintptr_t i = 0; i < 20; i++)
+        mprof_profiler_hold_begin((const void *)(0x1000 + i), 100);
+    mprof_profiler_hold_begin((const void *)0x9999, 1000);
+    ck_assert_int_eq(mprof_profiler_hold_end((const void *)0x9999, 1500), 500);
+}
+END_TEST
+
 int main(void)
 {
     TCase *tc = tcase_create("block");
@@ -151,5 +163,6 @@ int main(void)
     tcase_add_test(tc, lockwait_charges_sum_to_waits);
     tcase_add_test(tc, lockwait_reuse_starts_clean);
     tcase_add_test(tc, lockwait_many_locks);
+    tcase_add_test(tc, hold_list_survives_stale_entries);
     return run_suite("block", tc, NULL);
 }
