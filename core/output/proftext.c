@@ -223,7 +223,7 @@ static void put_traceback(struct text *t, const mprof_pprof_profile *p,
             put(t, "%s(...)\n", fn ? mprof_pprof_string(p, fn->name) : "?");
             if (*file)
                 put(t, "\t%s:%lld\n", file, (long long)loc->line[k].line);
-            else
+            else if (loc->address) /* a wrapped call's frame has no code address */
                 put(t, "\t%#llx\n", (unsigned long long)loc->address);
         }
         if (loc && !loc->nline)
