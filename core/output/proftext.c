@@ -251,3 +251,18 @@ int mprof_profile_text_each(mprof_scratch *sc, const mprof_profile_desc *d,
     *len = t.len;
     return 0;
 }
+
+char *mprof_text_wait(char *buf, size_t size, const char *wait, const char *lock,
+                      const char *lock_addr, int owner)
+{
+    buf[0] = 0;
+    if (!wait[0])
+        return buf;
+    int w = snprintf(buf, size, " in %s%s%s%s%s%s", wait, lock[0] ? " on " : "", lock,
+                     lock_addr[0] && strcmp(lock, lock_addr) != 0 ? " (" : "",
+                     lock_addr[0] && strcmp(lock, lock_addr) != 0 ? lock_addr : "",
+                     lock_addr[0] && strcmp(lock, lock_addr) != 0 ? ")" : "");
+    if (owner && w >= 0 && (size_t)w < size)
+        snprintf(buf + w, size - (size_t)w, ", held by tid %d", owner);
+    return buf;
+}

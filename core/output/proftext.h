@@ -67,4 +67,15 @@ int mprof_profile_text_each(mprof_scratch *sc, const mprof_profile_desc *d,
                             const mprof_sample *s, size_t n, const char *const *heads,
                             struct mprof_symbolizer *sym, char **out, size_t *len);
 
+/*
+ * What a thread waits for, as `mprof stacks` heads a group of threads and
+ * goroutine?debug=2 heads one: " in pthread_mutex_lock on cache_lock
+ * (0x55cb7a7ce160), held by tid 4245": the wrapped call, its object's
+ * name and, when the name is not the address, the address, and the
+ * holder's tid.  "" (and owner 0) for what is not known; wait "": a thread
+ * in no wrapped call, and buf is "".  Truncated to size; returns buf.
+ */
+char *mprof_text_wait(char *buf, size_t size, const char *wait, const char *lock,
+                      const char *lock_addr, int owner);
+
 #endif

@@ -479,6 +479,8 @@ static const char *decimal(mprof_scratch *sc, long v)
  *   wait       the wrapped call they are blocked in (also the leaf frame)
  *   lock, lock_addr   its object, as in the block profile
  *   owner      for a mutex (or write-locked rwlock), the holder's tid
+ * tid only when `tids`: a delta's counts and Go's debug=1 text, keyed by
+ * stack and labels, have no threads of their own.
  */
 static void thread_labels(mprof_scratch *sc, const struct thread_set *ts, size_t first,
                           size_t count, const char *lock_name, int tids, mprof_sample *s)
@@ -1060,19 +1062,17 @@ static int labelled_copy(mprof_scratch *sc, const mprof_sample **s, size_t n)
 }
 
 /* goroutine?debug=2's head of one thread, as Go's "goroutine 18 [chan
- * receive]:": tid, name, state, and the wait, its lock and holder. */
+ * receive]:", its wait said as `mprof stacks` says it (proftext.h):
+ * thread 4246 "parker" [sleeping] in pthread_cond_wait on cv (0x...): */
 static const char *thread_head(mprof_scratch *sc, const mprof_thread_stack *t, const char *lock)
 {
-    char h[256];
-    int o = snprintf(h, sizeof h, "thread %d \"%s\" [%s", t->tid, t->name, state_name(t));
-    if (t->call != MPROF_WAIT_NONE && o < (int)sizeof h)
-        o += snprintf(h + o, sizeof h - (size_t)o, ", in %s", mprof_waitcall_name(t->call));
-    if (t->call != MPROF_WAIT_NONE && t->obj && lock && o < (int)sizeof h)
-        o += snprintf(h + o, sizeof h - (size_t)o, " on %s", lock);
-    if (t->call != MPROF_WAIT_NONE && t->owner && o < (int)sizeof h)
-        o += snprintf(h + o, sizeof h - (size_t)o, ", held by tid %d", t->owner);
-    if (o < (int)sizeof h)
-        snprintf(h + o, sizeof h - (size_t)o, "]:");
+    char hex[19] = "", wait[192], h[256];
+    if (t->obj)
+        mprof_objname_hex(hex, t->obj);
+    mprof_text_wait(wait, sizeof wait,
+                    t->call != MPROF_WAIT_NONE ? mprof_waitcall_name(t->call) : "",
+                    t->obj && lock ? lock : "", hex, t->owner);
+    snprintf(h, sizeof h, "thread %d \"%s\" [%s]%s:", t->tid, t->name, state_name(t), wait);
     return mprof_scratch_strndup(sc, h, strlen(h));
 }
 

@@ -803,7 +803,7 @@ START_TEST(http_curl_goroutine_and_threadcreate_text)
     snprintf(cmd, sizeof cmd, "curl -s 'http://%s/debug/pprof/goroutine?debug=2'", p.addr);
     ck_assert_int_eq(sh(cmd, &out), 0);
     ck_assert_msg(out.s && strncmp(out.s, "thread ", 7) == 0 &&
-                      occurrences(out.s, "[sleeping, in pthread_cond_wait on cv]:\n") == PARKED &&
+                      occurrences(out.s, "\"threadsprog\" [sleeping] in pthread_cond_wait on cv (0x") == PARKED &&
                       occurrences(out.s, "\nparked_here(...)\n") == PARKED,
                   "goroutine?debug=2:\n%s", out.s ? out.s : "");
     sb_free(&out);
