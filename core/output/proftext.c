@@ -149,27 +149,26 @@ static void put_quoted(struct text *t, const char *v)
 
 static int by_label_key(const void *a, const void *b)
 {
-    const mprof_label *x = *(const mprof_label *const *)a, *y = *(const mprof_label *const *)b;
-    return strcmp(x->key, y->key);
+    return strcmp(((const mprof_label *)a)->key, ((const mprof_label *)b)->key);
 }
 
 /* Go's labelMap.String: {"k":"v", ...}, sorted (by key: keys are unique). */
 static void put_labels(struct text *t, const mprof_sample *x)
 {
-    const mprof_label *l[MPROF_TEXT_MAX_LABELS];
+    mprof_label l[MPROF_TEXT_MAX_LABELS];
     uint32_t n = 0;
     for (uint32_t k = 0; k < x->nlabels && n < MPROF_TEXT_MAX_LABELS; k++)
         if (x->labels[k].str)
-            l[n++] = &x->labels[k];
+            l[n++] = x->labels[k];
     if (!n)
         return;
     qsort(l, n, sizeof *l, by_label_key);
     put(t, "# labels: {");
     for (uint32_t k = 0; k < n; k++) {
         put(t, k ? ", " : "");
-        put_quoted(t, l[k]->key);
+        put_quoted(t, l[k].key);
         put(t, ":");
-        put_quoted(t, l[k]->str);
+        put_quoted(t, l[k].str);
     }
     put(t, "}\n");
 }

@@ -1012,7 +1012,7 @@ static int threads_samples(mprof_scratch *sc, const mprof_dump_snap *now,
                            const mprof_dump_snap *before, enum mprof_dump_diff diff,
                            int text, const mprof_sample **s, size_t *n)
 {
-    mprof_sample *c, *bc = NULL, *d;
+    mprof_sample *c = NULL, *bc = NULL, *d;
     int rc = threads_labelled(sc, now, diff == MPROF_DUMP_WHOLE && !text, &c);
     if (rc == 0 && before)
         rc = threads_labelled(sc, before, 0, &bc);
