@@ -682,7 +682,9 @@ static void tfinish(tprog *p)
     fclose(f);
     run_finish(&p->r, 30000);
     ck_assert_int_eq(run_exit_code(&p->r), 0);
-    ck_assert_str_eq(p->r.out.s ? p->r.out.s : "", "ready\ndone\n");
+    const char *out = p->r.out.s ? p->r.out.s : "";
+    ck_assert_msg(strncmp(out, "ready\n", 6) == 0 && strstr(out, "done\n") &&
+                      strlen(strstr(out, "done\n")) == 5, "%s", out);
     ck_assert_str_eq(p->r.err.s ? p->r.err.s : "", "");
     run_free(&p->r);
 }
@@ -844,6 +846,75 @@ static int samples_at(const tprog *p, const strbuf *body, const char *fn, int64_
     return n;
 }
 
+/* The sum of value k of the samples of a profile body whose stack holds fn. */
+static int64_t value_at(const tprog *p, const strbuf *body, const char *fn, int k)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/body.pb.gz", p->dir);
+    save(body, path);
+    mprof_pprof_profile pp;
+    char err[256];
+    ck_assert_msg(mprof_pprof_read_file(&pp, path, err, sizeof err) == 0, "%s", err);
+    int64_t sum = 0;
+    for (size_t i = 0; i < pp.nsample; i++)
+        for (size_t j = 0; j < pp.sample[i].nlocation_id; j++)
+            if (strcmp(leaf_name(&pp, &pp.sample[i], j), fn) == 0) {
+                sum += pp.sample[i].value[k];
+                break;
+            }
+    mprof_pprof_free(&pp);
+    return sum;
+}
+
+/* One round: a threadcreate?seconds=2 request is sent, then the program
+ * starts and joins 4 threads at late_spawn; the answer's values there. */
+static void spawn_round(tprog *p, int round, int64_t *created, int64_t *inuse)
+{
+    int fd = connect_to(p->addr);
+    static const char req[] = "GET /debug/pprof/threadcreate?seconds=2 HTTP/1.1\r\nHost: x\r\n\r\n";
+    ck_assert(write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1));
+    char path[1200], want[32];
+    snprintf(path, sizeof path, "%s/spawn", p->dir);
+    FILE *f = fopen(path, "w");
+    ck_assert(f);
+    fclose(f);
+    snprintf(want, sizeof want, "spawned %d\n", round);
+    ck_assert(run_wait_stdout(&p->r, want, 20000));
+    strbuf all = {0}, body = {0};
+    read_all(fd, &all);
+    close(fd);
+    const char *b = all.s ? strstr(all.s, "\r\n\r\n") : NULL;
+    ck_assert_msg(b && strncmp(all.s, "HTTP/1.1 200", 12) == 0, "%s", all.s ? all.s : "");
+    sb_append(&body, b + 4, all.len - (size_t)(b + 4 - all.s));
+    *created = value_at(p, &body, "late_spawn", 0);
+    *inuse = value_at(p, &body, "late_spawn", 1);
+    sb_free(&all);
+    sb_free(&body);
+}
+
+/* ?seconds=N of threadcreate holds exactly the creations of its window:
+ * 4 at late_spawn, none of them running, never the running total (8,
+ * 12, ...), in two rounds.  On a busy machine the window may open after
+ * some of the spawning or close before its end (it then holds fewer, or
+ * one still running): such a round is done again. */
+START_TEST(http_threadcreate_seconds_holds_the_window)
+{
+    tprog p;
+    tstart(&p, "http_threadcreate_window");
+    for (int want_rounds = 2, round = 1, exact = 0; exact < want_rounds; round++) {
+        ck_assert_msg(round <= 12, "no window held its 4 creations exactly");
+        int64_t created, inuse;
+        spawn_round(&p, round, &created, &inuse);
+        /* a window that closes mid-round holds a thread still running */
+        ck_assert_msg(created >= 0 && created <= 4 && inuse >= 0 && inuse <= 1,
+                      "round %d: %lld created, %lld running at late_spawn", round,
+                      (long long)created, (long long)inuse);
+        exact += created == 4 && inuse == 0;
+    }
+    tfinish(&p);
+}
+END_TEST
+
 /* ?seconds=N: threadcreate and goroutine are differenced as Go does (a
  * window in which no thread starts or changes holds no sample where the
  * whole profile has them); peak is whole only, and says so as Go does. */
@@ -893,6 +964,7 @@ int main(void)
                             http_fork_child_serves_only_if_asked,
                             http_thread_and_descriptors_stay_apart,
                             http_go_pprof_reads_threads_threadcreate_peak,
-                            http_curl_goroutine_and_threadcreate_text, http_threads_seconds_as_go));
+                            http_curl_goroutine_and_threadcreate_text, http_threads_seconds_as_go,
+                            http_threadcreate_seconds_holds_the_window));
     return run_built_suite(s);
 }

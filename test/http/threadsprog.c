@@ -8,8 +8,10 @@
  *     and MPROF_PEAK_GROWTH=0 the peak profile holds exactly those);
  *   - spawn_short() starts SHORT threads that return at once, and joins
  *     them: threadcreate 3 there, none in use.
- * Then it waits until the file "quit" appears in its directory, lets
- * the parked threads go, joins them, prints "done" and exits 0.
+ * Then, each time the file "spawn" appears in its directory, it removes
+ * it, starts LATE threads from late_spawn() and joins them, and prints
+ * "spawned <round>".  When the file "quit" appears, it lets the parked
+ * threads go, joins them, prints "done" and exits 0.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 
 #define PARKED 5
 #define SHORT 3
+#define LATE 4
 #define SPIKE_N 100
 #define SPIKE_SIZE 100000
 
@@ -66,6 +69,16 @@ __attribute__((noinline)) void spawn_short(void)
     __asm__ volatile("" : : : "memory");
 }
 
+__attribute__((noinline)) void late_spawn(void)
+{
+    for (int i = 0; i < LATE; i++) {
+        pthread_t t;
+        pthread_create(&t, NULL, quick, NULL);
+        pthread_join(t, NULL);
+    }
+    __asm__ volatile("" : : : "memory");
+}
+
 __attribute__((noinline)) void *spike_site(size_t size)
 {
     void *p = malloc(size);
@@ -98,8 +111,14 @@ int main(void)
     spawn_short();
     printf("ready\n");
     fflush(stdout);
-    while (access("quit", F_OK) != 0)
-        usleep(10000);
+    for (int round = 1; access("quit", F_OK) != 0; usleep(10000)) {
+        if (access("spawn", F_OK) != 0)
+            continue;
+        unlink("spawn");
+        late_spawn();
+        printf("spawned %d\n", round++);
+        fflush(stdout);
+    }
     pthread_mutex_lock(&mu);
     released = 1;
     pthread_cond_broadcast(&cv);
