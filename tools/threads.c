@@ -18,6 +18,7 @@
  * round: a deadlock, printed as its cycle, and the exit status is 3.
  */
 #include "outname.h"
+#include "proftext.h"
 #include "reader.h"
 #include "tool.h"
 
@@ -100,15 +101,11 @@ static void print_group(reader *r, const group *g, const group *all, size_t n)
 {
     printf("%lld thread%s \"%s\" [%s]", (long long)g->count, g->count == 1 ? "" : "s", g->name,
            g->state);
-    if (g->wait[0]) {
-        printf(" in %s", g->wait);
-        if (g->lock[0])
-            printf(" on %s", g->lock);
-        if (g->lock_addr[0] && strcmp(g->lock, g->lock_addr) != 0)
-            printf(" (%s)", g->lock_addr);
-        if (g->owner)
-            print_holder(all, n, g->owner);
-    }
+    char wait[512]; /* said as goroutine?debug=2 says it (proftext.h) */
+    printf("%s", mprof_text_wait(wait, sizeof wait, g->wait, g->lock, g->lock_addr, g->owner));
+    const group *h = g->wait[0] && g->owner ? group_of(all, n, g->owner) : NULL;
+    if (h)
+        printf(" \"%s\"", h->name);
     printf("\n    tid");
     for (size_t k = 0; k < g->ntids; k++)
         printf(" %d", g->tids[k]);

@@ -11,6 +11,10 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+/* More labels than a threads sample has (dump.c: at most 6 but tids). */
+#define MPROF_TEXT_MAX_LABELS 16
 
 struct text {
     mprof_scratch *sc;
@@ -124,4 +128,140 @@ int mprof_profile_text(mprof_scratch *sc, enum mprof_text_kind kind,
     *out = t.buf;
     *len = t.len;
     return 0;
+}
+
+/* Go's %q of a label's key or value, for the plain strings labels are:
+ * quotes, backslashes and control bytes escaped. */
+static void put_quoted(struct text *t, const char *v)
+{
+    put(t, "\"");
+    for (; *v; v++) {
+        unsigned char c = (unsigned char)*v;
+        if (c == '"' || c == '\\')
+            put(t, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            put(t, "\\x%02x", c);
+        else
+            put(t, "%c", c);
+    }
+    put(t, "\"");
+}
+
+static int by_label_key(const void *a, const void *b)
+{
+    return strcmp(((const mprof_label *)a)->key, ((const mprof_label *)b)->key);
+}
+
+/* Go's labelMap.String: {"k":"v", ...}, sorted (by key: keys are unique). */
+static void put_labels(struct text *t, const mprof_sample *x)
+{
+    mprof_label l[MPROF_TEXT_MAX_LABELS];
+    uint32_t n = 0;
+    for (uint32_t k = 0; k < x->nlabels && n < MPROF_TEXT_MAX_LABELS; k++)
+        if (x->labels[k].str)
+            l[n++] = x->labels[k];
+    if (!n)
+        return;
+    qsort(l, n, sizeof *l, by_label_key);
+    put(t, "# labels: {");
+    for (uint32_t k = 0; k < n; k++) {
+        put(t, k ? ", " : "");
+        put_quoted(t, l[k].key);
+        put(t, ":");
+        put_quoted(t, l[k].str);
+    }
+    put(t, "}\n");
+}
+
+int mprof_profile_text_count(mprof_scratch *sc, const char *name,
+                             const mprof_profile_desc *d, const mprof_sample *s, size_t n,
+                             struct mprof_symbolizer *sym, char **out, size_t *len)
+{
+    struct text t = {.sc = sc};
+    mprof_pprof_profile p;
+    size_t *idx = mprof_scratch_calloc(sc, n + 1, sizeof *idx);
+    if (!idx || mprof_profile_build(sc, d, s, n, sym, &p) < 0)
+        return -ENOMEM;
+    int64_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        idx[i] = i;
+        total += s[i].value[0];
+    }
+    struct order o = {s, 0};
+    qsort_r(idx, n, sizeof *idx, by_key, &o);
+    put(&t, "%s profile: total %lld\n", name, (long long)total);
+    for (size_t r = 0; r < n; r++) {
+        const mprof_sample *x = &s[idx[r]];
+        put(&t, "%lld @", (long long)x->value[0]);
+        for (uint32_t j = 0; j < x->npcs; j++)
+            put(&t, " %#llx", (unsigned long long)x->pcs[j]);
+        put(&t, "\n");
+        put_labels(&t, x);
+        if (idx[r] < p.nsample)
+            put_frames(&t, &p, &p.sample[idx[r]]);
+        put(&t, "\n");
+    }
+    if (t.err || !t.buf)
+        return -ENOMEM;
+    *out = t.buf;
+    *len = t.len;
+    return 0;
+}
+
+/* One thread's frames as a panic prints a goroutine's: the function,
+ * then its place, indented. */
+static void put_traceback(struct text *t, const mprof_pprof_profile *p,
+                          const mprof_pprof_sample *ps)
+{
+    for (size_t j = 0; j < ps->nlocation_id; j++) {
+        const mprof_pprof_location *loc = mprof_pprof_location_by_id(p, ps->location_id[j]);
+        for (size_t k = 0; loc && k < loc->nline; k++) {
+            const mprof_pprof_function *fn =
+                mprof_pprof_function_by_id(p, loc->line[k].function_id);
+            const char *file = fn ? mprof_pprof_string(p, fn->filename) : "";
+            put(t, "%s(...)\n", fn ? mprof_pprof_string(p, fn->name) : "?");
+            if (*file)
+                put(t, "\t%s:%lld\n", file, (long long)loc->line[k].line);
+            else if (loc->address) /* a wrapped call's frame has no code address */
+                put(t, "\t%#llx\n", (unsigned long long)loc->address);
+        }
+        if (loc && !loc->nline)
+            put(t, "?(...)\n\t%#llx\n", (unsigned long long)loc->address);
+    }
+}
+
+int mprof_profile_text_each(mprof_scratch *sc, const mprof_profile_desc *d,
+                            const mprof_sample *s, size_t n, const char *const *heads,
+                            struct mprof_symbolizer *sym, char **out, size_t *len)
+{
+    struct text t = {.sc = sc};
+    mprof_pprof_profile p;
+    if (mprof_profile_build(sc, d, s, n, sym, &p) < 0)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        put(&t, "%s\n", heads[i] ? heads[i] : "thread ?:");
+        if (i < p.nsample)
+            put_traceback(&t, &p, &p.sample[i]);
+        put(&t, "\n");
+    }
+    if (t.err || !t.buf)
+        return -ENOMEM;
+    *out = t.buf;
+    *len = t.len;
+    return 0;
+}
+
+char *mprof_text_wait(char *buf, size_t size, const char *wait, const char *lock,
+                      const char *lock_addr, int owner)
+{
+    buf[0] = 0;
+    if (!wait[0])
+        return buf;
+    int w = snprintf(buf, size, " in %s%s%s%s%s%s", wait, lock[0] ? " on " : "", lock,
+                     lock_addr[0] && strcmp(lock, lock_addr) != 0 ? " (" : "",
+                     lock_addr[0] && strcmp(lock, lock_addr) != 0 ? lock_addr : "",
+                     lock_addr[0] && strcmp(lock, lock_addr) != 0 ? ")" : "");
+    if (owner && w >= 0 && (size_t)w < size)
+        snprintf(buf + w, size - (size_t)w, ", held by tid %d", owner);
+    return buf;
 }

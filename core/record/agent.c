@@ -12,6 +12,7 @@
 #include "heap.h"
 #include "lock.h"
 #include "log.h"
+#include "threadstacks.h"
 #include "tls.h"
 
 #include <sys/mman.h>
@@ -140,6 +141,7 @@ static void *agent_main(void *arg)
      * is reaped (proc_invalidate_siblings_dcache), in its parent's wait,
      * which for a server forking a process per request is the bottleneck. */
     prctl(PR_SET_NAME, "mprof", 0, 0, 0);
+    mprof_threadstacks_own(MPROF_OWN_AGENT); /* not in the threads profile */
     const int64_t epoch = (int64_t)config->epoch_ms * 1000000;
     const int64_t interval = (int64_t)config->dump_interval * 1000000000;
     int64_t next_tick = mprof_clock_ns(CLOCK_MONOTONIC) + epoch;

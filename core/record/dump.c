@@ -34,6 +34,7 @@
 #include "symbolize.h"
 #include "threadcreate.h"
 #include "threadstacks.h"
+#include "u64map.h"
 #include "waitcall.h"
 
 #include <errno.h>
@@ -203,12 +204,34 @@ static void peak_visit(const mprof_bucket *b, uint64_t objects, uint64_t bytes, 
     mprof_sample *s = next_sample(a, b);
     if (!s)
         return;
+    if (a->raw) { /* debug=1: a heap text, whose allocations are the live ones */
+        s->value[0] = s->value[2] = (int64_t)objects;
+        s->value[1] = s->value[3] = (int64_t)bytes;
+        s->bytes = (int64_t)b->size;
+        return;
+    }
     int64_t v[4];
     mprof_heap_values(&(mprof_mem_cycle){.allocs = objects, .alloc_bytes = bytes},
                       b->size, a->rate, v);
     s->value[0] = v[2];
     s->value[1] = v[3];
     s->bytes = (int64_t)b->size;
+}
+
+/* note: the comment's room, which d points to. */
+static mprof_profile_desc peak_desc(const mprof_peak_info *info, char *note, size_t size)
+{
+    snprintf(note, size, "mprof: peak heap, %llu bytes in use (estimated), copy %llu",
+             (unsigned long long)info->inuse_est, (unsigned long long)info->copies);
+    return (mprof_profile_desc){
+        .nvalues = 2,
+        .sample_type = {{"inuse_objects", "count"}, {"inuse_space", "bytes"}},
+        .period_type = {"space", "bytes"},
+        .period = (int64_t)config->mem_rate,
+        .time_nanos = info->time_ns,
+        .ncomments = info->copies ? 1 : 0,
+        .comments = {note},
+    };
 }
 
 /* The heap at its saved high-water mark (peak.h), as TCMalloc writes its
@@ -232,17 +255,7 @@ static int write_peak(struct dump_run *run)
         (double)info.inuse_est <= (double)info.inuse_now * (1.0 + (double)config->peak_growth / 100.0))
         a.n = 0;
     char note[96];
-    snprintf(note, sizeof note, "mprof: peak heap, %llu bytes in use (estimated), copy %llu",
-             (unsigned long long)info.inuse_est, (unsigned long long)info.copies);
-    mprof_profile_desc d = {
-        .nvalues = 2,
-        .sample_type = {{"inuse_objects", "count"}, {"inuse_space", "bytes"}},
-        .period_type = {"space", "bytes"},
-        .period = (int64_t)config->mem_rate,
-        .time_nanos = info.time_ns,
-        .ncomments = info.copies ? 1 : 0,
-        .comments = {note},
-    };
+    mprof_profile_desc d = peak_desc(&info, note, sizeof note);
     return write_profile(run, mprof_outname_kinds[MPROF_KIND_PEAK], &d, &a, 0);
 }
 
@@ -362,6 +375,16 @@ static void threadcreate_visit(const mprof_bucket *b, const mprof_thread_record 
     s->bytes = 0;
 }
 
+static mprof_profile_desc threadcreate_desc(void)
+{
+    return (mprof_profile_desc){
+        .nvalues = 2,
+        .sample_type = {{"threadcreate", "count"}, {"inuse_threads", "count"}},
+        .period_type = {"threadcreate", "count"},
+        .period = 1,
+    };
+}
+
 /* The threadcreate profile (threadcreate.h): Go's sample type
  * threadcreate/count, exact, and how many of those threads are still
  * running, inuse_threads/count, as the heap profile's inuse_objects. */
@@ -373,12 +396,7 @@ static int write_threadcreate(struct dump_run *run)
         mprof_log("out of memory for the threadcreate profile of dump %u; skipped", run->n);
         return 0;
     }
-    mprof_profile_desc d = {
-        .nvalues = 2,
-        .sample_type = {{"threadcreate", "count"}, {"inuse_threads", "count"}},
-        .period_type = {"threadcreate", "count"},
-        .period = 1,
-    };
+    mprof_profile_desc d = threadcreate_desc();
     return write_profile(run, mprof_outname_kinds[MPROF_KIND_THREADCREATE], &d, &a,
                          mprof_block_dropped_of(MPROF_THREADCREATE));
 }
@@ -461,17 +479,14 @@ static const char *decimal(mprof_scratch *sc, long v)
  *   wait       the wrapped call they are blocked in (also the leaf frame)
  *   lock, lock_addr   its object, as in the block profile
  *   owner      for a mutex (or write-locked rwlock), the holder's tid
+ * tid only when `tids`: a delta's counts and Go's debug=1 text, keyed by
+ * stack and labels, have no threads of their own.
  */
-static void thread_sample(struct dump_run *run, struct thread_set *ts, size_t first,
-                          size_t count, const char *lock_name, mprof_sample *s)
+static void thread_labels(mprof_scratch *sc, const struct thread_set *ts, size_t first,
+                          size_t count, const char *lock_name, int tids, mprof_sample *s)
 {
-    mprof_thread_stack *t = &ts->t[ts->order[first]];
-    if (!t->npcs) /* running: no registers, no stack */
-        t->pcs[t->npcs++] = mprof_waitcall_pc(MPROF_WAIT_RUNNING);
-    s->pcs = t->pcs;
-    s->npcs = (uint32_t)t->npcs;
-    s->value[0] = (int64_t)count;
-    mprof_label *l = mprof_scratch_calloc(&run->sc, 6 + count, sizeof *l);
+    const mprof_thread_stack *t = &ts->t[ts->order[first]];
+    mprof_label *l = mprof_scratch_calloc(sc, 6 + count, sizeof *l);
     if (!l)
         return;
     uint32_t n = 0;
@@ -483,19 +498,36 @@ static void thread_sample(struct dump_run *run, struct thread_set *ts, size_t fi
             char hex[19];
             mprof_objname_hex(hex, t->obj);
             l[n++] = (mprof_label){.key = "lock", .str = lock_name};
-            l[n++] = (mprof_label){.key = "lock_addr",
-                                   .str = mprof_scratch_strndup(&run->sc, hex, strlen(hex))};
+            l[n++] = (mprof_label){.key = "lock_addr", .str = mprof_scratch_strndup(sc, hex, strlen(hex))};
         }
         if (t->owner)
-            l[n++] = (mprof_label){.key = "owner", .str = decimal(&run->sc, t->owner)};
+            l[n++] = (mprof_label){.key = "owner", .str = decimal(sc, t->owner)};
     }
-    for (size_t k = 0; k < count; k++)
-        l[n++] = (mprof_label){.key = "tid", .str = decimal(&run->sc, ts->t[ts->order[first + k]].tid)};
+    for (size_t k = 0; tids && k < count; k++)
+        l[n++] = (mprof_label){.key = "tid", .str = decimal(sc, ts->t[ts->order[first + k]].tid)};
     for (uint32_t k = 0; k < n; k++)
         if (!l[k].str)
             return; /* out of memory: the sample goes without labels */
     s->labels = l;
     s->nlabels = n;
+}
+
+/* A thread running user code has no stack: one frame, [running]. */
+static void running_frame(mprof_thread_stack *t)
+{
+    if (!t->npcs)
+        t->pcs[t->npcs++] = mprof_waitcall_pc(MPROF_WAIT_RUNNING);
+}
+
+static void thread_sample(struct dump_run *run, struct thread_set *ts, size_t first,
+                          size_t count, const char *lock_name, mprof_sample *s)
+{
+    mprof_thread_stack *t = &ts->t[ts->order[first]];
+    running_frame(t);
+    s->pcs = t->pcs;
+    s->npcs = (uint32_t)t->npcs;
+    s->value[0] = (int64_t)count;
+    thread_labels(&run->sc, ts, first, count, lock_name, 1, s);
 }
 
 static int capture_threads(struct thread_set *ts)
@@ -517,6 +549,16 @@ static int capture_threads(struct thread_set *ts)
     sort_base = ts->t; /* dumps are serialized by dump_lock */
     qsort(ts->order, ts->n, sizeof *ts->order, order_cmp);
     return 0;
+}
+
+static mprof_profile_desc threads_desc(void)
+{
+    return (mprof_profile_desc){
+        .nvalues = 1,
+        .sample_type = {{"threads", "count"}},
+        .period_type = {"threads", "count"},
+        .period = 1,
+    };
 }
 
 /* The threads profile: every thread's stack now (threadstacks.h). */
@@ -550,12 +592,7 @@ static int write_threads(struct dump_run *run)
             j++;
         thread_sample(run, &ts, i, j - i, names[g], &a.s[a.n++]);
     }
-    mprof_profile_desc d = {
-        .nvalues = 1,
-        .sample_type = {{"threads", "count"}},
-        .period_type = {"threads", "count"},
-        .period = 1,
-    };
+    mprof_profile_desc d = threads_desc();
     int rc = write_profile(run, mprof_outname_kinds[MPROF_KIND_THREADS], &d, &a, 0);
     munmap(ts.t, ts.map_len);
     return rc;
@@ -760,6 +797,10 @@ struct mprof_dump_snap {
     struct sample_array a;
     int64_t time_nanos;
     uint64_t lost;
+    mprof_peak_info peak;  /* PEAK: when and how much */
+    struct thread_set ts;  /* THREADS: the threads, which a.s's stacks point into */
+    size_t *first;         /* THREADS: sample i's group starts at ts.order[first[i]] */
+    size_t first_len;
 };
 
 static const mprof_btype snap_btype[] = {[MPROF_DUMP_BLOCK] = MPROF_BLOCK,
@@ -771,8 +812,45 @@ int mprof_dump_kind_on(enum mprof_dump_kind kind)
     case MPROF_DUMP_HEAP: return config->mem_rate != 0;
     case MPROF_DUMP_BLOCK: return config->block_rate != 0;
     case MPROF_DUMP_MUTEX: return config->mutex_fraction != 0;
+    case MPROF_DUMP_THREADCREATE: return config->threadcreate != 0;
+    case MPROF_DUMP_THREADS: return config->threads != 0;
+    case MPROF_DUMP_PEAK: return config->mem_rate != 0 && config->peak_growth != MPROF_PEAK_OFF;
+    case MPROF_DUMP_NKINDS: break;
     }
     return 0;
+}
+
+/* With dump_lock held (capture_threads sorts through a static): every
+ * thread now, one sample per group as write_threads makes them, labels
+ * left for the render. */
+static void take_threads(mprof_dump_snap *sn)
+{
+    struct thread_set *ts = &sn->ts;
+    if (capture_threads(ts) < 0)
+        return;
+    sn->first_len = (ts->n + 1) * sizeof *sn->first;
+    void *m = mmap(NULL, sn->first_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    array_prepare(ts->n, &sn->a);
+    if (m == MAP_FAILED || !sn->a.s) {
+        if (m != MAP_FAILED)
+            munmap(m, sn->first_len);
+        if (sn->a.s)
+            munmap(sn->a.s, sn->a.map_len);
+        munmap(ts->t, ts->map_len);
+        sn->a.s = NULL;
+        return;
+    }
+    sn->first = m;
+    for (size_t i = 0; i < ts->n; i++) /* equal stacks stay equal: groups as sorted */
+        running_frame(&ts->t[i]);
+    for (size_t i = 0, j; i < ts->n; i = j) {
+        for (j = i + 1; j < ts->n && same_group(&ts->t[ts->order[i]], &ts->t[ts->order[j]]);)
+            j++;
+        const mprof_thread_stack *t = &ts->t[ts->order[i]];
+        sn->first[sn->a.n] = i;
+        sn->a.s[sn->a.n++] = (mprof_sample){.pcs = t->pcs, .npcs = (uint32_t)t->npcs,
+                                            .value = {(int64_t)(j - i)}};
+    }
 }
 
 /* With dump_lock held: the records of `kind` as of now (a heap snapshot
@@ -780,13 +858,29 @@ int mprof_dump_kind_on(enum mprof_dump_kind kind)
 static void take_locked(mprof_dump_snap *sn)
 {
     sn->time_nanos = mprof_clock_ns(CLOCK_REALTIME);
-    if (sn->kind == MPROF_DUMP_HEAP) {
-        sn->a.rate = config->mem_rate;
+    sn->a.rate = config->mem_rate;
+    switch (sn->kind) {
+    case MPROF_DUMP_HEAP:
         mprof_heap_snapshot(array_prepare, heap_visit, &sn->a);
         sn->lost = mprof_heap_dropped();
-    } else {
+        break;
+    case MPROF_DUMP_BLOCK:
+    case MPROF_DUMP_MUTEX:
         mprof_block_snapshot(snap_btype[sn->kind], array_prepare, block_visit, &sn->a);
         sn->lost = mprof_block_dropped_of(snap_btype[sn->kind]);
+        break;
+    case MPROF_DUMP_THREADCREATE:
+        mprof_threadcreate_snapshot(array_prepare, threadcreate_visit, &sn->a);
+        sn->lost = mprof_block_dropped_of(MPROF_THREADCREATE);
+        break;
+    case MPROF_DUMP_THREADS:
+        take_threads(sn);
+        break;
+    case MPROF_DUMP_PEAK:
+        mprof_peak_snapshot(array_prepare, peak_visit, &sn->a, &sn->peak);
+        break;
+    case MPROF_DUMP_NKINDS:
+        break;
     }
 }
 
@@ -813,6 +907,10 @@ void mprof_dump_snap_free(mprof_dump_snap *sn)
     if (!sn)
         return;
     munmap(sn->a.s, sn->a.map_len);
+    if (sn->first) {
+        munmap(sn->first, sn->first_len);
+        munmap(sn->ts.t, sn->ts.map_len);
+    }
     munmap(sn, sizeof *sn);
 }
 
@@ -836,11 +934,106 @@ void mprof_dump_body_free(mprof_dump_body *b)
     *b = (mprof_dump_body){0};
 }
 
+/* The representative thread of sample g of a THREADS snapshot. */
+static const mprof_thread_stack *group_rep(const mprof_dump_snap *sn, size_t g)
+{
+    return &sn->ts.t[sn->ts.order[sn->first[g]]];
+}
+
+/* THREADS: the lock names of the groups (or, each, of the threads). */
+static const char **lock_names(mprof_scratch *sc, const mprof_dump_snap *sn, int each)
+{
+    size_t n = each ? sn->ts.n : sn->a.n;
+    uint64_t *objs = mprof_scratch_calloc(sc, n + 1, sizeof *objs);
+    const char **names = objs ? mprof_scratch_calloc(sc, n + 1, sizeof *names) : NULL;
+    if (!names)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        objs[i] = each ? sn->ts.t[sn->ts.order[i]].obj : group_rep(sn, i)->obj;
+    mprof_objnames(sc, objs, names, n, config->symbols);
+    return names;
+}
+
+/* THREADS: the snapshot's samples copied into sc and labelled as
+ * write_threads labels them, with each thread's tid when `tids`. */
+static int threads_labelled(mprof_scratch *sc, const mprof_dump_snap *sn, int tids,
+                            mprof_sample **out)
+{
+    mprof_sample *c = mprof_scratch_calloc(sc, sn->a.n + 1, sizeof *c);
+    const char **names = c ? lock_names(sc, sn, 0) : NULL;
+    if (!names)
+        return -ENOMEM;
+    for (size_t g = 0; g < sn->a.n; g++) {
+        c[g] = sn->a.s[g];
+        thread_labels(sc, &sn->ts, sn->first[g], (size_t)c[g].value[0], names[g], tids, &c[g]);
+    }
+    *out = c;
+    return 0;
+}
+
+/* What makes a group (thread_cmp but the tid), hashed. */
+static uint64_t group_hash(const mprof_thread_stack *t)
+{
+    uint64_t h = mprof_mix64((uint64_t)t->npcs);
+    for (int i = 0; i < t->npcs; i++)
+        h = mprof_mix64(h ^ t->pcs[i]);
+    h = mprof_mix64(h ^ ((uint64_t)(unsigned)t->call << 32 | (unsigned)t->owner));
+    h = mprof_mix64(h ^ t->obj ^ ((uint64_t)(unsigned char)t->state << 8) ^ (uint64_t)t->how);
+    for (const char *c = t->name; *c; c++)
+        h = mprof_mix64(h ^ (unsigned char)*c);
+    return h;
+}
+
+/* Go's delta merges samples of equal stacks and labels: each of before's
+ * groups that is one of now's (same stack, name, state, wait) takes now's
+ * stack pointer in b, which is what mprof_delta matches by. */
+static int threads_match(mprof_scratch *sc, const mprof_dump_snap *now,
+                         const mprof_dump_snap *before, mprof_sample *b)
+{
+    struct u64map map = {0};
+    size_t cap = 16;
+    while (cap < 2 * now->a.n)
+        cap *= 2;
+    if (mprof_u64map_resize(sc, &map, cap) < 0)
+        return -ENOMEM;
+    for (size_t g = 0; g < now->a.n; g++)
+        if (mprof_u64map_put(sc, &map, group_hash(group_rep(now, g)), g) < 0)
+            return -ENOMEM;
+    for (size_t j = 0, g; j < before->a.n; j++) /* a hash collision: two samples, same sum */
+        if (mprof_u64map_get(&map, group_hash(group_rep(before, j)), &g) &&
+            same_group(group_rep(now, g), group_rep(before, j)))
+            b[j].pcs = now->a.s[g].pcs;
+    return 0;
+}
+
+/* THREADS samples, labelled, or their difference (no tids: a count's
+ * change has no threads of its own). */
+static int threads_samples(mprof_scratch *sc, const mprof_dump_snap *now,
+                           const mprof_dump_snap *before, enum mprof_dump_diff diff,
+                           int text, const mprof_sample **s, size_t *n)
+{
+    mprof_sample *c = NULL, *bc = NULL, *d;
+    int rc = threads_labelled(sc, now, diff == MPROF_DUMP_WHOLE && !text, &c);
+    if (rc == 0 && before)
+        rc = threads_labelled(sc, before, 0, &bc);
+    if (rc == 0 && before)
+        rc = threads_match(sc, now, before, bc);
+    *s = c;
+    *n = now->a.n;
+    if (rc || diff == MPROF_DUMP_WHOLE)
+        return rc;
+    rc = mprof_delta(sc, MPROF_DELTA_GO, 1, ~0u, c, now->a.n, bc, before ? before->a.n : 0, &d, n);
+    *s = d;
+    return rc;
+}
+
 /* now's samples, or their difference from before's, into *s, *n (sc). */
 static int render_samples(mprof_scratch *sc, const mprof_dump_snap *now,
                           const mprof_dump_snap *before, enum mprof_dump_diff diff,
-                          int nvalues, const mprof_sample **s, size_t *n)
+                          int nvalues, int text, const mprof_sample **s, size_t *n)
 {
+    if (now->kind == MPROF_DUMP_THREADS)
+        return threads_samples(sc, now, before, diff, text, s, n);
     *s = now->a.s;
     *n = now->a.n;
     if (diff == MPROF_DUMP_WHOLE)
@@ -855,10 +1048,6 @@ static int render_samples(mprof_scratch *sc, const mprof_dump_snap *now,
     return rc;
 }
 
-static const enum mprof_text_kind text_kind[] = {[MPROF_DUMP_HEAP] = MPROF_TEXT_HEAP,
-                                                 [MPROF_DUMP_BLOCK] = MPROF_TEXT_BLOCK,
-                                                 [MPROF_DUMP_MUTEX] = MPROF_TEXT_MUTEX};
-
 /* Block and mutex samples, copied into sc and labelled with their
  * objects, as the files have them. */
 static int labelled_copy(mprof_scratch *sc, const mprof_sample **s, size_t n)
@@ -872,6 +1061,69 @@ static int labelled_copy(mprof_scratch *sc, const mprof_sample **s, size_t n)
     return 0;
 }
 
+/* goroutine?debug=2's head of one thread, as Go's "goroutine 18 [chan
+ * receive]:", its wait said as `mprof stacks` says it (proftext.h):
+ * thread 4246 "parker" [sleeping] in pthread_cond_wait on cv (0x...): */
+static const char *thread_head(mprof_scratch *sc, const mprof_thread_stack *t, const char *lock)
+{
+    char hex[19] = "", wait[192], h[256];
+    if (t->obj)
+        mprof_objname_hex(hex, t->obj);
+    mprof_text_wait(wait, sizeof wait,
+                    t->call != MPROF_WAIT_NONE ? mprof_waitcall_name(t->call) : "",
+                    t->obj && lock ? lock : "", hex, t->owner);
+    snprintf(h, sizeof h, "thread %d \"%s\" [%s]%s:", t->tid, t->name, state_name(t), wait);
+    return mprof_scratch_strndup(sc, h, strlen(h));
+}
+
+/* goroutine?debug=2: every thread on its own, in the groups' order. */
+static int threads_each(mprof_scratch *sc, const mprof_dump_snap *sn, const mprof_profile_desc *d,
+                        mprof_symbolizer *sym, void **p, size_t *len)
+{
+    size_t n = sn->ts.n;
+    mprof_sample *s = mprof_scratch_calloc(sc, n + 1, sizeof *s);
+    const char **heads = s ? mprof_scratch_calloc(sc, n + 1, sizeof *heads) : NULL;
+    const char **names = heads ? lock_names(sc, sn, 1) : NULL;
+    if (!names)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        const mprof_thread_stack *t = &sn->ts.t[sn->ts.order[i]];
+        s[i] = (mprof_sample){.pcs = t->pcs, .npcs = (uint32_t)t->npcs, .value = {1}};
+        heads[i] = thread_head(sc, t, names[i]);
+    }
+    return mprof_profile_text_each(sc, d, s, n, heads, sym, (char **)p, len);
+}
+
+/* The sample types, period and comment of now's kind, as its file has
+ * them (note: the comment's room). */
+static mprof_profile_desc snap_desc(const mprof_dump_snap *now, int text, char *note, size_t size)
+{
+    switch (now->kind) {
+    case MPROF_DUMP_HEAP: return heap_desc();
+    case MPROF_DUMP_THREADCREATE: return threadcreate_desc();
+    case MPROF_DUMP_THREADS: return threads_desc();
+    case MPROF_DUMP_PEAK: /* its text is a heap profile's: raw in-use as allocations too */
+        return text ? heap_desc() : peak_desc(&now->peak, note, size);
+    default: return contention_desc(snap_btype[now->kind]);
+    }
+}
+
+/* Go's text of the samples (debug=N). */
+static int render_text(mprof_scratch *sc, const mprof_dump_snap *now, int text,
+                       const mprof_profile_desc *d, const mprof_sample *s, size_t n,
+                       mprof_symbolizer *sym, void **p, size_t *len)
+{
+    static const enum mprof_text_kind text_kind[] = {
+        [MPROF_DUMP_HEAP] = MPROF_TEXT_HEAP, [MPROF_DUMP_BLOCK] = MPROF_TEXT_BLOCK,
+        [MPROF_DUMP_MUTEX] = MPROF_TEXT_MUTEX, [MPROF_DUMP_PEAK] = MPROF_TEXT_HEAP};
+    if (now->kind == MPROF_DUMP_THREADS && text >= 2)
+        return threads_each(sc, now, d, sym, p, len);
+    if (now->kind == MPROF_DUMP_THREADS || now->kind == MPROF_DUMP_THREADCREATE)
+        return mprof_profile_text_count(sc, now->kind == MPROF_DUMP_THREADS ? "goroutine"
+                                        : "threadcreate", d, s, n, sym, (char **)p, len);
+    return mprof_profile_text(sc, text_kind[now->kind], d, s, n, sym, (char **)p, len);
+}
+
 /* With dump_lock held: encode into sc. */
 static int render_locked(mprof_scratch *sc, const mprof_dump_snap *now,
                          const mprof_dump_snap *before, enum mprof_dump_diff diff,
@@ -879,26 +1131,27 @@ static int render_locked(mprof_scratch *sc, const mprof_dump_snap *now,
 {
     if (!mprof_libz())
         return -ENOSYS;
-    mprof_profile_desc d =
-        now->kind == MPROF_DUMP_HEAP ? heap_desc() : contention_desc(snap_btype[now->kind]);
-    d.time_nanos = now->time_nanos;
+    char peak_note[96];
+    mprof_profile_desc d = snap_desc(now, text, peak_note, sizeof peak_note);
+    if (!d.time_nanos) /* the peak's is the peak's own, if there is one */
+        d.time_nanos = now->time_nanos;
     d.default_sample_type = default_type;
     if (diff == MPROF_DUMP_GO_DELTA && before)
         d.duration_nanos = now->time_nanos - before->time_nanos;
     char note[112];
-    if (now->lost) {
+    if (now->lost && d.ncomments < MPROF_MAX_COMMENTS) {
         snprintf(note, sizeof note, "mprof: %llu samples dropped (profiler memory cap reached)",
                  (unsigned long long)now->lost);
         d.comments[d.ncomments++] = note;
     }
     const mprof_sample *s;
     size_t n;
-    int rc = render_samples(sc, now, before, diff, d.nvalues, &s, &n);
-    if (rc == 0 && now->kind != MPROF_DUMP_HEAP)
+    int rc = render_samples(sc, now, before, diff, d.nvalues, text, &s, &n);
+    if (rc == 0 && (now->kind == MPROF_DUMP_BLOCK || now->kind == MPROF_DUMP_MUTEX))
         rc = labelled_copy(sc, &s, n);
     mprof_symbolizer *sym = rc == 0 ? mprof_symbolizer_open(sc, config->symbols) : NULL;
     if (rc == 0 && text)
-        rc = mprof_profile_text(sc, text_kind[now->kind], &d, s, n, sym, (char **)p, len);
+        rc = render_text(sc, now, text, &d, s, n, sym, p, len);
     else if (rc == 0)
         rc = mprof_profile_gzip(sc, &d, s, n, sym, p, len);
     mprof_symbolizer_close(sym);

@@ -67,15 +67,24 @@ void mprof_dump_reset_after_fork(void);
  * takes dump_lock for its own duration only, so sending a body to a slow
  * client never holds a dump up.
  */
-enum mprof_dump_kind { MPROF_DUMP_HEAP, MPROF_DUMP_BLOCK, MPROF_DUMP_MUTEX };
+enum mprof_dump_kind {
+    MPROF_DUMP_HEAP, MPROF_DUMP_BLOCK, MPROF_DUMP_MUTEX,
+    MPROF_DUMP_THREADCREATE, /* as the file: created and inuse_threads */
+    MPROF_DUMP_THREADS,      /* every thread's stack, captured at the take */
+    MPROF_DUMP_PEAK,         /* the saved peak heap (peak.h) */
+    MPROF_DUMP_NKINDS
+};
 
-/* 1 if the profile of `kind` is recorded (its rate or fraction is not 0). */
+/* 1 if the profile of `kind` is recorded (its rate or fraction is not 0,
+ * MPROF_THREADCREATE, MPROF_THREADS not 0, the peak not off). */
 int mprof_dump_kind_on(enum mprof_dump_kind kind);
 
 /* The records of `kind` as of now: the heap's current epoch is ended and
  * published first (heap.h, mprof_heap_snapshot), so every allocation made
- * before the call is in it.  raw: heap values as sampled counts (for the
- * debug=1 text), else unsampled as in the files.  NULL after the exit
+ * before the call is in it; THREADS captures every thread's stack now,
+ * grouped as the file groups them (the capture opens /proc descriptors,
+ * raised above the program's).  raw: heap values as sampled counts (for
+ * the debug=1 text), else unsampled as in the files.  NULL after the exit
  * dump or when out of memory. */
 typedef struct mprof_dump_snap mprof_dump_snap;
 mprof_dump_snap *mprof_dump_snap_take(enum mprof_dump_kind kind, int raw);
@@ -93,7 +102,10 @@ typedef struct mprof_dump_body {
 /*
  * now (minus before, per diff; before NULL = an empty earlier snapshot)
  * symbolized and encoded as a gzipped pprof Profile, or with text = 1 as
- * Go's debug=1 text (proftext.h), into *out.  default_type: the sample
+ * Go's debug=1 text (proftext.h), with text = 2 for THREADS as Go's
+ * goroutine?debug=2 listing (one block per thread), into *out.  THREADS
+ * differences match groups by stack, name, state and wait, and carry no
+ * tid labels (a difference of counts has no threads of its own).  default_type: the sample
  * type a viewer shows first ("alloc_space" for /allocs), or NULL.  A Go
  * delta carries duration_nanos = now - before.  0, or a negative errno
  * (-ESHUTDOWN after the exit dump, -ENOSYS without zlib, -ENOMEM).

@@ -14,37 +14,48 @@
 
 #define NONE (-1)
 
+/* seconds=N is a 400: a profile that is not a running total (Go's
+ * profileSupportsDelta leaves out what it cannot difference). */
+#define WHOLE_ONLY 1
+
 struct endpoint {
     const char *name;          /* after /debug/pprof/ */
     int kind;                  /* enum mprof_dump_kind, or NONE */
     enum mprof_dump_diff diff; /* WHOLE, or GODELTAPROF for delta_* */
     const char *default_type;  /* default_sample_type, or NULL */
     const char *doc;           /* the index's line; for NONE, the 404 body */
+    int flags;                 /* WHOLE_ONLY */
 };
 
 /* Go's descriptions (net/http/pprof profileDescriptions) where Go has the
  * profile; the index lists the lines whose kind is not NONE. */
 static const struct endpoint endpoints[] = {
     {"allocs", MPROF_DUMP_HEAP, MPROF_DUMP_WHOLE, "alloc_space",
-     "A sampling of all past memory allocations"},
+     "A sampling of all past memory allocations", 0},
     {"block", MPROF_DUMP_BLOCK, MPROF_DUMP_WHOLE, NULL,
-     "Stack traces that led to blocking on synchronization primitives"},
+     "Stack traces that led to blocking on synchronization primitives", 0},
+    {"goroutine", MPROF_DUMP_THREADS, MPROF_DUMP_WHOLE, NULL,
+     "Stack traces of all current threads (Go's goroutines). Use debug=2 as a query parameter "
+     "to list every thread on its own, as Go lists goroutines.", 0},
     {"heap", MPROF_DUMP_HEAP, MPROF_DUMP_WHOLE, NULL,
      "A sampling of memory allocations of live objects. You can specify the gc "
-     "GET parameter to run GC before taking the heap sample."},
+     "GET parameter to run GC before taking the heap sample.", 0},
     {"mutex", MPROF_DUMP_MUTEX, MPROF_DUMP_WHOLE, NULL,
-     "Stack traces of holders of contended mutexes"},
+     "Stack traces of holders of contended mutexes", 0},
+    {"peak", MPROF_DUMP_PEAK, MPROF_DUMP_WHOLE, NULL,
+     "The live objects when the heap was at its largest so far (TCMalloc's peak heap "
+     "profile). Whole only: no seconds GET parameter.", WHOLE_ONLY},
+    {"threadcreate", MPROF_DUMP_THREADCREATE, MPROF_DUMP_WHOLE, NULL,
+     "Stack traces that led to the creation of new OS threads", 0},
     {"delta_heap", MPROF_DUMP_HEAP, MPROF_DUMP_GODELTAPROF, NULL,
-     "The heap profile's allocations since the previous request (Grafana's godeltaprof)"},
+     "The heap profile's allocations since the previous request (Grafana's godeltaprof)", 0},
     {"delta_block", MPROF_DUMP_BLOCK, MPROF_DUMP_GODELTAPROF, NULL,
-     "The block profile since the previous request (Grafana's godeltaprof)"},
+     "The block profile since the previous request (Grafana's godeltaprof)", 0},
     {"delta_mutex", MPROF_DUMP_MUTEX, MPROF_DUMP_GODELTAPROF, NULL,
-     "The mutex profile since the previous request (Grafana's godeltaprof)"},
-    {"goroutine", NONE, 0, NULL, "mprof: no goroutine (threads) profile yet\n"},
-    {"threadcreate", NONE, 0, NULL, "mprof: no threadcreate profile yet\n"},
+     "The mutex profile since the previous request (Grafana's godeltaprof)", 0},
     {"profile", NONE, 0, NULL,
-     "mprof: no CPU profile (mprof samples memory, blocking and lock contention)\n"},
-    {"trace", NONE, 0, NULL, "mprof: no execution trace\n"},
+     "mprof: no CPU profile (mprof samples memory, blocking and lock contention)\n", 0},
+    {"trace", NONE, 0, NULL, "mprof: no execution trace\n", 0},
 };
 #define NENDPOINTS (sizeof endpoints / sizeof endpoints[0])
 
@@ -57,23 +68,25 @@ static void reply_text(mprof_reply *out, int status, const char *text)
                          .text = text, .text_len = strlen(text)};
 }
 
-static const char *const kind_names[] = {"heap", "block", "mutex"};
+static const char *const kind_names[] = {"heap", "block", "mutex", "threadcreate",
+                                         "threads", "peak"};
 
+/* The 404 of a profile that is off, with the setting that turns it off. */
 static void reply_off(mprof_reply *out, int kind)
 {
-    static char msg[3][96];
-    snprintf(msg[kind], sizeof msg[kind], "mprof: the %s profile is off (%s=0)\n",
-             kind_names[kind],
-             kind == MPROF_DUMP_HEAP    ? "MPROF_MEM_RATE"
-             : kind == MPROF_DUMP_BLOCK ? "MPROF_BLOCK_RATE"
-                                        : "MPROF_MUTEX_FRACTION");
+    static const char *const settings[] = {
+        "MPROF_MEM_RATE=0", "MPROF_BLOCK_RATE=0", "MPROF_MUTEX_FRACTION=0",
+        "MPROF_THREADCREATE=0", "MPROF_THREADS=0", "MPROF_MEM_RATE=0 or MPROF_PEAK_GROWTH=off"};
+    static char msg[MPROF_DUMP_NKINDS][96];
+    snprintf(msg[kind], sizeof msg[kind], "mprof: the %s profile is off (%s)\n",
+             kind_names[kind], settings[kind]);
     reply_text(out, 404, msg[kind]);
 }
 
 /* Go's index page (net/http/pprof Index), with mprof's profiles. */
 static void reply_index(mprof_reply *out)
 {
-    static char page[4096];
+    static char page[6144];
     size_t o = (size_t)snprintf(page, sizeof page,
         "<html>\n<head>\n<title>/debug/pprof/</title>\n</head>\n<body>\n"
         "/debug/pprof/\n<br>\n<p>Set debug=1 as a query parameter to export in legacy "
@@ -87,8 +100,11 @@ static void reply_index(mprof_reply *out)
                               "<tr><td></td><td><a href='%s?debug=1'>%s</a></td></tr>\n",
                               e->name, e->name);
     }
-    if (o < sizeof page)
-        o += (size_t)snprintf(page + o, sizeof page - o, "</table>\n<br>\n<p>\n<ul>\n");
+    if (o < sizeof page) /* Go's link to the goroutine dump: the threads, each */
+        o += (size_t)snprintf(page + o, sizeof page - o, "</table>\n%s<br>\n<p>\n<ul>\n",
+                              mprof_dump_kind_on(MPROF_DUMP_THREADS)
+                                  ? "<a href=\"goroutine?debug=2\">full goroutine stack dump</a>\n"
+                                  : "");
     for (size_t i = 0; i < NENDPOINTS && o < sizeof page; i++)
         if (endpoints[i].kind != NONE)
             o += (size_t)snprintf(page + o, sizeof page - o, "<li><div class=profile-name>%s: "
@@ -162,14 +178,16 @@ static void serve_godeltaprof(const struct endpoint *e, mprof_reply *out)
 static int begin_window(const struct endpoint *e, int64_t secs, int debug,
                         mprof_reply *out, mprof_pending *p)
 {
-    if (debug) {
-        reply_text(out, 400, "seconds and debug params are incompatible\n");
-        return 0;
-    }
-    if (secs <= 0 || secs > MPROF_HTTP_MAX_SECONDS) {
-        reply_text(out, 400, secs <= 0
-                   ? "invalid value for \"seconds\" - must be a positive integer\n"
-                   : "mprof: \"seconds\" is above 300\n");
+    /* Go's checks, in Go's order (serveDeltaProfile); its WriteTimeout
+     * check is the 300 s bound here */
+    const char *err = secs <= 0 ? "invalid value for \"seconds\" - must be a positive integer\n"
+                      : e->flags & WHOLE_ONLY
+                          ? "\"seconds\" parameter is not supported for this profile type\n"
+                      : secs > MPROF_HTTP_MAX_SECONDS ? "mprof: \"seconds\" is above 300\n"
+                      : debug ? "seconds and debug params are incompatible\n"
+                              : NULL;
+    if (err) {
+        reply_text(out, 400, err);
         return 0;
     }
     *p = (mprof_pending){.ep = e, .start = take(e, 0),
@@ -228,7 +246,9 @@ int mprof_endpoints_serve(const mprof_httpreq *r, mprof_reply *out, mprof_pendin
         reply_unavailable(out);
         return 0;
     }
-    reply_profile(out, e, now, NULL, MPROF_DUMP_WHOLE, debug != 0);
+    /* Go: debug=2 is only the goroutine profile's; any other N is 1 */
+    int text = debug == 0 ? 0 : debug >= 2 && e->kind == MPROF_DUMP_THREADS ? 2 : 1;
+    reply_profile(out, e, now, NULL, MPROF_DUMP_WHOLE, text);
     mprof_dump_snap_free(now);
     return 0;
 }

@@ -10,18 +10,24 @@
  *                            attachment; filename="NAME"
  *     ?debug=N (N != 0)      the text form (proftext.h), text/plain
  *     ?seconds=N (N > 0)     a delta profile: snapshot now, again N seconds
- *                            later, every value the difference (delta.h);
- *                            400 with debug, 400 if N is not a positive
- *                            integer or above MPROF_HTTP_MAX_SECONDS
+ *                            later, every value the difference (delta.h)
  *     ?gc=1                  accepted: a snapshot is always current (the
  *                            heap's epoch is ended first, which is what
  *                            Go's runtime.GC() does for its profile)
  *   /debug/pprof/allocs      the heap profile, default_sample_type alloc_space
+ *   /debug/pprof/goroutine   the threads profile (threadstacks.h), captured at
+ *                            the request; debug=1 Go's count text, debug=2
+ *                            every thread as goroutine?debug=2 (proftext.h)
+ *   /debug/pprof/threadcreate  the threadcreate profile; debug=1 Go's count text
+ *   /debug/pprof/peak        the peak heap profile (peak.h); ?seconds=N is a
+ *                            400, as Go answers for a profile without deltas
+ *   ?seconds=N checks in Go's order: not a positive integer, no deltas for
+ *   this profile, above MPROF_HTTP_MAX_SECONDS, with debug: each a 400
  *   /debug/pprof/delta_heap, delta_block, delta_mutex
  *                            Grafana godeltaprof's: the difference from the
  *                            previous request of the same path (the first
  *                            gets everything), heap in-use values whole
- *   a profile that is off (its rate 0) or not built yet: 404, a one-line
+ *   a profile that is off (its setting 0) or not built: 404, a one-line
  *   body saying which and why; an unknown path: 404 "Unknown profile".
  * Only GET is answered; any other method gets 405 (Go's handlers answer
  * any method: a profiler endpoint has no use for the others).

@@ -17,6 +17,7 @@
 #include "lock.h"
 #include "log.h"
 #include "publish.h"
+#include "threadstacks.h"
 #include "tls.h"
 
 #include <arpa/inet.h>
@@ -452,6 +453,7 @@ static void *httpd_main(void *arg)
     (void)arg;
     mprof_guard_enter();
     prctl(PR_SET_NAME, "mprof-http", 0, 0, 0);
+    mprof_threadstacks_own(MPROF_OWN_HTTPD); /* not in the threads profile */
     while (!atomic_load(&leave)) {
         if (serve_once() < 0) {
             mprof_log("MPROF_HTTP: the program closed the listening socket; "

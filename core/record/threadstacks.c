@@ -223,10 +223,26 @@ static void read_stack(mprof_thread_stack *t, const struct capture *c)
     t->npcs = 0; /* it kept moving: running */
 }
 
+/* The tids of mprof's own threads, by role; 0: none (yet). */
+static int own_tid[MPROF_NOWN];
+
+void mprof_threadstacks_own(enum mprof_own_thread role)
+{
+    __atomic_store_n(&own_tid[role], (int)syscall(SYS_gettid), __ATOMIC_RELAXED);
+}
+
+static int is_own(int tid)
+{
+    for (int r = 0; r < MPROF_NOWN; r++)
+        if (__atomic_load_n(&own_tid[r], __ATOMIC_RELAXED) == tid)
+            return 1;
+    return 0;
+}
+
 static int capture_one(int tid, void *arg)
 {
     struct capture *c = arg;
-    if (tid == c->self)
+    if (tid == c->self || is_own(tid))
         return 0;
     if (c->n == c->max)
         return 1;

@@ -50,6 +50,15 @@ typedef struct mprof_thread_stack {
     uintptr_t pcs[MPROF_STACK_MAX + 2];
 } mprof_thread_stack;
 
+/*
+ * mprof's own threads (the mprof thread, the /debug/pprof server) are
+ * not the program's and are never listed, whichever of them captures:
+ * each names itself here when it starts, in its role's slot (a restart,
+ * as in a fork child, takes the slot over).  Lock-free.
+ */
+enum mprof_own_thread { MPROF_OWN_AGENT, MPROF_OWN_HTTPD, MPROF_NOWN };
+void mprof_threadstacks_own(enum mprof_own_thread role);
+
 /* Threads of the process now, at most max (the rest are left out). */
 size_t mprof_threadstacks_count(void);
 
@@ -65,7 +74,7 @@ typedef int mprof_unwind_fn(mprof_unwinder *u, int tid, uintptr_t pc, uintptr_t 
                             int max);
 
 /*
- * Every thread but the caller into out[0, max): tid, name, state, its
+ * Every thread but the caller and mprof's own into out[0, max): tid, name, state, its
  * wait, and its stack of at most `depth` frames, by unwind(u, ...).
  * `copy` is a buffer of MPROF_THREADSTACK_COPY bytes.  Returns how many
  * were filled.  Opens and closes descriptors (raised above the

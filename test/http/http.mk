@@ -7,8 +7,13 @@
 HTTP_TEST_DIR := $(B)/test/http
 HTTP_TEST     := $(HTTP_TEST_DIR)/test_http
 HTTP_PROG     := $(HTTP_TEST_DIR)/httpprog
+HTTP_TPROG    := $(HTTP_TEST_DIR)/threadsprog
 
 $(HTTP_PROG): test/http/httpprog.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $<
+
+$(HTTP_TPROG): test/http/threadsprog.c
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $<
 
@@ -17,9 +22,9 @@ $(HTTP_TEST): $(HTTP_TEST_DIR)/test_http.o $(TEST_HARNESS) $(CORE_OBJ)
 	$(TEST_LINK) $(LIBS)
 
 .PHONY: check-http
-check-http: $(LIBMPROF) $(B)/mprof $(HTTP_PROG) $(HTTP_TEST)
+check-http: $(LIBMPROF) $(B)/mprof $(HTTP_PROG) $(HTTP_TPROG) $(HTTP_TEST)
 	$(HTTP_TEST)
 
 CHECKS += check-http
 
--include $(HTTP_PROG).d $(HTTP_TEST_DIR)/test_http.d
+-include $(HTTP_PROG).d $(HTTP_TPROG).d $(HTTP_TEST_DIR)/test_http.d

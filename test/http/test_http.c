@@ -288,7 +288,7 @@ START_TEST(http_curl_index_and_text)
         {"/debug/pprof/heap?debug=1", "heap profile: ", "leak_site"},
         {"/debug/pprof/block?debug=1", "--- contention:\ncycles/second=", "hold_lock"},
         {"/debug/pprof/mutex?debug=1", "--- contention:\ncycles/second=", "hold_lock"},
-        {"/debug/pprof/threadcreate", "mprof: no threadcreate profile yet", ""},
+        {"/debug/pprof/profile", "mprof: no CPU profile", ""},
         {"/debug/pprof/nosuch", "Unknown profile", ""},
         {"/debug/pprof/heap?seconds=0", "invalid value for \"seconds\"", ""},
     };
@@ -669,6 +669,313 @@ START_TEST(http_fork_child_serves_only_if_asked)
 }
 END_TEST
 
+
+/* ---- goroutine, threadcreate, peak: test/http/threadsprog ---- */
+
+/* threadsprog's truth (its header): 5 threads parked in parked_here,
+ * threadcreate 5 at park_start (all running) and 3 at spawn_short (none),
+ * the peak 100 blocks of 100000 bytes at spike_site. */
+enum { PARKED = 5, SHORT = 3, SPIKE_N = 100, SPIKE_SIZE = 100000 };
+
+typedef struct tprog {
+    run r;
+    const char *dir;
+    char addr[160];
+} tprog;
+
+static void tstart(tprog *p, const char *name)
+{
+    memset(p, 0, sizeof *p);
+    p->dir = h_fresh_dir(name);
+    run_spec s = {.argv = {IT_BUILD_DIR "/test/http/threadsprog"}, .cwd = p->dir,
+                  .env = {"MPROF_OUT=prof", "MPROF_HTTP=127.0.0.1:0", "MPROF_MEM_RATE=1",
+                          "MPROF_PEAK_GROWTH=0"}};
+    run_start(&p->r, &s);
+    ck_assert_msg(run_wait_stdout(&p->r, "ready\n", 20000), "threadsprog not ready: %s",
+                  p->r.err.s ? p->r.err.s : "");
+    ck_assert_msg(published_addr(p->r.pid, p->addr, sizeof p->addr, 10000),
+                  "no published /debug/pprof address");
+}
+
+static void tfinish(tprog *p)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/quit", p->dir);
+    FILE *f = fopen(path, "w");
+    ck_assert(f);
+    fclose(f);
+    run_finish(&p->r, 30000);
+    ck_assert_int_eq(run_exit_code(&p->r), 0);
+    const char *out = p->r.out.s ? p->r.out.s : "";
+    ck_assert_msg(strncmp(out, "ready\n", 6) == 0 && strstr(out, "done\n") &&
+                      strlen(strstr(out, "done\n")) == 5, "%s", out);
+    ck_assert_str_eq(p->r.err.s ? p->r.err.s : "", "");
+    run_free(&p->r);
+}
+
+/* `go tool pprof -raw` of a path of p's server. */
+static void pprof_raw(const tprog *p, const char *path, strbuf *out)
+{
+    char cmd[1400];
+    snprintf(cmd, sizeof cmd, "cd %s && PPROF_TMPDIR=%s go tool pprof -raw "
+             "'http://%s/debug/pprof/%s' 2>&1", p->dir, p->dir, p->addr, path);
+    int rc = sh(cmd, out);
+    ck_assert_msg(rc == 0 && out->s, "%s: go tool pprof failed:\n%s", path, out->s ? out->s : "");
+}
+
+/* In -raw's text: the sum of value k of the samples whose stack holds
+ * function fn (read from its Locations), or -1 if none does. */
+static long long raw_sum(const char *raw, const char *fn, int k)
+{
+    int ids[64], nids = 0;
+    const char *loc = strstr(raw, "\nLocations\n");
+    for (const char *l = loc; l && *l && nids < 64; l = strchr(l + 1, '\n')) {
+        int id;
+        char name[256];
+        if (sscanf(l, " %d: 0x%*x M=%*d %255s", &id, name) == 2 && strcmp(name, fn) == 0)
+            ids[nids++] = id;
+    }
+    long long sum = -1;
+    const char *smp = strstr(raw, "\nSamples:\n");
+    for (const char *l = smp ? strchr(smp + 10, '\n') : NULL; l && l < loc; l = strchr(l + 1, '\n')) {
+        const char *colon = strchr(l + 1, ':'), *eol = strchr(l + 1, '\n');
+        long long v[4];
+        int nv = sscanf(l + 1, "%lld %lld %lld %lld", &v[0], &v[1], &v[2], &v[3]);
+        if (!colon || !eol || colon > eol || nv <= k || strstr(l + 1, ":[") == colon)
+            continue;
+        char rest[1024];
+        snprintf(rest, sizeof rest, "%.*s ", (int)(eol - colon - 1), colon + 1);
+        for (int i = 0; i < nids; i++) {
+            char key[24];
+            snprintf(key, sizeof key, " %d ", ids[i]);
+            if (strstr(rest, key)) {
+                sum = (sum < 0 ? 0 : sum) + v[k];
+                break;
+            }
+        }
+    }
+    return sum;
+}
+
+/* go tool pprof reads goroutine (threads), threadcreate and peak from a
+ * live program, each with its known truth.  A parked thread is in its
+ * wait for good, but may not have reached the kernel at the first look
+ * (it is then [running]): goroutine is asked again until it shows all. */
+START_TEST(http_go_pprof_reads_threads_threadcreate_peak)
+{
+    tprog p;
+    tstart(&p, "http_threads_pprof");
+    strbuf out = {0};
+    long long parked = -1;
+    for (int tries = 0; tries < 100 && parked != PARKED; tries++) {
+        sb_free(&out);
+        pprof_raw(&p, "goroutine", &out);
+        parked = raw_sum(out.s, "parked_here", 0);
+        if (parked != PARKED)
+            sleep_ms(100);
+    }
+    ck_assert_msg(parked == PARKED, "goroutine: %lld threads in parked_here:\n%s", parked, out.s);
+    ck_assert_msg(strstr(out.s, "PeriodType: threads count") && strstr(out.s, "wait:[pthread_cond_wait]"),
+                  "%s", out.s);
+    /* mprof's own threads (its thread, the server) are not the program's */
+    ck_assert_msg(!strstr(out.s, "thread:[mprof"), "mprof's threads listed:\n%s", out.s);
+    sb_free(&out);
+    pprof_raw(&p, "threadcreate", &out);
+    ck_assert_msg(raw_sum(out.s, "park_start", 0) == PARKED && raw_sum(out.s, "park_start", 1) == PARKED &&
+                      raw_sum(out.s, "spawn_short", 0) == SHORT && raw_sum(out.s, "spawn_short", 1) == 0,
+                  "threadcreate:\n%s", out.s);
+    sb_free(&out);
+    pprof_raw(&p, "peak", &out);
+    ck_assert_msg(raw_sum(out.s, "spike_site", 0) == SPIKE_N &&
+                      raw_sum(out.s, "spike_site", 1) == (long long)SPIKE_N * SPIKE_SIZE,
+                  "peak:\n%s", out.s);
+    sb_free(&out);
+    tfinish(&p);
+}
+END_TEST
+
+/* How many times needle occurs in s. */
+static int occurrences(const char *s, const char *needle)
+{
+    int n = 0;
+    for (const char *q = s; q && (q = strstr(q, needle)); q += strlen(needle))
+        n++;
+    return n;
+}
+
+/* curl: goroutine?debug=1 is Go's count text (5 threads at one stack),
+ * debug=2 lists each thread; threadcreate?debug=1 counts exactly; the
+ * index lists the three. */
+START_TEST(http_curl_goroutine_and_threadcreate_text)
+{
+    tprog p;
+    tstart(&p, "http_threads_curl");
+    char cmd[600];
+    strbuf out = {0};
+    bool all = false;
+    for (int tries = 0; tries < 100 && !all; tries++) { /* parked: see above */
+        sb_free(&out);
+        snprintf(cmd, sizeof cmd, "curl -s 'http://%s/debug/pprof/goroutine?debug=1'", p.addr);
+        ck_assert_int_eq(sh(cmd, &out), 0);
+        all = out.s && strstr(out.s, "\n5 @ ");
+        if (!all)
+            sleep_ms(100);
+    }
+    ck_assert_msg(all && strncmp(out.s, "goroutine profile: total ", 25) == 0 &&
+                      strstr(out.s, "\tparked_here\n") &&
+                      strstr(out.s, "\"thread\":\"threadsprog\", \"wait\":\"pthread_cond_wait\"}"),
+                  "goroutine?debug=1:\n%s", out.s ? out.s : "");
+    sb_free(&out);
+    snprintf(cmd, sizeof cmd, "curl -s 'http://%s/debug/pprof/goroutine?debug=2'", p.addr);
+    ck_assert_int_eq(sh(cmd, &out), 0);
+    ck_assert_msg(out.s && strncmp(out.s, "thread ", 7) == 0 &&
+                      occurrences(out.s, "\"threadsprog\" [sleeping] in pthread_cond_wait on cv (0x") == PARKED &&
+                      occurrences(out.s, "\nparked_here(...)\n") == PARKED,
+                  "goroutine?debug=2:\n%s", out.s ? out.s : "");
+    sb_free(&out);
+    snprintf(cmd, sizeof cmd, "curl -s 'http://%s/debug/pprof/threadcreate?debug=1'", p.addr);
+    ck_assert_int_eq(sh(cmd, &out), 0);
+    ck_assert_msg(out.s && strncmp(out.s, "threadcreate profile: total 8\n5 @ ", 34) == 0 &&
+                      strstr(out.s, "\tpark_start\n") && strstr(out.s, "\n3 @ ") &&
+                      strstr(out.s, "\tspawn_short\n"),
+                  "threadcreate?debug=1:\n%s", out.s ? out.s : "");
+    sb_free(&out);
+    snprintf(cmd, sizeof cmd, "curl -s 'http://%s/debug/pprof/'", p.addr);
+    ck_assert_int_eq(sh(cmd, &out), 0);
+    ck_assert_msg(out.s && strstr(out.s, "href='goroutine?debug=1'") &&
+                      strstr(out.s, "href='threadcreate?debug=1'") && strstr(out.s, "href='peak?debug=1'") &&
+                      strstr(out.s, "<a href=\"goroutine?debug=2\">full goroutine stack dump</a>") &&
+                      strstr(out.s, "threadcreate: </div> Stack traces that led to the creation of new OS threads"),
+                  "index:\n%s", out.s ? out.s : "");
+    sb_free(&out);
+    tfinish(&p);
+}
+END_TEST
+
+/* The samples of a profile body (gzipped pprof) whose stack holds fn. */
+static int samples_at(const tprog *p, const strbuf *body, const char *fn, int64_t *duration)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/body.pb.gz", p->dir);
+    save(body, path);
+    mprof_pprof_profile pp;
+    char err[256];
+    ck_assert_msg(mprof_pprof_read_file(&pp, path, err, sizeof err) == 0, "%s", err);
+    int n = 0;
+    for (size_t i = 0; i < pp.nsample; i++)
+        for (size_t j = 0; j < pp.sample[i].nlocation_id; j++)
+            n += strcmp(leaf_name(&pp, &pp.sample[i], j), fn) == 0;
+    *duration = pp.duration_nanos;
+    mprof_pprof_free(&pp);
+    return n;
+}
+
+/* The sum of value k of the samples of a profile body whose stack holds fn. */
+static int64_t value_at(const tprog *p, const strbuf *body, const char *fn, int k)
+{
+    char path[1200];
+    snprintf(path, sizeof path, "%s/body.pb.gz", p->dir);
+    save(body, path);
+    mprof_pprof_profile pp;
+    char err[256];
+    ck_assert_msg(mprof_pprof_read_file(&pp, path, err, sizeof err) == 0, "%s", err);
+    int64_t sum = 0;
+    for (size_t i = 0; i < pp.nsample; i++)
+        for (size_t j = 0; j < pp.sample[i].nlocation_id; j++)
+            if (strcmp(leaf_name(&pp, &pp.sample[i], j), fn) == 0) {
+                sum += pp.sample[i].value[k];
+                break;
+            }
+    mprof_pprof_free(&pp);
+    return sum;
+}
+
+/* One round: a threadcreate?seconds=2 request is sent, then the program
+ * starts and joins 4 threads at late_spawn; the answer's values there. */
+static void spawn_round(tprog *p, int round, int64_t *created, int64_t *inuse)
+{
+    int fd = connect_to(p->addr);
+    static const char req[] = "GET /debug/pprof/threadcreate?seconds=2 HTTP/1.1\r\nHost: x\r\n\r\n";
+    ck_assert(write(fd, req, sizeof req - 1) == (ssize_t)(sizeof req - 1));
+    char path[1200], want[32];
+    snprintf(path, sizeof path, "%s/spawn", p->dir);
+    FILE *f = fopen(path, "w");
+    ck_assert(f);
+    fclose(f);
+    snprintf(want, sizeof want, "spawned %d\n", round);
+    ck_assert(run_wait_stdout(&p->r, want, 20000));
+    strbuf all = {0}, body = {0};
+    read_all(fd, &all);
+    close(fd);
+    const char *b = all.s ? strstr(all.s, "\r\n\r\n") : NULL;
+    ck_assert_msg(b && strncmp(all.s, "HTTP/1.1 200", 12) == 0, "%s", all.s ? all.s : "");
+    sb_append(&body, b + 4, all.len - (size_t)(b + 4 - all.s));
+    *created = value_at(p, &body, "late_spawn", 0);
+    *inuse = value_at(p, &body, "late_spawn", 1);
+    sb_free(&all);
+    sb_free(&body);
+}
+
+/* ?seconds=N of threadcreate holds exactly the creations of its window:
+ * 4 at late_spawn, none of them running, never the running total (8,
+ * 12, ...), in two rounds.  On a busy machine the window may open after
+ * some of the spawning or close before its end (it then holds fewer, or
+ * one still running): such a round is done again. */
+START_TEST(http_threadcreate_seconds_holds_the_window)
+{
+    tprog p;
+    tstart(&p, "http_threadcreate_window");
+    for (int want_rounds = 2, round = 1, exact = 0; exact < want_rounds; round++) {
+        ck_assert_msg(round <= 12, "no window held its 4 creations exactly");
+        int64_t created, inuse;
+        spawn_round(&p, round, &created, &inuse);
+        /* a window that closes mid-round holds a thread still running */
+        ck_assert_msg(created >= 0 && created <= 4 && inuse >= 0 && inuse <= 1,
+                      "round %d: %lld created, %lld running at late_spawn", round,
+                      (long long)created, (long long)inuse);
+        exact += created == 4 && inuse == 0;
+    }
+    tfinish(&p);
+}
+END_TEST
+
+/* ?seconds=N: threadcreate and goroutine are differenced as Go does (a
+ * window in which no thread starts or changes holds no sample where the
+ * whole profile has them); peak is whole only, and says so as Go does. */
+START_TEST(http_threads_seconds_as_go)
+{
+    tprog p;
+    tstart(&p, "http_threads_seconds");
+    strbuf body = {0};
+    int64_t dur;
+    ck_assert_int_eq(get(p.addr, "/debug/pprof/threadcreate", &body), 200);
+    ck_assert_int_eq(samples_at(&p, &body, "park_start", &dur), 1);
+    sb_free(&body);
+    ck_assert_int_eq(get(p.addr, "/debug/pprof/threadcreate?seconds=1", &body), 200);
+    ck_assert_int_eq(samples_at(&p, &body, "park_start", &dur), 0);
+    ck_assert_int_eq(samples_at(&p, &body, "spawn_short", &dur), 0);
+    ck_assert_msg(dur >= 1000000000LL, "duration %lld", (long long)dur);
+    sb_free(&body);
+    /* the parked threads stay parked: no change at parked_here (a thread
+     * still on its way into the kernel at the first snapshot would be
+     * one; ask again) */
+    int changed = 1;
+    for (int tries = 0; tries < 10 && changed; tries++) {
+        ck_assert_int_eq(get(p.addr, "/debug/pprof/goroutine?seconds=1", &body), 200);
+        changed = samples_at(&p, &body, "parked_here", &dur);
+        sb_free(&body);
+    }
+    ck_assert_int_eq(changed, 0);
+    ck_assert_int_eq(get(p.addr, "/debug/pprof/peak?seconds=1", &body), 400);
+    ck_assert_str_eq(body.s, "\"seconds\" parameter is not supported for this profile type\n");
+    sb_free(&body);
+    ck_assert_int_eq(get(p.addr, "/debug/pprof/goroutine?seconds=1&debug=1", &body), 400);
+    ck_assert_str_eq(body.s, "seconds and debug params are incompatible\n");
+    sb_free(&body);
+    tfinish(&p);
+}
+END_TEST
+
 int main(void)
 {
     run_default_env("MPROF_MEM_RATE=4096"); /* a short run has samples to dump */
@@ -680,6 +987,9 @@ int main(void)
                             http_hostile_clients_change_nothing,
                             http_fork_child_serves_only_if_asked,
                             http_thread_and_descriptors_stay_apart,
-                            http_window_on_reused_number_writes_nothing));
+                            http_window_on_reused_number_writes_nothing,
+                            http_go_pprof_reads_threads_threadcreate_peak,
+                            http_curl_goroutine_and_threadcreate_text, http_threads_seconds_as_go,
+                            http_threadcreate_seconds_holds_the_window));
     return run_built_suite(s);
 }
