@@ -12,6 +12,7 @@
 #include "heap.h"
 #include "lock.h"
 #include "log.h"
+#include "ownthread.h"
 #include "threadstacks.h"
 #include "tls.h"
 
@@ -38,13 +39,12 @@ static MPROF_FORK_STATE atomic_int final_requested; /* last words (agent.h) */
 static MPROF_FORK_STATE atomic_int final_done;      /* a futex word */
 static const mprof_config *config;
 
-/* Guards the thread's existence: thread, running, wanted, pause_depth,
+/* Guards the thread's existence: own, wanted, pause_depth,
  * retired (agent.h); held across pthread_create and pthread_join. */
 static MPROF_FORK_STATE mprof_lock agent_lock = MPROF_LOCK_INIT;
 MPROF_LOCK_RANK(agent_lock, MPROF_RANK_AGENT);
-static pthread_t thread;
-static MPROF_FORK_STATE int running, pause_depth, wanted, retired;
-static void *stack_map; /* the thread's stack while it runs; agent_lock */
+static MPROF_FORK_STATE mprof_ownthread own; /* the thread, its stack (ownthread.h) */
+static MPROF_FORK_STATE int pause_depth, wanted, retired;
 static int create_failed_said;
 
 static void wake(void)
@@ -177,46 +177,13 @@ static void *agent_main(void *arg)
 
 void mprof_agent_init(const mprof_config *cfg) { config = cfg; }
 
-/* The thread's stack is a mapping of ours, not one from glibc's cache of
- * stacks of threads that ended: a fork child reusing one of those copies
- * every page of it that the parent had touched (a process per connection
- * paid 0.1 ms for it).  The lowest page is the guard. */
-#define STACK_SIZE ((size_t)1 << 20)
-#define STACK_GUARD ((size_t)1 << 16)
-
 /* With agent_lock held: 0 or an errno. */
-static int map_stack(void)
-{
-    mprof_lock_assert_held(&agent_lock);
-    void *m = mmap(NULL, STACK_GUARD + STACK_SIZE, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    if (m == MAP_FAILED)
-        return errno;
-    mprotect(m, STACK_GUARD, PROT_NONE);
-    stack_map = m;
-    return 0;
-}
-
-/* With agent_lock held.  The thread inherits a mask of every signal, so
- * no signal meant for the program is ever delivered to it. */
 static int start_locked(void)
 {
     mprof_lock_assert_held(&agent_lock);
     atomic_store(&leave, 0);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    int rc = stack_map ? 0 : map_stack();
+    int rc = mprof_ownthread_start(&own, agent_main);
     if (rc == 0) {
-        pthread_attr_setstack(&attr, (char *)stack_map + STACK_GUARD, STACK_SIZE);
-        rc = pthread_create(&thread, &attr, agent_main, NULL);
-    }
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc == 0) {
-        running = 1;
         /* Now, not when the thread first runs: a request made before it
          * is scheduled (last words) is served by its first iteration. */
         atomic_store(&alive, 1);
@@ -228,25 +195,15 @@ static int start_locked(void)
     return rc;
 }
 
-/* pthread_join is a cancellation point, and the calls that step aside
- * (setuid, unshare) are not: cancellation stays off for the join, so that
- * a pending cancel neither acts inside setuid nor unwinds with agent_lock
- * held. */
 static void stop_locked(void)
 {
     mprof_lock_assert_held(&agent_lock);
-    if (!running)
+    if (!own.running)
         return;
     atomic_store(&alive, 0);
     atomic_store(&leave, 1);
     wake();
-    int cancel;
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
-    pthread_join(thread, NULL);
-    pthread_setcancelstate(cancel, NULL);
-    running = 0;
-    munmap(stack_map, STACK_GUARD + STACK_SIZE);
-    stack_map = NULL;
+    mprof_ownthread_join(&own, 1);
 }
 
 int mprof_agent_want(void)
@@ -255,7 +212,7 @@ int mprof_agent_want(void)
     int saved = errno, rc = 0;
     mprof_lock_acquire(&agent_lock);
     wanted = 1;
-    if (!running && !pause_depth && !retired && !create_failed_said)
+    if (!own.running && !pause_depth && !retired && !create_failed_said)
         rc = start_locked();
     mprof_lock_release(&agent_lock);
     errno = saved;
@@ -293,7 +250,7 @@ void mprof_agent_pause(void)
 void mprof_agent_resume(void)
 {
     int saved = enter_locked();
-    if (pause_depth > 0 && --pause_depth == 0 && wanted && !retired && !running)
+    if (pause_depth > 0 && --pause_depth == 0 && wanted && !retired && !own.running)
         start_locked();
     leave_locked(saved);
 }
@@ -309,10 +266,9 @@ void mprof_agent_retire(void)
 void mprof_agent_reset_after_fork(void)
 {
     mprof_lock_reset(&agent_lock);
-    if (running | pause_depth | wanted | retired)
-        running = pause_depth = wanted = retired = 0;
-    if (stack_map) /* the parent's thread's: it goes on mapped, unused */
-        stack_map = NULL;
+    if (pause_depth | wanted | retired)
+        pause_depth = wanted = retired = 0;
+    mprof_ownthread_after_fork(&own);
     if (atomic_load(&dump_requested))
         atomic_store(&dump_requested, 0);
     if (atomic_load(&ready_requested))

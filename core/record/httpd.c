@@ -16,6 +16,7 @@
 #include "httpreq.h"
 #include "lock.h"
 #include "log.h"
+#include "ownthread.h"
 #include "publish.h"
 #include "threadstacks.h"
 #include "tls.h"
@@ -65,14 +66,11 @@ static char bound_unix[MPROF_NETADDR_PATH_MAX]; /* to unlink at retire */
 
 static MPROF_FORK_STATE mprof_lock httpd_lock = MPROF_LOCK_INIT;
 MPROF_LOCK_RANK(httpd_lock, MPROF_RANK_HTTPD);
-static pthread_t thread;
-static MPROF_FORK_STATE int running, pause_depth, retired, child_wants;
-static void *stack_map;
+static MPROF_FORK_STATE mprof_ownthread own; /* the thread, its stack (ownthread.h) */
+static MPROF_FORK_STATE int pause_depth, retired, child_wants;
 static atomic_int leave;
 
 #define NS 1000000000LL
-#define STACK_SIZE ((size_t)1 << 20)
-#define STACK_GUARD ((size_t)1 << 16)
 
 /* ---- descriptors ---- */
 
@@ -468,33 +466,15 @@ static void *httpd_main(void *arg)
 
 /* ---- the thread's existence (as agent.c's) ---- */
 
-/* With httpd_lock held: 0 or an errno.  Every signal blocked, inherited. */
+/* With httpd_lock held: 0 or an errno. */
 static int start_locked(void)
 {
     mprof_lock_assert_held(&httpd_lock);
-    if (running || pause_depth || retired || lsock.fd < 0)
+    if (own.running || pause_depth || retired || lsock.fd < 0)
         return 0;
-    if (!stack_map) {
-        void *m = mmap(NULL, STACK_GUARD + STACK_SIZE, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-        if (m == MAP_FAILED)
-            return errno;
-        mprotect(m, STACK_GUARD, PROT_NONE);
-        stack_map = m;
-    }
     atomic_store(&leave, 0);
-    sigset_t all, old;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setstack(&attr, (char *)stack_map + STACK_GUARD, STACK_SIZE);
-    int rc = pthread_create(&thread, &attr, httpd_main, NULL);
-    pthread_attr_destroy(&attr);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    if (rc == 0)
-        running = 1;
-    else
+    int rc = mprof_ownthread_start(&own, httpd_main);
+    if (rc)
         mprof_log("MPROF_HTTP: cannot start the server thread (%s)", strerror(rc));
     return rc;
 }
@@ -502,16 +482,12 @@ static int start_locked(void)
 static void stop_locked(void)
 {
     mprof_lock_assert_held(&httpd_lock);
-    if (!running)
+    if (!own.running)
         return;
     atomic_store(&leave, 1);
     if (is_ours(&wakefd))
         (void)!write(wakefd.fd, &(uint64_t){1}, sizeof(uint64_t));
-    int cancel;
-    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel);
-    pthread_join(thread, NULL);
-    pthread_setcancelstate(cancel, NULL);
-    running = 0;
+    mprof_ownthread_join(&own, 0);
 }
 
 /* Listener, wake-up and slots; then the thread.  Guard set, lock held. */
@@ -624,8 +600,8 @@ void mprof_httpd_after_fork(void)
     if (!config || config->http.kind == MPROF_NETADDR_NONE)
         return;
     mprof_lock_reset(&httpd_lock);
-    running = pause_depth = retired = 0;
-    stack_map = NULL; /* the parent thread's: left mapped, unused */
+    pause_depth = retired = 0;
+    mprof_ownthread_after_fork(&own);
     for (int i = 0; slots && i < MPROF_HTTP_SLOTS; i++) {
         if (slots[i].state) {
             close_own(&slots[i].c);
