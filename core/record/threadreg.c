@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define SLOTS (1u << 16) /* threads at once; pid_max is at most 2^22 */
@@ -130,8 +131,19 @@ int mprof_threadreg_wait(int tid, int *call, const void **obj)
     struct mprof_tls *tls = s ? __atomic_load_n(&s->tls, __ATOMIC_ACQUIRE) : NULL;
     if (!tls)
         return -1;
-    int c = tls->wait_call;
-    *obj = tls->wait_obj;
+    /* Through the kernel, not a load: nothing stops the thread from ending
+     * between find() and here, and its TLS lies in its stack, which may be
+     * gone (a program's own stack, freed after the join; one glibc
+     * unmaps).  A fault here, on mprof's thread, would kill the program;
+     * a failed read is only a thread shown without its wait. */
+    int c = 0;
+    const void *o = NULL;
+    struct iovec local[2] = {{&c, sizeof c}, {&o, sizeof o}};
+    struct iovec remote[2] = {{(void *)&tls->wait_call, sizeof c},
+                              {(void *)&tls->wait_obj, sizeof o}};
+    if (process_vm_readv(getpid(), local, 2, remote, 2, 0) != (ssize_t)(sizeof c + sizeof o))
+        return 0;
+    *obj = o;
     *call = c > 0 && c <= MPROF_NWAITCALLS ? c - 1 : MPROF_WAIT_NONE;
     if (*call == MPROF_WAIT_NONE)
         *obj = NULL;

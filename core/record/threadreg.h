@@ -7,10 +7,11 @@
  * every fast path.  A table of slots, open addressing on the tid, claimed
  * and released with compare-and-swap: no lock, so that registration never
  * waits for a dump and a dump never stops a thread.  A slot's TLS pointer
- * stays valid while the slot holds the tid: glibc frees a thread's TLS
- * only after its cleanup handlers (and so our removal) ran.  A dump that
- * reads a thread ending at that moment reads memory that is still mapped
- * (glibc keeps thread stacks and their TLS cached), at worst a stale wait.
+ * names the thread's TLS while the slot holds the tid, but a dump that
+ * found it may read it after the thread ended and its stack (where its
+ * TLS lies) was unmapped: a program's own stack freed after the join, or
+ * one glibc let go.  So the dump reads the wait fields with
+ * process_vm_readv, which fails where a load would fault.
  */
 #ifndef MPROF_THREADREG_H
 #define MPROF_THREADREG_H
