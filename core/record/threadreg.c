@@ -2,6 +2,16 @@
  * threadreg.c: the tid -> TLS table (see threadreg.h).  Linear probing
  * from tid's hash; a removed entry becomes a tombstone (-1) that an
  * insert may reuse, so a lookup's probe ends only at a never-used slot.
+ * Tombstones accumulate (tids keep changing, and each new tid's probe
+ * starts elsewhere) until no slot is never-used, when a lookup of a
+ * thread that is not registered (mprof's own, one started before
+ * profiling, one whose insert failed) would walk the whole table, at each
+ * thread of each dump.  So an entry lies within PROBE slots of its home:
+ * an insert that finds no free slot there fails (the thread is shown
+ * without its wait), and a lookup stops after PROBE slots.  Entries never
+ * move, so this needs no lock, and the table stays lock-free.  A window
+ * of PROBE slots all held by live threads needs tens of thousands of
+ * threads at once (free slots, tombstones included, are reused).
  * Each entry also holds the pid that made it: a fork child inherits its
  * parent's entries and treats them as tombstones, so that a fork costs
  * the table nothing but the forking thread's own entry.
@@ -17,6 +27,7 @@
 #include <unistd.h>
 
 #define SLOTS (1u << 16) /* threads at once; pid_max is at most 2^22 */
+#define PROBE 64u        /* slots an entry may lie past its home, at most */
 #define EMPTY 0
 #define GONE (-1)
 #define CLAIMED (-2) /* being filled in by an insert */
@@ -83,7 +94,7 @@ int mprof_threadreg_add(int tid, struct mprof_tls *tls)
     if (!t || tid <= 0)
         return -1;
     int pid = pid_now();
-    for (unsigned i = 0, k = home(tid); i < SLOTS; i++, k = (k + 1) % SLOTS) {
+    for (unsigned i = 0, k = home(tid); i < PROBE; i++, k = (k + 1) % SLOTS) {
         int cur = __atomic_load_n(&t[k].tid, __ATOMIC_ACQUIRE);
         if (!free_slot(&t[k], cur, pid))
             continue;
@@ -106,7 +117,7 @@ static struct slot *find(int tid)
     if (!t || tid <= 0)
         return NULL;
     int pid = pid_now();
-    for (unsigned i = 0, k = home(tid); i < SLOTS; i++, k = (k + 1) % SLOTS) {
+    for (unsigned i = 0, k = home(tid); i < PROBE; i++, k = (k + 1) % SLOTS) {
         int cur = __atomic_load_n(&t[k].tid, __ATOMIC_ACQUIRE);
         if (cur == tid && __atomic_load_n(&t[k].pid, __ATOMIC_ACQUIRE) == pid)
             return &t[k];

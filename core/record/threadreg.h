@@ -25,8 +25,11 @@
  * process that never starts a thread never maps the table. */
 void mprof_threadreg_main(struct mprof_tls *tls);
 
-/* The calling thread (tid) with its TLS; 0, or -1 when the table is full
- * or cannot be mapped (the thread is then shown without its wait). */
+/* The calling thread (tid) with its TLS; 0, or -1 when the slots near
+ * tid's are all taken or the table cannot be mapped (the thread is then
+ * shown without its wait).  Called only with the threads profile on
+ * (profiler.c): nothing else reads the table, and a process without it
+ * maps none. */
 int mprof_threadreg_add(int tid, struct mprof_tls *tls);
 
 /* The calling thread ends. */
