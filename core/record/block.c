@@ -56,10 +56,37 @@ void mprof_mutex_scaled(int64_t d, uint64_t fraction, double *count, double *del
     *delay = (double)fraction * (double)d;
 }
 
+/* The bucket for a wait on obj at stk (block.h: at most
+ * MPROF_BLOCK_OBJECTS objects per stack have their own). */
+static mprof_bucket *bucket_for(mprof_btype type, uintptr_t obj, const uintptr_t *stk,
+                                int nstk)
+{
+    if (!obj)
+        return mprof_bucket_get(type, 0, stk, nstk);
+    /* an object that has its bucket: one lookup, as before the bound */
+    mprof_bucket *b = mprof_bucket_find(type, obj, stk, nstk);
+    if (b)
+        return b;
+    mprof_bucket *site = mprof_bucket_get(type, 0, stk, nstk);
+    if (!site)
+        return NULL;
+    uint32_t *n = &site->rec.blk.objects;
+    /* The load first: a site past its bound is not written again, so the
+     * count cannot wrap and its cache line stays shared.  The first
+     * object refused still adds one, so that a count over the bound says
+     * the site's bucket holds waits on objects (dump.c labels it). */
+    if (__atomic_load_n(n, __ATOMIC_RELAXED) <= MPROF_BLOCK_OBJECTS &&
+        __atomic_fetch_add(n, 1, __ATOMIC_RELAXED) < MPROF_BLOCK_OBJECTS) {
+        b = mprof_bucket_get(type, obj, stk, nstk);
+        return b ? b : site;
+    }
+    return site;
+}
+
 void mprof_block_add(mprof_btype type, uintptr_t obj, const uintptr_t *stk, int nstk,
                      double count, double delay, double hold)
 {
-    mprof_bucket *b = mprof_bucket_get(type, obj, stk, nstk);
+    mprof_bucket *b = bucket_for(type, obj, stk, nstk);
     if (!b) {
         mprof_block_count_dropped(type);
         return;
@@ -84,7 +111,8 @@ void mprof_block_snapshot(mprof_btype type, void (*prepare)(size_t n, void *ctx)
     for (mprof_bucket *b = mprof_bucket_list(type); b && n; b = mprof_bucket_next_of_type(b), n--) {
         mprof_lock *l = mprof_bucket_stripe(b);
         mprof_lock_acquire(l);
-        mprof_block_record r = b->rec.blk;
+        mprof_block_record r = {b->rec.blk.count, b->rec.blk.delay_ns, b->rec.blk.hold_ns,
+                                __atomic_load_n(&b->rec.blk.objects, __ATOMIC_RELAXED)};
         mprof_lock_release(l);
         if (r.count > 0)
             visit(b, &r, ctx);

@@ -21,6 +21,17 @@
  * critical sections are charged (those whose unlock made someone wait),
  * on the holder's stack, as the delay is; Go has no such profile.
  *
+ * Buckets are keyed by (stack, object waited on), so that a sample names
+ * its lock (dump.c, label_objects).  Buckets are never freed, so that key
+ * is bounded: at one stack, the first MPROF_BLOCK_OBJECTS distinct objects
+ * get buckets of their own; waits on any further object at that stack go
+ * to the stack's object-less bucket (size 0), labelled lock=other, and
+ * Go's grouping by stack alone is what remains for them.  The count of
+ * objects given buckets lives in that object-less bucket and is taken
+ * with an atomic increment before a bucket is made, so the bound is exact;
+ * two threads racing to give the same new object its bucket may spend two
+ * places on it (the site then has fewer than the bound, never more).
+ *
  * Records are plain sums in the bucket's mprof_block_record, guarded by the
  * bucket's stripe lock; there are no cycles, as in Go.
  */
@@ -31,6 +42,16 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Objects waited on at one stack that get buckets (and lock labels) of
+ * their own.  The labels are for the common case of a few locks taken at
+ * one site (globals, a handful of named instances), which 8 covers; a site
+ * that waits on many (per-connection locks, a condition variable per
+ * request) would otherwise make a bucket per object forever, some
+ * hundred bytes each, the per-object samples telling no more than their
+ * sum.  At most 8 + 1 buckets per stack, so the profile grows with the
+ * program's code, not with its data. */
+#define MPROF_BLOCK_OBJECTS 8
 
 /* Should a wait of d ns be recorded at rate r?  Sets *count, *delay to the
  * scaled values to add. */
@@ -43,8 +64,9 @@ int mprof_mutex_track(uint64_t fraction, uint64_t *rng);
 /* The scaled values of `d` ns of delay caused to tracked waiters. */
 void mprof_mutex_scaled(int64_t d, uint64_t fraction, double *count, double *delay);
 
-/* Add to the bucket of (obj, stk) in the block or mutex profile: obj is
- * the object waited on (0: none), stk starts with the wrapped call's
+/* Add to the bucket of (obj, stk) in the block or mutex profile, or to
+ * that of (0, stk) once MPROF_BLOCK_OBJECTS objects at stk have theirs:
+ * obj is the object waited on (0: none), stk starts with the wrapped call's
  * synthetic frame (waitcall.h); hold: ns the unlocker held the lock
  * (mutex profile with MPROF_MUTEX_HOLD, scaled as delay is; else 0). */
 void mprof_block_add(mprof_btype type, uintptr_t obj, const uintptr_t *stk, int nstk,

@@ -97,6 +97,17 @@ mprof_bucket *mprof_bucket_get(mprof_btype type, uint64_t size,
     return b ? b : insert(slot, hash, type, size, stk, nstk);
 }
 
+mprof_bucket *mprof_bucket_find(mprof_btype type, uint64_t size,
+                                const uintptr_t *stk, int nstk)
+{
+    mprof_bucket **h = table();
+    if (!h)
+        return NULL;
+    uint64_t hash = mprof_stack_hash(stk, nstk, size * MPROF_NTYPES + type);
+    return find(__atomic_load_n(&h[hash & (HASH_SIZE - 1)], __ATOMIC_ACQUIRE), hash, type,
+                size, stk, nstk);
+}
+
 mprof_bucket *mprof_bucket_list(mprof_btype type)
 {
     return __atomic_load_n(&all[type], __ATOMIC_ACQUIRE);

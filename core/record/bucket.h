@@ -6,9 +6,12 @@
  * buckets `size` is the address of the object waited on (the lock, the
  * condition variable; 0 for a join), so that two locks taken at one site
  * are two samples, each labelled with its lock; their stacks start with
- * the wrapped call's synthetic frame (waitcall.h).  Buckets come from the
- * arena and are never freed or moved, so a bucket pointer stays valid for
- * the life of the process (the address map and dumps rely on it).
+ * the wrapped call's synthetic frame (waitcall.h).  At most
+ * MPROF_BLOCK_OBJECTS objects per stack get buckets of their own; waits
+ * on further objects go to the stack's bucket of size 0 (block.h).
+ * Buckets come from the arena and are never freed or moved, so a bucket
+ * pointer stays valid for the life of the process (the address map and
+ * dumps rely on it).
  *
  * Locking:
  *   - lookups walk hash chains without a lock (chains only grow at the head,
@@ -48,6 +51,10 @@ typedef struct mprof_block_record {
     double count;
     double delay_ns;
     double hold_ns; /* mutex profile, MPROF_MUTEX_HOLD: the unlockers' hold times */
+    /* In a stack's object-less bucket (size 0): buckets of their own given
+     * to objects waited on at this stack, MPROF_BLOCK_OBJECTS at most
+     * (block.h); atomic, outside the stripe lock. */
+    uint32_t objects;
 } mprof_block_record;
 
 /* Threads created at one stack (threadcreate.h): atomics, no stripe lock. */
@@ -83,6 +90,10 @@ static inline const mprof_bucket *mprof_bucket_of_stack(const uintptr_t *pcs)
 /* Find or create the bucket; NULL only when the arena is full. */
 mprof_bucket *mprof_bucket_get(mprof_btype type, uint64_t size,
                                const uintptr_t *stk, int nstk);
+
+/* Find the bucket, creating none; NULL if there is none. */
+mprof_bucket *mprof_bucket_find(mprof_btype type, uint64_t size,
+                                const uintptr_t *stk, int nstk);
 
 /*
  * Rename, in every recorded stack of every type, each address in [lo, hi)

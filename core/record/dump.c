@@ -317,13 +317,23 @@ static void block_visit(const mprof_bucket *b, const mprof_block_record *r, void
     s->bytes = 0;
 }
 
+/* A stack's object-less bucket once objects at that stack no longer get
+ * buckets of their own (block.h, MPROF_BLOCK_OBJECTS): its waits were on
+ * locks not named one by one. */
+static int other(const mprof_bucket *b)
+{
+    return __atomic_load_n(&b->rec.blk.objects, __ATOMIC_RELAXED) > MPROF_BLOCK_OBJECTS;
+}
+
 /*
  * Each block or mutex sample labelled with the object it waited on, so
  * that `pprof -tagfocus` separates two locks taken at one site:
  *   lock       its name where it is a module's data ("cache_lock",
  *              "registry+64"), else its address (objname.h)
  *   lock_addr  its address, always ("0x55d0c4a1e040")
- * A sample of no object (a join) has no label.  Names and labels live in
+ * A sample of no object (a join) has no label; that of the waits on
+ * objects past its site's bound (block.h, MPROF_BLOCK_OBJECTS) is
+ * lock=other, without lock_addr.  Names and labels live in
  * the dump's scratch; a sample left without them when memory runs out is
  * still written.
  */
@@ -341,6 +351,12 @@ static void label_objects(mprof_scratch *sc, mprof_sample *s, size_t n)
         char hex[19];
         mprof_objname_hex(hex, obj[i]);
         const char *addr = mprof_scratch_strndup(sc, hex, strlen(hex));
+        if (!obj[i] && other(mprof_bucket_of_stack(s[i].pcs))) {
+            labels[2 * i] = (mprof_label){.key = "lock", .str = "other"};
+            s[i].labels = &labels[2 * i];
+            s[i].nlabels = 1;
+            continue;
+        }
         if (!obj[i] || !names[i] || !addr)
             continue;
         labels[2 * i] = (mprof_label){.key = "lock", .str = names[i]};

@@ -377,6 +377,12 @@ static int my_tid(void) { return (int)syscall(SYS_gettid); }
 
 void mprof_profiler_thread_begin(void)
 {
+    /* The registry is read by the threads profile alone (the waits it
+     * shows): without it, or in a process not profiled (a nested fork's
+     * child), a new thread pays no gettid, no insert, and the first no
+     * 1 MiB table. */
+    if (!config.threads || !__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE))
+        return;
     int saved = errno;
     mprof_tls.tid = my_tid();
     mprof_threadreg_add(mprof_tls.tid, &mprof_tls);

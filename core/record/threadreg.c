@@ -2,6 +2,16 @@
  * threadreg.c: the tid -> TLS table (see threadreg.h).  Linear probing
  * from tid's hash; a removed entry becomes a tombstone (-1) that an
  * insert may reuse, so a lookup's probe ends only at a never-used slot.
+ * Tombstones accumulate (tids keep changing, and each new tid's probe
+ * starts elsewhere) until no slot is never-used, when a lookup of a
+ * thread that is not registered (mprof's own, one started before
+ * profiling, one whose insert failed) would walk the whole table, at each
+ * thread of each dump.  So an entry lies within PROBE slots of its home:
+ * an insert that finds no free slot there fails (the thread is shown
+ * without its wait), and a lookup stops after PROBE slots.  Entries never
+ * move, so this needs no lock, and the table stays lock-free.  A window
+ * of PROBE slots all held by live threads needs tens of thousands of
+ * threads at once (free slots, tombstones included, are reused).
  * Each entry also holds the pid that made it: a fork child inherits its
  * parent's entries and treats them as tombstones, so that a fork costs
  * the table nothing but the forking thread's own entry.
@@ -13,9 +23,11 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define SLOTS (1u << 16) /* threads at once; pid_max is at most 2^22 */
+#define PROBE 64u        /* slots an entry may lie past its home, at most */
 #define EMPTY 0
 #define GONE (-1)
 #define CLAIMED (-2) /* being filled in by an insert */
@@ -82,7 +94,7 @@ int mprof_threadreg_add(int tid, struct mprof_tls *tls)
     if (!t || tid <= 0)
         return -1;
     int pid = pid_now();
-    for (unsigned i = 0, k = home(tid); i < SLOTS; i++, k = (k + 1) % SLOTS) {
+    for (unsigned i = 0, k = home(tid); i < PROBE; i++, k = (k + 1) % SLOTS) {
         int cur = __atomic_load_n(&t[k].tid, __ATOMIC_ACQUIRE);
         if (!free_slot(&t[k], cur, pid))
             continue;
@@ -105,7 +117,7 @@ static struct slot *find(int tid)
     if (!t || tid <= 0)
         return NULL;
     int pid = pid_now();
-    for (unsigned i = 0, k = home(tid); i < SLOTS; i++, k = (k + 1) % SLOTS) {
+    for (unsigned i = 0, k = home(tid); i < PROBE; i++, k = (k + 1) % SLOTS) {
         int cur = __atomic_load_n(&t[k].tid, __ATOMIC_ACQUIRE);
         if (cur == tid && __atomic_load_n(&t[k].pid, __ATOMIC_ACQUIRE) == pid)
             return &t[k];
@@ -130,8 +142,19 @@ int mprof_threadreg_wait(int tid, int *call, const void **obj)
     struct mprof_tls *tls = s ? __atomic_load_n(&s->tls, __ATOMIC_ACQUIRE) : NULL;
     if (!tls)
         return -1;
-    int c = tls->wait_call;
-    *obj = tls->wait_obj;
+    /* Through the kernel, not a load: nothing stops the thread from ending
+     * between find() and here, and its TLS lies in its stack, which may be
+     * gone (a program's own stack, freed after the join; one glibc
+     * unmaps).  A fault here, on mprof's thread, would kill the program;
+     * a failed read is only a thread shown without its wait. */
+    int c = 0;
+    const void *o = NULL;
+    struct iovec local[2] = {{&c, sizeof c}, {&o, sizeof o}};
+    struct iovec remote[2] = {{(void *)&tls->wait_call, sizeof c},
+                              {(void *)&tls->wait_obj, sizeof o}};
+    if (process_vm_readv(getpid(), local, 2, remote, 2, 0) != (ssize_t)(sizeof c + sizeof o))
+        return 0;
+    *obj = o;
     *call = c > 0 && c <= MPROF_NWAITCALLS ? c - 1 : MPROF_WAIT_NONE;
     if (*call == MPROF_WAIT_NONE)
         *obj = NULL;

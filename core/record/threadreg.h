@@ -7,10 +7,11 @@
  * every fast path.  A table of slots, open addressing on the tid, claimed
  * and released with compare-and-swap: no lock, so that registration never
  * waits for a dump and a dump never stops a thread.  A slot's TLS pointer
- * stays valid while the slot holds the tid: glibc frees a thread's TLS
- * only after its cleanup handlers (and so our removal) ran.  A dump that
- * reads a thread ending at that moment reads memory that is still mapped
- * (glibc keeps thread stacks and their TLS cached), at worst a stale wait.
+ * names the thread's TLS while the slot holds the tid, but a dump that
+ * found it may read it after the thread ended and its stack (where its
+ * TLS lies) was unmapped: a program's own stack freed after the join, or
+ * one glibc let go.  So the dump reads the wait fields with
+ * process_vm_readv, which fails where a load would fault.
  */
 #ifndef MPROF_THREADREG_H
 #define MPROF_THREADREG_H
@@ -24,8 +25,11 @@
  * process that never starts a thread never maps the table. */
 void mprof_threadreg_main(struct mprof_tls *tls);
 
-/* The calling thread (tid) with its TLS; 0, or -1 when the table is full
- * or cannot be mapped (the thread is then shown without its wait). */
+/* The calling thread (tid) with its TLS; 0, or -1 when the slots near
+ * tid's are all taken or the table cannot be mapped (the thread is then
+ * shown without its wait).  Called only with the threads profile on
+ * (profiler.c): nothing else reads the table, and a process without it
+ * maps none. */
 int mprof_threadreg_add(int tid, struct mprof_tls *tls);
 
 /* The calling thread ends. */

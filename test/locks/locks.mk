@@ -3,7 +3,8 @@
 # without mprof.  Reuses the integration harness and profile reader.
 
 LOCKS_DIR  := $(B)/test/locks
-LOCKS_PROGS := $(LOCKS_DIR)/contention $(LOCKS_DIR)/behaviour $(LOCKS_DIR)/whichlock
+LOCKS_PROGS := $(LOCKS_DIR)/contention $(LOCKS_DIR)/behaviour $(LOCKS_DIR)/whichlock \
+               $(LOCKS_DIR)/manylocks
 LOCKS_TEST := $(LOCKS_DIR)/test_locks
 
 $(LOCKS_PROGS): $(LOCKS_DIR)/%: test/locks/%.c

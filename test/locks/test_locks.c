@@ -370,6 +370,72 @@ START_TEST(leaf_frames_and_lock_labels)
 }
 END_TEST
 
+/* The samples whose leaf is `call` and whose first frame of the
+ * program's is `site`: how many, the sum of their counts, and how many
+ * are labelled lock=other. */
+static int site_samples(const prof *p, const char *call, const char *site, long long *count,
+                        int *others)
+{
+    int n = 0;
+    *count = 0;
+    *others = 0;
+    for (size_t i = 0; i < p->nsamples; i++) {
+        const prof_sample *s = &p->samples[i];
+        const prof_frame *leaf = prof_sample_leaf(s), *at = prof_sample_site(s);
+        if (!leaf || !at || strcmp(leaf->func, call) != 0 || strcmp(at->func, site) != 0)
+            continue;
+        char got[256];
+        n++;
+        *count += s->v[0];
+        if (prof_sample_label(s, "lock", got, sizeof got) && strcmp(got, "other") == 0)
+            (*others)++;
+    }
+    return n;
+}
+
+static void assert_bounded_site(const prof *p, const char *call, const char *site, int nlocks)
+{
+    long long count;
+    int others, n = site_samples(p, call, site, &count, &others);
+    char d[4096];
+    prof_describe(p, d, sizeof d, 20);
+    /* 8 objects of their own (MPROF_BLOCK_OBJECTS) and the site's rest */
+    ck_assert_msg(n >= 2 && n <= 9, "%s <- %s: %d samples for %d locks, not 2..9:\n%s", call,
+                  site, n, nlocks, d);
+    ck_assert_msg(count == nlocks, "%s <- %s: %lld contentions, not %d:\n%s", call, site,
+                  count, nlocks, d);
+    ck_assert_msg(others == 1, "%s <- %s: %d samples labelled lock=other, not 1:\n%s", call,
+                  site, others, d);
+}
+
+/* A site that waits on many locks (manylocks.c: 64 heap mutexes, 64 heap
+ * condition variables) gets a bounded number of samples, the first few
+ * locks by name and the rest as lock=other, whose counts still sum to
+ * every wait made. */
+START_TEST(many_locks_at_one_site_are_bounded)
+{
+    const char *dir = h_fresh_dir("manylocks");
+    run r;
+    run_spec s = {.argv = {locks_prog("manylocks")},
+                  .env = {"MPROF_BLOCK_RATE=1", "MPROF_MUTEX_FRACTION=1", "MPROF_MEM_RATE=0"},
+                  .cwd = dir};
+    run_checked(&r, &s);
+    ck_assert_msg(run_exit_code(&r) == 0, "manylocks exited %d: %s", run_exit_code(&r), r.err.s);
+    int nlocks = 0;
+    const char *at = strstr(r.out.s, "locks ");
+    ck_assert(at && sscanf(at, "locks %d", &nlocks) == 1 && nlocks > 9);
+    prof b, m;
+    load_profile(&b, dir, &r, 1, "block");
+    assert_bounded_site(&b, "pthread_mutex_lock", "take", nlocks);
+    assert_bounded_site(&b, "pthread_cond_timedwait", "cond_site", nlocks);
+    load_profile(&m, dir, &r, 1, "mutex");
+    assert_bounded_site(&m, "pthread_mutex_unlock", "release_when_blocked", nlocks);
+    prof_free(&b);
+    prof_free(&m);
+    run_free(&r);
+}
+END_TEST
+
 /* MPROF_MUTEX_HOLD=1: the mutex profile's third value, how long each
  * unlocker held the lock, lies between the holder's own two measures of
  * it (whichlock.c: inner and outer), for each of the three locks; off,
@@ -450,6 +516,7 @@ int main(void)
     tcase_add_test(tc, block_and_mutex_off);
     tcase_add_test(tc, leaf_frames_and_lock_labels);
     tcase_add_test(tc, mutex_hold_times);
+    tcase_add_test(tc, many_locks_at_one_site_are_bounded);
     tcase_add_test(tc, wrappers_behave_as_without);
     return run_suite("locks", tc, NULL);
 }

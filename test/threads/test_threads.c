@@ -300,6 +300,65 @@ START_TEST(threads_dumps_under_churn)
 }
 END_TEST
 
+/* Threads on stacks the program unmaps as soon as it joins them
+ * (ownstacks.c), threads dumps one after the other meanwhile: a dump that
+ * reads the wait of a thread that has just ended must not fault (its TLS
+ * went with its stack), and the program ends as it would without mprof. */
+START_TEST(threads_dumps_with_unmapped_stacks)
+{
+    const char *dir = h_fresh_dir("ownstacks");
+    char stop[1200];
+    snprintf(stop, sizeof stop, "%s/stop", dir);
+    run r;
+    run_spec s = {.argv = {threads_prog("ownstacks")}, .env = {"MPROF_MEM_RATE=0"},
+                  .cwd = dir};
+    run_start(&r, &s);
+    ck_assert_msg(run_wait_stdout(&r, "ready\n", 60000), "not ready: %s", r.err.s);
+    enum { DUMPS = 30 };
+    for (int d = 1; d <= DUMPS; d++) {
+        char path[1200];
+        profile_path(path, sizeof path, dir, &r, d, "threads");
+        run_kill(&r, SIGUSR2);
+        ck_assert_msg(wait_file(path, 120000), "dump %d: no %s", d, path);
+    }
+    FILE *f = fopen(stop, "w");
+    ck_assert(f && fclose(f) == 0);
+    run_finish(&r, 120000);
+    ck_assert_msg(run_exit_code(&r) == 0, "ownstacks exited %d: %s", run_exit_code(&r),
+                  r.err.s);
+    ck_assert_str_eq(r.out.s, "ready\nevery increment counted: yes\n");
+    run_free(&r);
+}
+END_TEST
+
+/* VmSize growth (kB) across regmap.c's one thread, with MPROF_THREADS=v. */
+static long regmap_growth(const char *dir, const char *threads)
+{
+    run r;
+    run_spec s = {.argv = {threads_prog("regmap")}, .env = {"MPROF_MEM_RATE=0", threads},
+                  .cwd = dir};
+    run_checked(&r, &s);
+    ck_assert_msg(run_exit_code(&r) == 0, "regmap exited %d: %s", run_exit_code(&r), r.err.s);
+    long kb = 0;
+    const char *at = strstr(r.out.s, "grew ");
+    ck_assert_msg(at && sscanf(at, "grew %ld", &kb) == 1, "regmap said: %s", r.out.s);
+    run_free(&r);
+    return kb;
+}
+
+/* The thread registry, which only the threads profile reads, costs a
+ * thread start nothing with the profile off: its 1 MiB table is mapped
+ * at the first thread with MPROF_THREADS=1 and not at all with 0. */
+START_TEST(thread_registry_only_with_threads_profile)
+{
+    const char *dir = h_fresh_dir("regmap");
+    long off = regmap_growth(dir, "MPROF_THREADS=0");
+    long on = regmap_growth(dir, "MPROF_THREADS=1");
+    ck_assert_msg(on - off == 1024, "a thread start grew VmSize by %ld kB with MPROF_THREADS=1, "
+                  "%ld kB with 0: not the registry's 1024 kB apart", on, off);
+}
+END_TEST
+
 int main(void)
 {
     TCase *tc = tcase_create("threads");
@@ -308,5 +367,7 @@ int main(void)
     tcase_add_test(tc, threads_profile_parked);
     tcase_add_test(tc, deadlock_cycle_reported);
     tcase_add_test(tc, threads_dumps_under_churn);
+    tcase_add_test(tc, threads_dumps_with_unmapped_stacks);
+    tcase_add_test(tc, thread_registry_only_with_threads_profile);
     return run_suite("threads", tc, NULL);
 }

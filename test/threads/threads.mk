@@ -3,7 +3,9 @@
 # the integration harness and profile reader.
 
 THREADS_DIR   := $(B)/test/threads
-THREADS_PROGS := $(THREADS_DIR)/tcreate $(THREADS_DIR)/parked $(THREADS_DIR)/deadlock $(THREADS_DIR)/churn
+THREADS_PROGS := $(THREADS_DIR)/tcreate $(THREADS_DIR)/parked $(THREADS_DIR)/deadlock $(THREADS_DIR)/churn \
+                 $(THREADS_DIR)/ownstacks \
+                 $(THREADS_DIR)/regmap
 THREADS_TEST  := $(THREADS_DIR)/test_threads
 
 $(THREADS_PROGS): $(THREADS_DIR)/%: test/threads/%.c
