@@ -38,7 +38,7 @@ bench: $(LIBMPROF) $(BENCH_BINS) $(B)/test/programs/sites
 	FORKS=$(FORKS) DUMP_N="$(DUMP_N)" \
 	sh test/bench/run.sh $(B)
 	$(MAKE) --no-print-directory bench-scrape \
-	    $(if $(QUICK),ROUNDS=2 SCRAPE_OPS=20000000) | tee $(BENCH_DIR)/scrape.txt
+	    $(if $(QUICK),ROUNDS=1 SCRAPE_OPS=200000000,ROUNDS=1) | tee $(BENCH_DIR)/scrape.txt
 
 # The demo writes into build/demo/, then shows two views of the exit profile
 # with the mprof command, and draws a flame graph.

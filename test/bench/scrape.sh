@@ -7,8 +7,9 @@
 #
 #   sh test/bench/scrape.sh [build dir]
 #
-# Environment: ROUNDS (5), OPS (churn operations per thread, SCRAPE_OPS in
-# make; 60000000, about a minute under mprof here), THREADS (2), SCRAPE_S (1).
+# Environment: ROUNDS (5; make bench runs 1), OPS (churn operations per
+# thread, SCRAPE_OPS in make; 2000000000, about a minute under mprof on a
+# 2-core VM: Parca's 60 s of scrapes), THREADS (2), SCRAPE_S (1).
 #
 # Each round runs, in this order: churn under mprof without MPROF_HTTP;
 # churn with MPROF_HTTP=127.0.0.1:0 and no client (the setting alone must
@@ -27,7 +28,7 @@ B=${1:-build}
 LIB=$(cd "$B" && pwd)/libmprof.so
 CHURN=$B/test/bench/churn
 ROUNDS=${ROUNDS:-5}
-OPS=${OPS:-60000000}
+OPS=${OPS:-2000000000}
 THREADS=${THREADS:-2}
 SCRAPE_S=${SCRAPE_S:-1}
 TMP=$(mktemp -d)
