@@ -111,6 +111,10 @@ int mprof_threadreg_add(int tid, struct mprof_tls *tls)
     return -1;
 }
 
+static unsigned long probes; /* slots find() examined; atomic */
+
+unsigned long mprof_threadreg_probes(void) { return __atomic_load_n(&probes, __ATOMIC_RELAXED); }
+
 static struct slot *find(int tid)
 {
     struct slot *t = __atomic_load_n(&table, __ATOMIC_ACQUIRE);
@@ -118,6 +122,7 @@ static struct slot *find(int tid)
         return NULL;
     int pid = pid_now();
     for (unsigned i = 0, k = home(tid); i < PROBE; i++, k = (k + 1) % SLOTS) {
+        __atomic_add_fetch(&probes, 1, __ATOMIC_RELAXED);
         int cur = __atomic_load_n(&t[k].tid, __ATOMIC_ACQUIRE);
         if (cur == tid && __atomic_load_n(&t[k].pid, __ATOMIC_ACQUIRE) == pid)
             return &t[k];

@@ -35,6 +35,10 @@ int mprof_threadreg_add(int tid, struct mprof_tls *tls);
 /* The calling thread ends. */
 void mprof_threadreg_remove(int tid);
 
+/* The slots lookups have examined so far, all threads together: what
+ * bounds a lookup, counted (tests; no lock, relaxed). */
+unsigned long mprof_threadreg_probes(void);
+
 /* What thread tid waits in: *call (waitcall.h, MPROF_WAIT_NONE if none)
  * and *obj; 0, or -1 if tid is not registered. */
 int mprof_threadreg_wait(int tid, int *call, const void **obj);
