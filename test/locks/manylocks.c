@@ -26,23 +26,9 @@
 static pid_t waiter_tid;
 static int held;
 
-/* Is thread tid blocked in futex(2) on a word of [obj, obj + size)? */
 static int blocked_on(pid_t tid, const void *obj, size_t size)
 {
-    char path[64], buf[128];
-    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    long nr;
-    unsigned long addr;
-    return sscanf(buf, "%ld %lx", &nr, &addr) == 2 && nr == SYS_futex &&
-           addr >= (uintptr_t)obj && addr < (uintptr_t)obj + size;
+    return prog_futex_wait_on(tid, obj, size);
 }
 
 SITE void release_when_blocked(pthread_mutex_t *m)

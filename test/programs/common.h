@@ -13,6 +13,7 @@
 #define MPROF_TEST_PROGRAMS_COMMON_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,6 +157,37 @@ static inline int prog_wait_file(const char *path, long timeout_ms)
         prog_sleep_ms(10);
     }
     return -1;
+}
+
+/* Thread tid of this process as /proc/self/task/<tid>/syscall shows it:
+ * 1 if it is blocked in a system call, its number in *nr and its first
+ * argument in *arg1; 0 if it runs, is gone, or cannot be read.  Plain
+ * system calls: no lock, no allocation, nothing a profile would see.
+ * (How a test knows a thread is parked in the very call it waits in.) */
+static inline int prog_syscall_of(pid_t tid, long *nr, unsigned long *arg1)
+{
+    char path[64], buf[128];
+    if (tid <= 0)
+        return 0;
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    return sscanf(buf, "%ld %lx", nr, arg1) == 2; /* "running" has neither */
+}
+
+/* Is thread tid blocked in futex(2) on a word of [obj, obj + size)? */
+static inline int prog_futex_wait_on(pid_t tid, const void *obj, size_t size)
+{
+    long nr;
+    unsigned long addr;
+    return prog_syscall_of(tid, &nr, &addr) && nr == SYS_futex &&
+           addr >= (uintptr_t)obj && addr < (uintptr_t)obj + size;
 }
 
 #endif

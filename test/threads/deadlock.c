@@ -44,23 +44,9 @@ static void *right(void *arg)
     return arg;
 }
 
-/* Is thread tid blocked in futex(2) on the mutex m? */
 static int blocked_on(pid_t tid, const pthread_mutex_t *m)
 {
-    char path[64], buf[128];
-    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    long nr;
-    unsigned long addr;
-    return sscanf(buf, "%ld %lx", &nr, &addr) == 2 && nr == SYS_futex &&
-           addr >= (uintptr_t)m && addr < (uintptr_t)(m + 1);
+    return prog_futex_wait_on(tid, m, sizeof *m);
 }
 
 int main(void)

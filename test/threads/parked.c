@@ -132,20 +132,11 @@ static void *run_role(void *arg)
     return NULL;
 }
 
-/* Blocked in system call nr: what /proc/.../syscall says. */
 static int blocked_in(pid_t tid, long nr)
 {
-    char path[64], buf[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    return strtol(buf, NULL, 10) == nr && strncmp(buf, "running", 7) != 0;
+    long now;
+    unsigned long arg;
+    return prog_syscall_of(tid, &now, &arg) && now == nr;
 }
 
 int main(void)
