@@ -62,6 +62,31 @@ static int by_key(const void *a, const void *b, void *ctx)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
+/* The profile built from s, and the samples' indexes ordered by value
+ * `key`, biggest first (in sc); NULL when sc is out of memory. */
+static size_t *built_and_ordered(mprof_scratch *sc, const mprof_profile_desc *d,
+                                 const mprof_sample *s, size_t n, struct mprof_symbolizer *sym,
+                                 int key, mprof_pprof_profile *p)
+{
+    size_t *idx = mprof_scratch_calloc(sc, n + 1, sizeof *idx);
+    if (!idx || mprof_profile_build(sc, d, s, n, sym, p) < 0)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    struct order o = {s, key};
+    qsort_r(idx, n, sizeof *idx, by_key, &o);
+    return idx;
+}
+
+/* " @ 0x... 0x...", the sample's return addresses, and the line's end. */
+static void put_pcs(struct text *t, const mprof_sample *x)
+{
+    put(t, " @");
+    for (uint32_t j = 0; j < x->npcs; j++)
+        put(t, " %#llx", (unsigned long long)x->pcs[j]);
+    put(t, "\n");
+}
+
 static void put_frames(struct text *t, const mprof_pprof_profile *p, const mprof_pprof_sample *ps)
 {
     for (size_t j = 0; j < ps->nlocation_id; j++) {
@@ -102,24 +127,18 @@ int mprof_profile_text(mprof_scratch *sc, enum mprof_text_kind kind,
 {
     struct text t = {.sc = sc};
     mprof_pprof_profile p;
-    size_t *idx = mprof_scratch_calloc(sc, n + 1, sizeof *idx);
-    if (!idx || mprof_profile_build(sc, d, s, n, sym, &p) < 0)
+    size_t *idx = built_and_ordered(sc, d, s, n, sym, kind == MPROF_TEXT_HEAP ? 3 : 1, &p);
+    if (!idx)
         return -ENOMEM;
-    for (size_t i = 0; i < n; i++)
-        idx[i] = i;
-    struct order o = {s, kind == MPROF_TEXT_HEAP ? 3 : 1};
-    qsort_r(idx, n, sizeof *idx, by_key, &o);
     put_header(&t, kind, d, s, n);
     for (size_t r = 0; r < n; r++) {
         const mprof_sample *x = &s[idx[r]];
         if (kind == MPROF_TEXT_HEAP)
-            put(&t, "%lld: %lld [%lld: %lld] @", (long long)x->value[2],
+            put(&t, "%lld: %lld [%lld: %lld]", (long long)x->value[2],
                 (long long)x->value[3], (long long)x->value[0], (long long)x->value[1]);
         else
-            put(&t, "%lld %lld @", (long long)x->value[1], (long long)x->value[0]);
-        for (uint32_t j = 0; j < x->npcs; j++)
-            put(&t, " %#llx", (unsigned long long)x->pcs[j]);
-        put(&t, "\n");
+            put(&t, "%lld %lld", (long long)x->value[1], (long long)x->value[0]);
+        put_pcs(&t, x);
         if (idx[r] < p.nsample)
             put_frames(&t, &p, &p.sample[idx[r]]);
     }
@@ -179,23 +198,17 @@ int mprof_profile_text_count(mprof_scratch *sc, const char *name,
 {
     struct text t = {.sc = sc};
     mprof_pprof_profile p;
-    size_t *idx = mprof_scratch_calloc(sc, n + 1, sizeof *idx);
-    if (!idx || mprof_profile_build(sc, d, s, n, sym, &p) < 0)
+    size_t *idx = built_and_ordered(sc, d, s, n, sym, 0, &p);
+    if (!idx)
         return -ENOMEM;
     int64_t total = 0;
-    for (size_t i = 0; i < n; i++) {
-        idx[i] = i;
+    for (size_t i = 0; i < n; i++)
         total += s[i].value[0];
-    }
-    struct order o = {s, 0};
-    qsort_r(idx, n, sizeof *idx, by_key, &o);
     put(&t, "%s profile: total %lld\n", name, (long long)total);
     for (size_t r = 0; r < n; r++) {
         const mprof_sample *x = &s[idx[r]];
-        put(&t, "%lld @", (long long)x->value[0]);
-        for (uint32_t j = 0; j < x->npcs; j++)
-            put(&t, " %#llx", (unsigned long long)x->pcs[j]);
-        put(&t, "\n");
+        put(&t, "%lld", (long long)x->value[0]);
+        put_pcs(&t, x);
         put_labels(&t, x);
         if (idx[r] < p.nsample)
             put_frames(&t, &p, &p.sample[idx[r]]);

@@ -84,28 +84,36 @@ static mprof_bucket *insert(mprof_bucket **slot, uint64_t hash, mprof_btype type
     return b;
 }
 
-mprof_bucket *mprof_bucket_get(mprof_btype type, uint64_t size,
-                               const uintptr_t *stk, int nstk)
+/* The chain (type, size, stk) hashes to, its hash in *hash; NULL when
+ * the table cannot be had. */
+static mprof_bucket **chain_of(mprof_btype type, uint64_t size, const uintptr_t *stk,
+                               int nstk, uint64_t *hash)
 {
     mprof_bucket **h = table();
     if (!h)
         return NULL;
-    uint64_t hash = mprof_stack_hash(stk, nstk, size * MPROF_NTYPES + type);
-    mprof_bucket **slot = &h[hash & (HASH_SIZE - 1)];
-    mprof_bucket *b = find(__atomic_load_n(slot, __ATOMIC_ACQUIRE), hash, type,
-                           size, stk, nstk);
+    *hash = mprof_stack_hash(stk, nstk, size * MPROF_NTYPES + type);
+    return &h[*hash & (HASH_SIZE - 1)];
+}
+
+mprof_bucket *mprof_bucket_get(mprof_btype type, uint64_t size,
+                               const uintptr_t *stk, int nstk)
+{
+    uint64_t hash;
+    mprof_bucket **slot = chain_of(type, size, stk, nstk, &hash);
+    if (!slot)
+        return NULL;
+    mprof_bucket *b = find(__atomic_load_n(slot, __ATOMIC_ACQUIRE), hash, type, size, stk, nstk);
     return b ? b : insert(slot, hash, type, size, stk, nstk);
 }
 
 mprof_bucket *mprof_bucket_find(mprof_btype type, uint64_t size,
                                 const uintptr_t *stk, int nstk)
 {
-    mprof_bucket **h = table();
-    if (!h)
-        return NULL;
-    uint64_t hash = mprof_stack_hash(stk, nstk, size * MPROF_NTYPES + type);
-    return find(__atomic_load_n(&h[hash & (HASH_SIZE - 1)], __ATOMIC_ACQUIRE), hash, type,
-                size, stk, nstk);
+    uint64_t hash;
+    mprof_bucket **slot = chain_of(type, size, stk, nstk, &hash);
+    return slot ? find(__atomic_load_n(slot, __ATOMIC_ACQUIRE), hash, type, size, stk, nstk)
+                : NULL;
 }
 
 mprof_bucket *mprof_bucket_list(mprof_btype type)
