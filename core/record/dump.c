@@ -14,6 +14,7 @@
 
 #include "block.h"
 #include "bucket.h"
+#include "census.h"
 #include "cfi.h"
 #include "clock.h"
 #include "delta.h"
@@ -622,6 +623,19 @@ static int threads_wanted(int why)
            (config->threads == 2 || (config->threads == 1 && why == MPROF_DUMP_ASKED));
 }
 
+/* A fork child's exit dump: the modules it named functions in, for its
+ * parent's readying (census.h). */
+static void tell_parent_modules(mprof_symbolizer *sym)
+{
+    if (!sym || !mprof_census_has_parent())
+        return;
+    for (size_t i = 0, n = mprof_symbolizer_nmappings(sym); i < n; i++) {
+        const mprof_sym_mapping *m = mprof_symbolizer_mapping(sym, i);
+        if (m->has_names)
+            mprof_census_note_module(m->start);
+    }
+}
+
 unsigned mprof_dump(int why)
 {
     int final = why == MPROF_DUMP_FINAL;
@@ -657,6 +671,8 @@ unsigned mprof_dump(int why)
             written |= MPROF_PUBLISH_THREADS;
         if (config->mem_rate && config->peak_growth != MPROF_PEAK_OFF && write_peak(&run))
             written |= MPROF_PUBLISH_PEAK;
+        if (final)
+            tell_parent_modules(run.sym);
         mprof_symbolizer_close(run.sym);
         mprof_scratch_release(&run.sc);
         struct dump_errors *err = &run.err;
@@ -670,24 +686,31 @@ unsigned mprof_dump(int why)
     return n;
 }
 
-/* The code addresses of every stack recorded so far, in a mapping of
- * *len bytes; NULL if there are none (or no memory for them). Buckets are
- * never freed, and their lists are read without a lock (bucket.h). */
-static uint64_t *recorded_pcs(size_t *n, size_t *len)
+/* The code addresses of every stack recorded so far, then the starts of
+ * the code segments the fork children named functions in (census.h), in
+ * a mapping of *len bytes; NULL if there are none (or no memory for
+ * them). Buckets are never freed, and their lists are read without a
+ * lock (bucket.h). */
+static uint64_t *readying_pcs(size_t *n, size_t *len)
 {
-    size_t count = 0;
+    size_t count = MPROF_CENSUS_MODULES;
     for (int t = 0; t < MPROF_NTYPES; t++)
         for (mprof_bucket *b = mprof_bucket_list(t); b; b = mprof_bucket_next_of_type(b))
             count += (size_t)b->nstk;
     *n = 0;
-    *len = (count ? count : 1) * sizeof(uint64_t);
+    *len = count * sizeof(uint64_t);
     uint64_t *pcs = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (pcs == MAP_FAILED)
         return NULL;
     for (int t = 0; t < MPROF_NTYPES; t++)
         for (mprof_bucket *b = mprof_bucket_list(t); b; b = mprof_bucket_next_of_type(b))
-            for (uint32_t i = 0; i < b->nstk && *n < count; i++)
+            for (uint32_t i = 0; i < b->nstk && *n < count - MPROF_CENSUS_MODULES; i++)
                 pcs[(*n)++] = b->stk[i];
+    *n += mprof_census_modules(pcs + *n, MPROF_CENSUS_MODULES);
+    if (*n == 0) {
+        munmap(pcs, *len);
+        return NULL;
+    }
     return pcs;
 }
 
@@ -700,7 +723,7 @@ void mprof_dump_ready_children(void)
     if (!finished && mprof_libz() && mprof_libelf()) {
         mprof_symbolizer_keep();
         size_t n, len;
-        uint64_t *pcs = recorded_pcs(&n, &len);
+        uint64_t *pcs = readying_pcs(&n, &len);
         mprof_scratch sc;
         mprof_scratch_init(&sc);
         /* zlib's calls bound now (a program linked with zlib itself

@@ -26,6 +26,7 @@
 #include "arena.h"
 #include "block.h"
 #include "bucket.h"
+#include "census.h"
 #include "dump.h"
 #include "forkgate.h"
 #include "heap.h"
@@ -60,15 +61,6 @@ static MPROF_FORK_STATE int ready_asked; /* mprof_dump_ready_children asked for 
  * (vfork, _Fork, clone) still says its parent's. */
 static MPROF_FORK_STATE pid_t self_pid;
 
-/* What this process's fork children do: one page shared with them, mapped
- * at its first fork, where each child that writes its exit dump adds one.
- * A child keeps its parent's page as parent_census, and maps its own if
- * it forks in turn. */
-struct census {
-    unsigned child_dumps; /* atomic */
-};
-static MPROF_FORK_STATE struct census *census;        /* for our children */
-static MPROF_FORK_STATE struct census *parent_census; /* our parent's */
 
 static uint64_t *thread_rng(void)
 {
@@ -452,26 +444,10 @@ void mprof_profiler_exit(void)
     /* Nothing recorded: nothing to write, and nothing to load for it. */
     if (__atomic_load_n(&recorded, __ATOMIC_ACQUIRE) || config.write_empty) {
         mprof_onstack_dump(exit_dump, NULL);
-        if (parent_census)
-            __atomic_add_fetch(&parent_census->child_dumps, 1, __ATOMIC_RELAXED);
+        mprof_census_child_dumped();
     }
     mprof_agent_final_written();
     mprof_guard_exit();
-}
-
-/* Before this process's first fork: the page its children will count
- * their dumps in (none if it cannot be mapped: no readying then). */
-static void map_census(void)
-{
-    if (__atomic_load_n(&census, __ATOMIC_ACQUIRE))
-        return;
-    struct census *c = mmap(NULL, sizeof *c, PROT_READ | PROT_WRITE,
-                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (c == MAP_FAILED)
-        return;
-    struct census *none = NULL;
-    if (!__atomic_compare_exchange_n(&census, &none, c, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-        munmap(c, sizeof *c); /* another thread's fork mapped one */
 }
 
 void mprof_profiler_fork_prepare(void)
@@ -480,24 +456,34 @@ void mprof_profiler_fork_prepare(void)
     mprof_guard_enter();
     if (fork_nested)
         return;
-    map_census();
+    mprof_census_map();
     mprof_forkgate_fork_prepare();
 }
 
 /* A process whose fork children have written READY_AFTER exit dumps is
  * likely a server with a process per request, whose every child will: the
  * mprof thread readies what their dumps need, once (dump.h), for the
- * children forked after.  A shell whose subshells seldom record (a child
- * allocating 10 KB records with odds of 2% at the default rate) does not
- * get there in a few hundred of them. */
+ * children forked after; from the modules the children named (census.h)
+ * and its own stacks, so a parent that recorded nothing itself readies
+ * all the same. A shell whose subshells seldom record (a child allocating
+ * 10 KB records with odds of 2% at the default rate) does not get there
+ * in a few hundred of them. */
 #define READY_AFTER 8
+
+/* On a sample stack (pthread_create's depth): the thread, which a parent
+ * that recorded nothing has not started, readies. */
+static void start_readying(void *arg)
+{
+    (void)arg;
+    if (mprof_agent_want() == 0)
+        mprof_agent_request_ready_children();
+}
+
 static void note_fork(void)
 {
-    struct census *c = __atomic_load_n(&census, __ATOMIC_ACQUIRE);
-    if (c && __atomic_load_n(&c->child_dumps, __ATOMIC_RELAXED) >= READY_AFTER &&
-        __atomic_load_n(&recorded, __ATOMIC_ACQUIRE) &&
+    if (mprof_census_child_dumps() >= READY_AFTER &&
         !__atomic_exchange_n(&ready_asked, 1, __ATOMIC_RELAXED))
-        mprof_agent_request_ready_children();
+        mprof_onstack_sample(start_readying, NULL); /* dropped if no stack */
 }
 
 void mprof_profiler_fork_parent(void)
@@ -541,10 +527,7 @@ void mprof_profiler_fork_child(void)
         __atomic_store_n(&recorded, 0, __ATOMIC_RELEASE);
     if (ready_asked)
         ready_asked = 0;
-    if (census || parent_census) { /* the parent's page: counted in, not read */
-        parent_census = census;
-        census = NULL;
-    }
+    mprof_census_after_fork(); /* the parent's page: counted in, not read */
     mprof_threadreg_after_fork(&mprof_tls); /* the child's one thread */
     mprof_arena_after_fork();
     mprof_ownheap_after_fork();

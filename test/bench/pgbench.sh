@@ -23,8 +23,9 @@ JE=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
 command -v perf >/dev/null || { echo "pgbench.sh: no perf (apt install linux-perf)" >&2; exit 1; }
 D=$(mktemp -d /tmp/mprof-pgbench.XXXXXX)
 OUT=$D/prof
-mkdir -p "$OUT" && chown -R postgres "$D"
-trap 'rm -rf "$D"' EXIT
+SHM=$(mktemp -d /dev/shm/mprof-pgbench.XXXXXX)
+mkdir -p "$OUT" && chown -R postgres "$D" "$SHM"
+trap 'rm -rf "$D" "$SHM"' EXIT
 as_pg() { su postgres -s /bin/sh -c "$*"; }
 
 PEERS="${PEERS:-bare jemalloc jeprof mprof mprof_off}"
@@ -35,6 +36,8 @@ env_of() {
     jeprof) echo "LD_PRELOAD=$JE MALLOC_CONF=prof:true,lg_prof_sample:19,prof_final:true,prof_prefix:$OUT/je" ;;
     mprof) echo "LD_PRELOAD=$B/libmprof.so MPROF_OUT=$OUT/m" ;;
     mprof_off) echo "LD_PRELOAD=$B/libmprof.so MPROF_OUT=$OUT/off MPROF_MEM_RATE=0 MPROF_BLOCK_RATE=0 MPROF_MUTEX_FRACTION=0" ;;
+    mprof_shm) echo "LD_PRELOAD=$B/libmprof.so MPROF_OUT=$SHM/m" ;;
+    mprof_shm_nopeak) echo "LD_PRELOAD=$B/libmprof.so MPROF_OUT=$SHM/np MPROF_PEAK_GROWTH=off" ;;
     esac
 }
 port=5544
@@ -72,8 +75,9 @@ for p, v in runs.items():
     rt = st.median(x[0] / b[0] for x, b in zip(v, bare))
     rc = st.median(x[1] / b[1] for x, b in zip(v, bare))
     print("%-10s %9.0f %8.2fx %12.2f %8.2fx" % (p, tps, rt, cpu, rc))
-j = runs["jemalloc"]
-print("jeprof over jemalloc: tps %.2fx" % st.median(x[0] / b[0] for x, b in zip(runs["jeprof"], j)))
+if "jemalloc" in runs and "jeprof" in runs:
+    j = runs["jemalloc"]
+    print("jeprof over jemalloc: tps %.2fx" % st.median(x[0] / b[0] for x, b in zip(runs["jeprof"], j)))
 files = os.listdir(sys.argv[2])
 print("files: mprof %d, jeprof %d" % (sum(f.startswith("m.") for f in files),
                                      sum(f.startswith("je.") for f in files)))

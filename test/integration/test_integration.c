@@ -532,6 +532,35 @@ START_TEST(forks_and_exec)
 }
 END_TEST
 
+/* A server with a process per request whose own allocations took no
+ * sample is readied all the same, from what its children's exit dumps
+ * named (census.h), and the children forked after name their functions
+ * through it. Before, readying waited for the parent's own first sample,
+ * and each child read its modules' symbol tables whole. */
+START_TEST(prefork_parent_readied)
+{
+    const char *dir = h_fresh_dir("prefork_parent_readied");
+    char out[1200];
+    snprintf(out, sizeof out, "MPROF_OUT=%s/fk", dir);
+    run r;
+    run_spec s = {.argv = {h_prog("prefork"), "--first", "12", "--then", "3"},
+                  .env = {"MPROF_MEM_RATE=1", out},
+                  .cwd = dir};
+    run_checked(&r, &s);
+    expect_done(&r);
+    ck_assert_msg(strstr(r.out.s, "\nreadied\n"),
+                  "the parent was not readied after 12 child dumps:\n%s", r.out.s);
+    long child[15];
+    ck_assert_int_eq(out_ints(r.out.s, "child", child, 15), 15);
+    truth t[MAX_TRUTHS];
+    int nt = truths(&r, t, 1);
+    for (int i = 12; i < 15; i++)
+        check_fork_child(dir, child[i], t, nt);
+    expect_no_tmp(dir);
+    run_free(&r);
+}
+END_TEST
+
 /* ---- dumps while running ---- */
 
 START_TEST(signal_dump_midrun)
@@ -929,7 +958,8 @@ int main(void)
 {
     Suite *s = suite_create("integration");
     add_tests(s, 90, TESTS(sites_exact_rate1, sites_default_rate_stats, threads_exact_rate1,
-                           threads_exit_racing, forks_and_exec, signal_dump_external,
+                           threads_exit_racing, forks_and_exec, prefork_parent_readied,
+                           signal_dump_external,
                            jemalloc_chaining, bad_settings_one_line_each));
     add_tests(s, 60, TESTS(relative_out_is_anchored_at_start, program_owns_dump_signal,
                            stack_depth_limit, mem_rate_zero_no_samples, cxx_new_delete_exact,

@@ -1,0 +1,97 @@
+/*
+ * prefork: a server with a process per request whose own allocations
+ * took no sample (a postmaster between connections): the parent allocates
+ * nothing, its children allocate at child_site and exit.
+ *
+ *   prefork [--first N] [--then M]
+ *
+ * The parent forks N children one after another (default 12: more than
+ * the 8 child dumps after which mprof readies a forking parent), then
+ * waits, at most 30 s, for mprof to have readied it: the libraries a dump
+ * needs (libelf) loaded into the parent, where its later children find
+ * them. It prints "readied" or "not readied", then forks M more children
+ * (default 3), whose exit dumps name their functions through what was
+ * readied.
+ *
+ * Output: "child <pid>" per child, "readied" or "not readied" between
+ * the two groups, the last child's truth line (phase 2, every child's),
+ * and "done". The parent calls no allocator (write, fork, waitpid and a
+ * read of /proc/self/maps into a buffer of its own), so it records
+ * nothing even at MPROF_MEM_RATE=1.
+ */
+#include "common.h"
+
+#include <stdbool.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#define CHILD_N 500
+#define CHILD_SIZE 72
+
+static int line_child;
+
+PROG_MALLOC_SITE(child_site, CHILD_SIZE, line_child)
+
+/* The last child says the truth (the line is known once the site ran). */
+static bool fork_children(int n, bool truth)
+{
+    bool ok = true;
+    for (int i = 0; i < n; i++) {
+        pid_t pid = fork();
+        if (pid < 0)
+            prog_fail("fork");
+        if (pid == 0) {
+            child_site(prog_slots(CHILD_N), CHILD_N);
+            dprintf(1, "child %d\n", (int)getpid());
+            if (truth && i == n - 1)
+                prog_truth(2, "child_site", CHILD_SIZE, CHILD_N, CHILD_N, __FILE__, line_child);
+            exit(0); /* exit, not _exit: the child's exit dump must run */
+        }
+        int st;
+        ok &= waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+    }
+    return ok;
+}
+
+/* Output without stdio: glibc's dprintf allocates a buffer. */
+static void say(const char *s)
+{
+    if (write(1, s, strlen(s)) < 0)
+        prog_fail("write");
+}
+
+/* Is libelf mapped in this process? Read with read(2) into a static
+ * buffer: no stdio, no allocation. */
+static bool libelf_mapped(void)
+{
+    static char buf[1 << 20];
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        prog_fail("open /proc/self/maps");
+    size_t len = 0;
+    ssize_t r;
+    while (len < sizeof buf - 1 && (r = read(fd, buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)r;
+    close(fd);
+    buf[len] = '\0';
+    return strstr(buf, "/libelf") != NULL;
+}
+
+int main(int argc, char **argv)
+{
+    int first = 12, then = 3;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--first") == 0)
+            first = atoi(argv[i + 1]);
+        else if (strcmp(argv[i], "--then") == 0)
+            then = atoi(argv[i + 1]);
+    }
+    bool ok = fork_children(first, false);
+    bool readied = false;
+    for (int waited = 0; !(readied = libelf_mapped()) && waited < 30000; waited += 10)
+        prog_sleep_ms(10);
+    say(readied ? "readied\n" : "not readied\n");
+    ok &= fork_children(then, true);
+    say(ok ? "done\n" : "children failed\n");
+    return ok ? 0 : 1;
+}
