@@ -680,7 +680,11 @@ unsigned mprof_dump(int why)
             mprof_log("dump %u: cannot write the %s profile%s (%s: %s)", n, err->kinds,
                       strchr(err->kinds, ',') ? "s" : "", err->first_path,
                       strerror(err->first_errno));
-        mprof_publish_dump(n, written);
+        /* Not the exit dump's: the process is gone before anyone could
+         * act on it, and a publication costs a memfd and a dozen system
+         * calls (35 us), a good part of what a short child pays. */
+        if (!final)
+            mprof_publish_dump(n, written);
     }
     mprof_lock_release(&dump_lock);
     return n;

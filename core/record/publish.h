@@ -82,7 +82,10 @@ void mprof_publish_recording(void);
 
 /* After dump `seq` (1, 2, ...): `kinds` is the mask of the files it
  * actually wrote, MPROF_PUBLISH_HEAP | _BLOCK | _MUTEX | _THREADCREATE |
- * _THREADS | _PEAK. */
+ * _THREADS | _PEAK. Not called for the exit dump (dump.c): a reader
+ * waiting then sees the process end ("exited before its dump was
+ * published"), and the files are named by the seq after the last one
+ * published. */
 void mprof_publish_dump(unsigned seq, unsigned kinds);
 
 /* The /debug/pprof server listens at addr ("127.0.0.1:41234", the port
