@@ -61,7 +61,6 @@ static MPROF_FORK_STATE int ready_asked; /* mprof_dump_ready_children asked for 
  * (vfork, _Fork, clone) still says its parent's. */
 static MPROF_FORK_STATE pid_t self_pid;
 
-
 static uint64_t *thread_rng(void)
 {
     if (!mprof_tls.rng)

@@ -11,7 +11,12 @@
 # each, so that a machine whose speed drifts (a VM) moves every peer alike.
 # Prints, per peer, the median over rounds of its ratio to bare in the same
 # round: throughput (tps), and CPU per connection (the server and all its
-# backends, from perf stat; steadier than tps on 2 cores).
+# backends, from perf stat; steadier than tps on 2 cores). Peers mprof_shm
+# and mprof_shm_nopeak (PEERS=...) write their profiles to /dev/shm, with
+# and without the peak profile: each backend writes a file or two, and
+# the script prints what creating one costs on each file system (on an
+# ext4 without a journal that has just deleted many files, the inode
+# allocator's scan makes it ~0.6 ms, a fifth of a connection).
 set -eu
 B=$(cd "${1:-build}" && pwd)
 ROUNDS=${2:-6}
@@ -40,6 +45,17 @@ env_of() {
     mprof_shm_nopeak) echo "LD_PRELOAD=$B/libmprof.so MPROF_OUT=$SHM/np MPROF_PEAK_GROWTH=off" ;;
     esac
 }
+# The cost of creating a file (open O_CREAT|O_EXCL, close, rename) in dir $1.
+create_us() {
+    python3 -c 'import os, sys, time
+d = sys.argv[1]; t = time.perf_counter()
+for i in range(200):
+    os.close(os.open("%s/fc%d.tmp" % (d, i), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+    os.rename("%s/fc%d.tmp" % (d, i), "%s/fc%d" % (d, i))
+print("%.0f" % ((time.perf_counter() - t) / 200 * 1e6))' "$1"
+}
+mkdir -p "$D/fc" "$SHM/fc"
+echo "creating a file: $(create_us "$D/fc") us in $D, $(create_us "$SHM/fc") us in $SHM"
 port=5544
 for p in $PEERS; do
     as_pg "$BIN/initdb -D $D/$p -A trust >/dev/null"
@@ -49,7 +65,12 @@ for p in $PEERS; do
     echo "$p $port" >> $D/ports
     port=$((port + 1))
 done
+# Each round starts one peer further down the list, so that no peer is
+# always the one run first (or right after another) in its round.
+npeers=$(wc -l < $D/ports)
 for r in $(seq "$ROUNDS"); do
+    k=$(( (r - 1) % npeers ))
+    { tail -n +$((k + 1)) $D/ports; head -n $k $D/ports; } > $D/order
     while read -r p port; do
         pm=$(head -1 $D/$p/postmaster.pid)
         perf stat -x, -e task-clock -p "$pm" -o $D/stat -- \
@@ -58,7 +79,7 @@ for r in $(seq "$ROUNDS"); do
         tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' $D/out)
         cpu=$(awk -F, '/task-clock/ {print $1}' $D/stat)
         echo "$p $tps $cpu $tx" >> $D/results
-    done < $D/ports
+    done < $D/order
 done
 while read -r p port; do as_pg "$BIN/pg_ctl -D $D/$p -m fast -w stop >/dev/null"; done < $D/ports
 python3 - "$D/results" "$OUT" <<'PY'
