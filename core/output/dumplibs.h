@@ -51,8 +51,8 @@
     X(gelf_getehdr) X(gelf_getnote) X(elf_getshdrnum)
 
 #define MPROF_LIBZ_FUNCS(X)                                                    \
-    X(deflate) X(deflateBound) X(deflateEnd) X(deflateInit2_) X(inflate)        \
-    X(inflateEnd) X(inflateInit2_) X(inflateReset)
+    X(crc32) X(deflate) X(deflateBound) X(deflateEnd) X(deflateInit2_)         \
+    X(inflate) X(inflateEnd) X(inflateInit2_) X(inflateReset)
 
 #define MPROF_DUMPLIBS_FIELD(f) __typeof__(&(f)) f;
 

@@ -1,7 +1,10 @@
 /*
  * gzip.h: gzip (RFC 1952) in and out of mprof's scratch memory, with zlib
  * loaded on first use (dumplibs.h). Level 1 out, as Go's runtime/pprof
- * writes profiles; any number of concatenated members in.
+ * writes profiles, except for inputs of at most 4 KiB, which go in one
+ * stored block (no compression: any gzip reader takes it, and a short
+ * process's few samples cost no deflate state); any number of
+ * concatenated members in.
  */
 #ifndef MPROF_GZIP_H
 #define MPROF_GZIP_H

@@ -7,6 +7,7 @@
 
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,45 @@ START_TEST(test_gzip_roundtrip)
     ck_assert_int_eq(mprof_gunzip(&sc, both, l1 + l2, 100, &out, &outlen, &err), 0);
     ck_assert_uint_eq(outlen, 11);
     ck_assert(memcmp(out, "hello world", 11) == 0);
+    mprof_scratch_release(&sc);
+}
+END_TEST
+
+/* Up to 4 KiB: one stored block, read back by zlib (and by gzip(1), which
+ * checks the CRC and the size), every truncation refused; 4 KiB + 1 is
+ * deflated. */
+START_TEST(test_gzip_small_stored)
+{
+    mprof_scratch sc;
+    mprof_scratch_init(&sc);
+    size_t sizes[] = {1, 100, 4096};
+    uint8_t *in = mprof_scratch_alloc(&sc, 4097);
+    for (size_t i = 0; i < 4097; i++)
+        in[i] = (uint8_t)(i * 7 % 13);
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t n = sizes[k], gzlen, outlen;
+        void *gz, *out;
+        const char *err = NULL;
+        ck_assert_int_eq(mprof_gzip(&sc, in, n, &gz, &gzlen), 0);
+        ck_assert_uint_eq(gzlen, 10 + 5 + n + 8);
+        ck_assert_int_eq(mprof_gunzip(&sc, gz, gzlen, 1 << 20, &out, &outlen, &err), 0);
+        ck_assert_uint_eq(outlen, n);
+        ck_assert(memcmp(out, in, n) == 0);
+        for (size_t cut = 0; cut < gzlen; cut++)
+            ck_assert_int_eq(mprof_gunzip(&sc, gz, cut, 1 << 20, &out, &outlen, &err), -1);
+        ((uint8_t *)gz)[gzlen - 6] ^= 1; /* the CRC */
+        ck_assert_int_eq(mprof_gunzip(&sc, gz, gzlen, 1 << 20, &out, &outlen, &err), -1);
+    }
+    size_t gzlen;
+    void *gz;
+    ck_assert_int_eq(mprof_gzip(&sc, in, 4097, &gz, &gzlen), 0);
+    ck_assert_uint_lt(gzlen, 4097); /* deflated: the input repeats every 13 bytes */
+    /* gzip(1) reads a stored member as it reads any other */
+    ck_assert_int_eq(mprof_gzip(&sc, in, 100, &gz, &gzlen), 0);
+    FILE *f = popen("gzip -t", "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(gz, 1, gzlen, f), gzlen);
+    ck_assert_int_eq(pclose(f), 0);
     mprof_scratch_release(&sc);
 }
 END_TEST
@@ -138,6 +178,7 @@ END_TEST
 void pprof_add_gzip_tests(TCase *tc)
 {
     tcase_add_test(tc, test_gzip_roundtrip);
+    tcase_add_test(tc, test_gzip_small_stored);
     tcase_add_test(tc, test_gunzip_errors);
     tcase_add_test(tc, test_read_file_errors);
 }
