@@ -16,7 +16,9 @@
  * Invariant: the page only grows: the count goes up, and a module slot
  * goes from 0 to a segment start once (compare-and-swap) and stays. A
  * child keeps its parent's page as the one it reports to, and maps one of
- * its own if it forks in turn. Every function is lock-free, async-signal-
+ * its own if it forks in turn. A child made without the fork handlers
+ * (_Fork, clone) reports to its parent's parent: the same address space
+ * lineage, so its modules are right there too. Every function is lock-free, async-signal-
  * safe and leaves errno alone except mprof_census_map (mmap's errno).
  */
 #ifndef MPROF_CENSUS_H
@@ -43,7 +45,8 @@ void mprof_census_after_fork(void);
 /* Is there a parent to report to? (the process is a fork child) */
 int mprof_census_has_parent(void);
 
-/* The child wrote its exit dump: count it in the parent's page. */
+/* The child wrote its final dump (at exit, or its last words on a
+ * termination signal): count it in the parent's page. */
 void mprof_census_child_dumped(void);
 
 /* The child's exit dump named functions in the code segment starting at

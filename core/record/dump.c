@@ -623,13 +623,15 @@ static int threads_wanted(int why)
            (config->threads == 2 || (config->threads == 1 && why == MPROF_DUMP_ASKED));
 }
 
-/* A fork child's exit dump: the modules it named functions in, for its
- * parent's readying (census.h). */
-static void tell_parent_modules(mprof_symbolizer *sym)
+/* A fork child's final dump (at exit, or its last words): counted in,
+ * with the modules it named functions in, for its parent's readying
+ * (census.h). */
+static void tell_parent(mprof_symbolizer *sym)
 {
-    if (!sym || !mprof_census_has_parent())
+    if (!mprof_census_has_parent())
         return;
-    for (size_t i = 0, n = mprof_symbolizer_nmappings(sym); i < n; i++) {
+    mprof_census_child_dumped();
+    for (size_t i = 0, n = sym ? mprof_symbolizer_nmappings(sym) : 0; i < n; i++) {
         const mprof_sym_mapping *m = mprof_symbolizer_mapping(sym, i);
         if (m->has_names)
             mprof_census_note_module(m->start);
@@ -648,7 +650,8 @@ unsigned mprof_dump(int why)
         if (!mprof_libz()) { /* every profile is gzipped */
             mprof_log("dump %u: cannot write profiles (%s)", n,
                       mprof_dumplibs_error(reason, sizeof reason));
-            mprof_publish_dump(n, 0);
+            if (!final)
+                mprof_publish_dump(n, 0);
             mprof_lock_release(&dump_lock);
             return n;
         }
@@ -672,7 +675,7 @@ unsigned mprof_dump(int why)
         if (config->mem_rate && config->peak_growth != MPROF_PEAK_OFF && write_peak(&run))
             written |= MPROF_PUBLISH_PEAK;
         if (final)
-            tell_parent_modules(run.sym);
+            tell_parent(run.sym);
         mprof_symbolizer_close(run.sym);
         mprof_scratch_release(&run.sc);
         struct dump_errors *err = &run.err;

@@ -206,6 +206,8 @@ void mprof_profiler_arm_thread(void)
         arm(t);
 }
 
+static void run_readying(struct mprof_tls *t); /* below, with note_fork */
+
 void *mprof_profiler_on_alloc(void *p, size_t size)
 {
     struct mprof_tls *t = &mprof_tls;
@@ -214,6 +216,8 @@ void *mprof_profiler_on_alloc(void *p, size_t size)
      * comes back here. */
     if (t->guard || !__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE))
         return p;
+    if (t->ready_due)
+        run_readying(t);
     if (arm(t) && size < t->bytes_until_sample) {
         t->bytes_until_sample -= size;
         return p;
@@ -443,7 +447,6 @@ void mprof_profiler_exit(void)
     /* Nothing recorded: nothing to write, and nothing to load for it. */
     if (__atomic_load_n(&recorded, __ATOMIC_ACQUIRE) || config.write_empty) {
         mprof_onstack_dump(exit_dump, NULL);
-        mprof_census_child_dumped();
     }
     mprof_agent_final_written();
     mprof_guard_exit();
@@ -460,36 +463,58 @@ void mprof_profiler_fork_prepare(void)
 }
 
 /* A process whose fork children have written READY_AFTER exit dumps is
- * likely a server with a process per request, whose every child will: the
- * mprof thread readies what their dumps need, once (dump.h), for the
- * children forked after; from the modules the children named (census.h)
- * and its own stacks, so a parent that recorded nothing itself readies
- * all the same. A shell whose subshells seldom record (a child allocating
- * 10 KB records with odds of 2% at the default rate) does not get there
- * in a few hundred of them. */
+ * likely a server with a process per request, whose every child will:
+ * what their dumps need is readied once (dump.h), for the children forked
+ * after, from the modules the children named (census.h) and its own
+ * stacks. A shell whose subshells seldom record (a child allocating 10 KB
+ * records with odds of 2% at the default rate) does not get there in a
+ * few hundred of them.
+ *
+ * Where: a process that has recorded asks its mprof thread. One that has
+ * not has no thread, and starts none (a process that records nothing has
+ * no second thread): the forking thread readies at its next allocation,
+ * on a dump stack, a few milliseconds once (a postmaster allocates for
+ * each connection it forks). Not in this fork handler: fork may be called
+ * from a signal handler, where dlopen and the index's mappings may not. */
 #define READY_AFTER 8
-
-/* On a sample stack (pthread_create's depth): the thread, which a parent
- * that recorded nothing has not started, readies. */
-static void start_readying(void *arg)
-{
-    (void)arg;
-    if (mprof_agent_want() == 0)
-        mprof_agent_request_ready_children();
-}
-
 static void note_fork(void)
 {
-    if (mprof_census_child_dumps() >= READY_AFTER &&
-        !__atomic_exchange_n(&ready_asked, 1, __ATOMIC_RELAXED))
-        mprof_onstack_sample(start_readying, NULL); /* dropped if no stack */
+    if (mprof_census_child_dumps() < READY_AFTER ||
+        __atomic_exchange_n(&ready_asked, 1, __ATOMIC_RELAXED))
+        return;
+    if (__atomic_load_n(&recorded, __ATOMIC_ACQUIRE)) {
+        mprof_agent_request_ready_children();
+        return;
+    }
+    struct mprof_tls *t = &mprof_tls; /* guarded: the countdown is saved */
+    t->ready_countdown = t->saved_countdown;
+    t->saved_countdown = 0; /* the next allocation takes the slow path */
+    t->ready_due = 1;
+}
+
+static void ready_now(void *arg)
+{
+    (void)arg;
+    mprof_dump_ready_children();
+}
+
+/* The allocation after note_fork asked: ready, then go on counting down
+ * as if nothing had happened (the interval is the one drawn before). */
+static void run_readying(struct mprof_tls *t)
+{
+    t->ready_due = 0;
+    mprof_guard_enter();
+    mprof_onstack_big(ready_now, NULL); /* optional: not on the caller's stack */
+    mprof_guard_exit();
+    t->bytes_until_sample = t->ready_countdown;
 }
 
 void mprof_profiler_fork_parent(void)
 {
     if (!fork_nested) {
         mprof_forkgate_fork_parent();
-        note_fork();
+        if (__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE))
+            note_fork();
     }
     mprof_guard_exit();
 }
@@ -511,6 +536,7 @@ void mprof_profiler_fork_child(void)
     mprof_httpd_after_fork();
     if (fork_nested) {
         child_unprofiled();
+        mprof_census_after_fork(); /* nor does it ready: it is not profiled */
         mprof_guard_exit();
         return;
     }
@@ -542,6 +568,7 @@ void mprof_profiler_fork_child(void)
     t->rng = 0;
     t->armed = 0;
     t->saved_countdown = 0;
+    t->ready_due = 0; /* the parent's, asked at an earlier fork */
     mprof_guard_exit();
 }
 

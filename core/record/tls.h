@@ -30,6 +30,10 @@ struct mprof_tls {
      * every allocation mprof makes takes the slow path to mprof's own heap,
      * and puts it back when the outermost guard is left. */
     uint64_t saved_countdown;
+    /* Readying asked of this thread's next allocation (profiler.c,
+     * note_fork), with the countdown that allocation resumes. */
+    int ready_due;
+    uint64_t ready_countdown;
     int in_ownheap; /* inside ownheap.c's lock (see mprof_ownheap_busy) */
     /* While the thread waits in a wrapped blocking call: the call + 1
      * (waitcall.h) and the object it waits on; 0 otherwise.  Written by

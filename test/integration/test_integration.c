@@ -533,10 +533,13 @@ START_TEST(forks_and_exec)
 END_TEST
 
 /* A server with a process per request whose own allocations took no
- * sample is readied all the same, from what its children's exit dumps
- * named (census.h), and the children forked after name their functions
- * through it. Before, readying waited for the parent's own first sample,
- * and each child read its modules' symbol tables whole. */
+ * sample is readied all the same, at its next allocation, from what its
+ * children's exit dumps named (census.h): its own program's table indexed
+ * (prefork.c sees the mapping of its strings); the children forked after
+ * name their functions through it. Before, readying waited for the
+ * parent's own first sample, and each child read its modules' symbol
+ * tables whole. Fails without the children's module notes, and without
+ * the readying at the allocation. */
 START_TEST(prefork_parent_readied)
 {
     const char *dir = h_fresh_dir("prefork_parent_readied");

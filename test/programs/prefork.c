@@ -1,23 +1,26 @@
 /*
  * prefork: a server with a process per request whose own allocations
  * took no sample (a postmaster between connections): the parent allocates
- * nothing, its children allocate at child_site and exit.
+ * nothing while its first children run; they allocate at child_site and
+ * exit.
  *
  *   prefork [--first N] [--then M]
  *
  * The parent forks N children one after another (default 12: more than
  * the 8 child dumps after which mprof readies a forking parent), then
- * waits, at most 30 s, for mprof to have readied it: the libraries a dump
- * needs (libelf) loaded into the parent, where its later children find
- * them. It prints "readied" or "not readied", then forks M more children
- * (default 3), whose exit dumps name their functions through what was
- * readied.
+ * makes one allocation of its own: a parent that has recorded nothing is
+ * readied by its forking thread's next allocation, before that allocation
+ * is counted, so from what its children's dumps named alone. Readied,
+ * the parent has indexed this program's symbol table, whose strings it
+ * maps from the file: one more mapping of this program than the loader
+ * made. It prints "readied" or "not readied", then forks M more children
+ * (default 3), whose exit dumps name their functions through the index.
  *
- * Output: "child <pid>" per child, "readied" or "not readied" between
- * the two groups, the last child's truth line (phase 2, every child's),
- * and "done". The parent calls no allocator (write, fork, waitpid and a
- * read of /proc/self/maps into a buffer of its own), so it records
- * nothing even at MPROF_MEM_RATE=1.
+ * Output: "child <pid>" per child, "readied" or "not readied" between the
+ * two groups, the last child's truth line (phase 2, every child's), and
+ * "done". Until its one allocation the parent calls no allocator (write,
+ * fork, waitpid, reads into buffers of its own), so it records nothing
+ * before it, even at MPROF_MEM_RATE=1.
  */
 #include "common.h"
 
@@ -31,6 +34,13 @@
 static int line_child;
 
 PROG_MALLOC_SITE(child_site, CHILD_SIZE, line_child)
+
+/* Output without stdio: glibc's dprintf allocates a buffer. */
+static void say(const char *s)
+{
+    if (write(1, s, strlen(s)) < 0)
+        prog_fail("write");
+}
 
 /* The last child says the truth (the line is known once the site ran). */
 static bool fork_children(int n, bool truth)
@@ -53,18 +63,15 @@ static bool fork_children(int n, bool truth)
     return ok;
 }
 
-/* Output without stdio: glibc's dprintf allocates a buffer. */
-static void say(const char *s)
+/* Mappings of this program's file in /proc/self/maps. Read with read(2)
+ * into static buffers: no stdio, no allocation. */
+static int own_mappings(void)
 {
-    if (write(1, s, strlen(s)) < 0)
-        prog_fail("write");
-}
-
-/* Is libelf mapped in this process? Read with read(2) into a static
- * buffer: no stdio, no allocation. */
-static bool libelf_mapped(void)
-{
-    static char buf[1 << 20];
+    static char exe[4096], buf[1 << 20];
+    ssize_t el = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (el <= 0)
+        prog_fail("readlink /proc/self/exe");
+    exe[el] = '\0';
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         prog_fail("open /proc/self/maps");
@@ -74,7 +81,15 @@ static bool libelf_mapped(void)
         len += (size_t)r;
     close(fd);
     buf[len] = '\0';
-    return strstr(buf, "/libelf") != NULL;
+    int n = 0;
+    for (char *line = buf, *end; *line; line = end + 1) {
+        if (!(end = strchr(line, '\n')))
+            break;
+        *end = '\0';
+        size_t ll = strlen(line), xl = (size_t)el;
+        n += ll > xl && strcmp(line + ll - xl, exe) == 0 && line[ll - xl - 1] == ' ';
+    }
+    return n;
 }
 
 int main(int argc, char **argv)
@@ -86,11 +101,10 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--then") == 0)
             then = atoi(argv[i + 1]);
     }
+    int before = own_mappings();
     bool ok = fork_children(first, false);
-    bool readied = false;
-    for (int waited = 0; !(readied = libelf_mapped()) && waited < 30000; waited += 10)
-        prog_sleep_ms(10);
-    say(readied ? "readied\n" : "not readied\n");
+    free(prog_check(malloc(64), "malloc")); /* readies, if asked */
+    say(own_mappings() > before ? "readied\n" : "not readied\n");
     ok &= fork_children(then, true);
     say(ok ? "done\n" : "children failed\n");
     return ok ? 0 : 1;
