@@ -31,6 +31,8 @@
 #include <errno.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 
 #define MAX_FILES 64
@@ -420,6 +422,91 @@ START_TEST(last_words_bounded)
 }
 END_TEST
 
+/* Stop the traced thread `tid` (seized) at its next openat whose path ends
+ * with `suffix`: 1, or 0 if it ended first. Signals it gets on the way are
+ * passed on. x86-64: the call's number and path argument from its
+ * registers. */
+static int stop_at_open(pid_t tid, const char *suffix)
+{
+    int st;
+    for (;;) {
+        if (waitpid(tid, &st, __WALL) != tid || WIFEXITED(st) || WIFSIGNALED(st))
+            return 0;
+        int sig = 0;
+        if (WSTOPSIG(st) == (SIGTRAP | 0x80)) { /* a system call stop */
+            struct user_regs_struct regs;
+            char path[256] = "";
+            if (ptrace(PTRACE_GETREGS, tid, NULL, &regs) == 0 && regs.orig_rax == SYS_openat) {
+                for (size_t i = 0; i + sizeof(long) < sizeof path; i += sizeof(long)) {
+                    errno = 0;
+                    long w = ptrace(PTRACE_PEEKDATA, tid, (void *)(regs.rsi + i), NULL);
+                    if (errno)
+                        break;
+                    memcpy(path + i, &w, sizeof w);
+                    if (memchr(&w, 0, sizeof w))
+                        break;
+                }
+                path[sizeof path - 1] = '\0';
+                size_t pl = strlen(path), sl = strlen(suffix);
+                if (pl >= sl && strcmp(path + pl - sl, suffix) == 0)
+                    return 1;
+            }
+        } else if (st >> 16 == 0 && WSTOPSIG(st) != SIGTRAP) {
+            sig = WSTOPSIG(st); /* a signal for it: delivered */
+        }
+        ptrace(PTRACE_SYSCALL, tid, NULL, (void *)(long)sig);
+    }
+}
+
+/* SIGTERM while the exit dump is being written, on a thread of the
+ * program's other than the exiting one: the dump is finished first. The
+ * test holds the exiting thread still (ptrace) as it opens the heap
+ * profile's temporary file, sends SIGTERM, gives the process 300 ms to die
+ * (were the handler not to wait for the dump, it would, and leave the file
+ * half written), then lets the dump go on. The process then ends by its
+ * exit or by the signal, whichever comes first, as a bare one told to
+ * terminate as it exits: both are its own. */
+START_TEST(last_words_during_exit_dump)
+{
+    const char *dir = hd_fresh("last_words_during_exit_dump");
+    run r;
+    run_spec s = {.argv = {hd_path("term_in_exit")},
+                  .env = {RATE_1, "MPROF_LAST_WORDS=60000"},
+                  .cwd = dir};
+    run_start(&r, &s);
+    bool ready = run_wait_stdout(&r, "ready\n", 30000);
+    pid_t tid = r.pid; /* the main thread, which will exit */
+    int st = 0;
+    bool traced = ready &&
+                  ptrace(PTRACE_SEIZE, tid, NULL, (void *)(long)PTRACE_O_TRACESYSGOOD) == 0 &&
+                  ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) == 0 &&
+                  waitpid(tid, &st, __WALL) == tid && WIFSTOPPED(st) &&
+                  ptrace(PTRACE_SYSCALL, tid, NULL, NULL) == 0;
+    if (traced)
+        kill(r.pid, SIGUSR1); /* go on to exit */
+    traced = traced && stop_at_open(tid, ".heap.pb.gz.tmp");
+    if (!traced)
+        run_kill(&r, SIGKILL);
+    ck_assert_msg(traced, "could not hold the exit dump: %s\n%s", strerror(errno), r.err.s);
+    kill(r.pid, SIGTERM);
+    sleep_ms(300);
+    ptrace(PTRACE_DETACH, tid, NULL, NULL);
+    run_finish(&r, 30000);
+    ck_assert_msg(!r.timed_out && ((WIFSIGNALED(r.status) && WTERMSIG(r.status) == SIGTERM) ||
+                                   (WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0)),
+                  "status 0x%x%s\n%s", r.status, r.timed_out ? " (hung: killed)" : "", r.err.s);
+    int n = hd_files(dir, "mprof", g_files, MAX_FILES);
+    strbuf names = {0};
+    dir_entries(dir, &names);
+    ck_assert_msg(!strstr(names.s, ".tmp") && hd_find(g_files, n, (long)r.pid, 1, "heap") &&
+                      hd_find(g_files, n, (long)r.pid, 1, "peak"),
+                  "the exit dump was cut short:\n%s", names.s);
+    sb_free(&names);
+    hd_read_all(g_files, n);
+    run_free(&r);
+}
+END_TEST
+
 int main(void)
 {
     /* QUIT and ABRT dump core where the limit allows: not into the tests'
@@ -434,6 +521,7 @@ int main(void)
                            python_getsignal_as_bare, last_words_on_each_signal,
                            last_words_off, last_words_blocked_but_in_ppoll,
                            last_words_own_handler_as_bare,
-                           last_words_vfork_child_leaves_parent, last_words_bounded));
+                           last_words_vfork_child_leaves_parent, last_words_bounded,
+                           last_words_during_exit_dump));
     return run_built_suite(s);
 }
