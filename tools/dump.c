@@ -58,6 +58,10 @@ typedef struct target {
 /* A whole /proc file, NUL-terminated, malloc'd; NULL + errno.  Read into a
  * scratch by the one whole-file reader and copied out: /proc files are
  * small, and every caller frees what it gets. */
+/* The command whose errors these are: "dump", or the one that dumps to
+ * read a file (dump_for_file). */
+static const char *g_cmd = "dump";
+
 static char *read_proc(pid_t pid, const char *what)
 {
     char path[64];
@@ -81,9 +85,9 @@ static int check_alive(pid_t pid)
     if (kill(pid, 0) == 0)
         return 0;
     if (errno == ESRCH)
-        tool_error("dump", "no process %d", (int)pid);
+        tool_error(g_cmd, "no process %d", (int)pid);
     else
-        tool_error("dump", "cannot signal process %d: %s", (int)pid, strerror(errno));
+        tool_error(g_cmd, "cannot signal process %d: %s", (int)pid, strerror(errno));
     return -1;
 }
 
@@ -126,12 +130,12 @@ static int load_state(target *t)
         return 0;
     int pid = (int)t->pid;
     if (rc < 0 && errno != ENOENT)
-        tool_error("dump", "cannot read /proc/%d/maps: %s", pid, strerror(errno));
+        tool_error(g_cmd, "cannot read /proc/%d/maps: %s", pid, strerror(errno));
     else if (!has_mprof)
-        tool_error("dump", "process %d is not running mprof (no libmprof.so in "
+        tool_error(g_cmd, "process %d is not running mprof (no libmprof.so in "
                    "/proc/%d/maps); start it with `mprof run` or LD_PRELOAD", pid, pid);
     else
-        tool_error("dump", "process %d has libmprof.so but publishes no dump state in "
+        tool_error(g_cmd, "process %d has libmprof.so but publishes no dump state in "
                    "/proc/%d/maps (a library older than this mprof, or no memfd_create); "
                    "not signalling it", pid, pid);
     return -1;
@@ -177,7 +181,7 @@ static int locate_output(target *t)
     snprintf(link, sizeof link, "/proc/%d/cwd", (int)t->pid);
     ssize_t n = readlink(link, cwd, sizeof cwd - 1);
     if (n <= 0) {
-        tool_error("dump", "cannot read %s: %s", link, strerror(errno));
+        tool_error(g_cmd, "cannot read %s: %s", link, strerror(errno));
         return -1;
     }
     cwd[n] = '\0';
@@ -275,18 +279,18 @@ static int check_signal(const target *t)
 {
     int pid = (int)t->pid, sig = t->st.sig;
     if (sig == 0) {
-        tool_error("dump", "process %d runs with MPROF_SIGNAL=none: it takes no dump "
+        tool_error(g_cmd, "process %d runs with MPROF_SIGNAL=none: it takes no dump "
                    "requests; " INSTEAD, pid);
         return -1;
     }
     if (!t->st.own) {
-        tool_error("dump", "process %d %s signal %d (%s) itself, so mprof's dump handler is "
+        tool_error(g_cmd, "process %d %s signal %d (%s) itself, so mprof's dump handler is "
                    "not installed; not sending it; " INSTEAD,
                    pid, program_disposition(t->pid, sig), sig, strsignal(sig));
         return -1;
     }
     if (all_threads_block(t->pid, sig)) {
-        tool_error("dump", "every thread of process %d blocks signal %d (%s): the program "
+        tool_error(g_cmd, "every thread of process %d blocks signal %d (%s): the program "
                    "takes it with sigwait or signalfd, and mprof's handler would never "
                    "run; not sending it; " INSTEAD, pid, sig, strsignal(sig));
         return -1;
@@ -352,11 +356,11 @@ static int wait_published(target *t, unsigned long before, double deadline, doub
             return 0;
         if (!alive || now_s() >= deadline) {
             if (alive)
-                tool_error("dump", "timed out after %.1f s waiting for process %d to dump "
+                tool_error(g_cmd, "timed out after %.1f s waiting for process %d to dump "
                            "(no dump since number %lu; files go to %s.%d.*)",
                            timeout, (int)t->pid, before, t->out, (int)t->pid);
             else
-                tool_error("dump", "the process exited before its dump was published "
+                tool_error(g_cmd, "the process exited before its dump was published "
                            "(waited for dump %lu of process %d in %s.%d.*)",
                            before + 1, (int)t->pid, t->out, (int)t->pid);
             return -1;
@@ -372,7 +376,7 @@ static char *file_of(const target *t, int kind)
     if (mprof_outname_format(path, size, t->out, (long)t->pid, t->st.seq,
                              mprof_outname_kinds[kind]) < 0) {
         /* not reached: the prefix is a path, and the rest fits in 64 */
-        tool_error("dump", "cannot name the files of %s", t->out);
+        tool_error(g_cmd, "cannot name the files of %s", t->out);
         exit(EXIT_FAIL);
     }
     return path;
@@ -383,7 +387,7 @@ static char *file_of(const target *t, int kind)
 static int list_files(const target *t, double deadline, double timeout)
 {
     if (!t->st.files) {
-        tool_error("dump", "dump %lu of process %d wrote no profile file: nothing to write, "
+        tool_error(g_cmd, "dump %lu of process %d wrote no profile file: nothing to write, "
                    "or %s.%d.* could not be written (the process said why on its stderr)",
                    t->st.seq, (int)t->pid, t->out, (int)t->pid);
         return EXIT_FAIL;
@@ -395,7 +399,7 @@ static int list_files(const target *t, double deadline, double timeout)
         while (access(path, F_OK) != 0 && now_s() < deadline)
             sleep_ms(POLL_MS);
         if (access(path, F_OK) != 0) {
-            tool_error("dump", "timed out after %.1f s: dump %lu of process %d says it wrote "
+            tool_error(g_cmd, "timed out after %.1f s: dump %lu of process %d says it wrote "
                        "%s, which is not there", timeout, t->st.seq, (int)t->pid, path);
             free(path);
             return EXIT_FAIL;
@@ -412,14 +416,14 @@ static int list_files(const target *t, double deadline, double timeout)
 static int request_dump(target *t, double timeout)
 {
     if (!t->st.rec) {
-        tool_error("dump", "process %d has recorded nothing yet, so there is no profile to "
+        tool_error(g_cmd, "process %d has recorded nothing yet, so there is no profile to "
                    "write; not signalling it", (int)t->pid);
         return 0;
     }
     double deadline = now_s() + timeout;
     unsigned long before = t->st.seq;
     if (send_signal(t, t->st.sig) < 0) {
-        tool_error("dump", "cannot signal process %d: %s", (int)t->pid, strerror(errno));
+        tool_error(g_cmd, "cannot signal process %d: %s", (int)t->pid, strerror(errno));
         return EXIT_FAIL;
     }
     if (wait_published(t, before, deadline, timeout) < 0)
@@ -442,19 +446,19 @@ static int parse_args(int argc, char **argv, pid_t *pid, double *timeout)
         if (k == ARG_ERROR)
             return -1;
         if (k == ARG_OPERAND && pid_s) {
-            tool_error("dump", "unexpected argument '%s'", val);
+            tool_error(g_cmd, "unexpected argument '%s'", val);
             return -1;
         }
         if (k == ARG_OPERAND) {
             pid_s = val;
         } else if (parse_seconds(val, timeout) < 0) {
-            tool_error("dump", "--timeout wants seconds, not '%s'", val);
+            tool_error(g_cmd, "--timeout wants seconds, not '%s'", val);
             return -1;
         }
     }
     int64_t v;
     if (!pid_s || parse_int64(pid_s, 1, INT_MAX, &v) < 0) {
-        tool_error("dump", "expected a process id%s%s", pid_s ? ", not " : "",
+        tool_error(g_cmd, "expected a process id%s%s", pid_s ? ", not " : "",
                    pid_s ? pid_s : "");
         return -1;
     }
@@ -494,8 +498,10 @@ int cmd_dump(int argc, char **argv)
     return rc;
 }
 
-int dump_for_file(pid_t pid, double timeout, int kind, char **path, pid_t *program)
+int dump_for_file(const char *cmd, pid_t pid, double timeout, int kind, char **path,
+                  pid_t *program)
 {
+    g_cmd = cmd;
     target t = {.pid = pid, .pidfd = -1, .quiet = true};
     *path = NULL;
     int rc = dump_target(&t, timeout);

@@ -215,7 +215,7 @@ int cmd_stacks(int argc, char **argv)
         return tool_usage("stacks");
     char *path;
     pid_t program;
-    int rc = dump_for_file((pid_t)v, timeout, MPROF_KIND_THREADS, &path, &program);
+    int rc = dump_for_file("stacks", (pid_t)v, timeout, MPROF_KIND_THREADS, &path, &program);
     if (rc)
         return rc;
     if (!path) {

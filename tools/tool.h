@@ -26,13 +26,15 @@ int cmd_flame(int argc, char **argv);
 int cmd_symbolize(int argc, char **argv);
 int cmd_stacks(int argc, char **argv);
 
-/* `mprof dump` for another command: ask process pid (or the program of
+/* `mprof dump` for another command `cmd` (its name starts the error
+ * lines): ask process pid (or the program of
  * an `mprof run` pid) to dump, with the same checks and messages, and
  * wait for it; the path of the file of `kind` (outname.h) that the dump
  * wrote, malloc'd, in *path (NULL if it wrote none), and the program's
  * pid in *program.  0, or an exit status after one line saying why.
  * Prints nothing on stdout. */
-int dump_for_file(pid_t pid, double timeout, int kind, char **path, pid_t *program);
+int dump_for_file(const char *cmd, pid_t pid, double timeout, int kind, char **path,
+                  pid_t *program);
 
 /* "mprof <cmd>: <message>" on stderr, one line. */
 void tool_error(const char *cmd, const char *fmt, ...)
