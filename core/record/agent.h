@@ -5,10 +5,12 @@
  * everything it does (elfutils, zlib, libc) is invisible to the profiler
  * and served by mprof's own heap.
  *
- * It exists only while there is something to tick: it is started by the
+ * It exists only while there is something to do: it is started by the
  * first recorded event (mprof_agent_want), not at start-up, so a process
  * that records nothing (a shell's command substitution, /bin/true) never
- * has a second thread.  It steps aside (stopped and joined, then started
+ * has a second thread; the one exception is a process whose fork children
+ * have written 8 exit dumps (a server with a process per request), whose
+ * next allocation starts it to ready their dumps (profiler.c, note_fork).  It steps aside (stopped and joined, then started
  * again) around calls that need the process to have one thread or the same
  * credentials on every thread (unshare, setns, set*id), and retires for
  * good when the program's last thread ends, so it never keeps a process

@@ -161,25 +161,18 @@ void mprof_onstack_leave(void *top)
     errno = saved;
 }
 
-int mprof_onstack_big(void (*fn)(void *), void *arg)
+void mprof_onstack_dump(void (*fn)(void *), void *arg)
 {
     int saved = errno;
     char *top = map_stack(MPROF_DUMP_STACK_SIZE);
-    if (top) {
-        mprof_call_on_stack(fn, arg, top);
-        munmap(top - MPROF_DUMP_STACK_SIZE - GUARD_PAGE, MPROF_DUMP_STACK_SIZE + GUARD_PAGE);
-    }
-    errno = saved;
-    return top ? 0 : -1;
-}
-
-void mprof_onstack_dump(void (*fn)(void *), void *arg)
-{
-    if (mprof_onstack_big(fn, arg) != 0) {
-        int saved = errno;
+    if (!top) {
         fn(arg);
         errno = saved;
+        return;
     }
+    mprof_call_on_stack(fn, arg, top);
+    munmap(top - MPROF_DUMP_STACK_SIZE - GUARD_PAGE, MPROF_DUMP_STACK_SIZE + GUARD_PAGE);
+    errno = saved;
 }
 
 void mprof_onstack_fork_child(void) { mprof_lock_reset(&pool_lock); }

@@ -62,12 +62,8 @@ static inline int mprof_onstack_sample(void (*fn)(void *), void *arg)
     return 0;
 }
 
-/* Run fn(arg) on a fresh MPROF_DUMP_STACK_SIZE stack, unmapped afterwards:
- * 0, or -1 (fn did not run) when none can be mapped.  errno unchanged. */
-int mprof_onstack_big(void (*fn)(void *), void *arg);
-
-/* mprof_onstack_big, or when no stack can be mapped, fn on the caller's
- * stack (the exit dump: better a deep stack than no profile). */
+/* Run fn(arg) on a fresh MPROF_DUMP_STACK_SIZE stack, unmapped afterwards;
+ * when none can be mapped, run it on the caller's stack. */
 void mprof_onstack_dump(void (*fn)(void *), void *arg);
 
 /* Fork child: the pool's lock reset (the stacks other threads were using

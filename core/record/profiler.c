@@ -216,9 +216,10 @@ void *mprof_profiler_on_alloc(void *p, size_t size)
      * comes back here. */
     if (t->guard || !__atomic_load_n(&mprof_ready, __ATOMIC_ACQUIRE))
         return p;
-    if (t->ready_due)
+    int resumed = t->ready_due; /* its countdown is armed: put back */
+    if (resumed)
         run_readying(t);
-    if (arm(t) && size < t->bytes_until_sample) {
+    if ((arm(t) | resumed) && size < t->bytes_until_sample) {
         t->bytes_until_sample -= size;
         return p;
     }
@@ -464,18 +465,18 @@ void mprof_profiler_fork_prepare(void)
 
 /* A process whose fork children have written READY_AFTER exit dumps is
  * likely a server with a process per request, whose every child will:
- * what their dumps need is readied once (dump.h), for the children forked
- * after, from the modules the children named (census.h) and its own
- * stacks. A shell whose subshells seldom record (a child allocating 10 KB
- * records with odds of 2% at the default rate) does not get there in a
- * few hundred of them.
+ * its mprof thread readies what their dumps need once (dump.h), for the
+ * children forked after, from the modules the children named (census.h)
+ * and its own stacks. A shell whose subshells seldom record (a child
+ * allocating 10 KB records with odds of 2% at the default rate) does not
+ * get there in a few hundred of them.
  *
- * Where: a process that has recorded asks its mprof thread. One that has
- * not has no thread, and starts none (a process that records nothing has
- * no second thread): the forking thread readies at its next allocation,
- * on a dump stack, a few milliseconds once (a postmaster allocates for
- * each connection it forks). Not in this fork handler: fork may be called
- * from a signal handler, where dlopen and the index's mappings may not. */
+ * A process that has recorded has its thread: it is asked. One that has
+ * not (a postmaster often has not) has none yet, and this fork handler
+ * does not start it: a host may fork from a signal handler, or with
+ * another atfork handler's locks held. The forking thread's next
+ * allocation starts it instead, as a first sample does (agent.h), before
+ * that allocation is counted; the thread does the waiting and loading. */
 #define READY_AFTER 8
 static void note_fork(void)
 {
@@ -492,21 +493,30 @@ static void note_fork(void)
     t->ready_due = 1;
 }
 
-static void ready_now(void *arg)
+/* On a sample stack (pthread_create's depth). */
+static void start_readying(void *arg)
 {
     (void)arg;
-    mprof_dump_ready_children();
+    if (mprof_agent_want() == 0)
+        mprof_agent_request_ready_children();
 }
 
-/* The allocation after note_fork asked: ready, then go on counting down
- * as if nothing had happened (the interval is the one drawn before). */
+/* The allocation after note_fork asked: the thread started and asked,
+ * then the countdown as it was (the allocation is counted against it).
+ * A child made without the fork handlers (_Fork) inherits the request and
+ * drops it: it is not the server. */
 static void run_readying(struct mprof_tls *t)
 {
     t->ready_due = 0;
-    mprof_guard_enter();
-    mprof_onstack_big(ready_now, NULL); /* optional: not on the caller's stack */
-    mprof_guard_exit();
     t->bytes_until_sample = t->ready_countdown;
+    int saved = errno;
+    pid_t me = (pid_t)syscall(SYS_getpid);
+    errno = saved;
+    if (me != self_pid)
+        return;
+    mprof_guard_enter(); /* saves the countdown just put back */
+    mprof_onstack_sample(start_readying, NULL); /* dropped if no stack */
+    mprof_guard_exit();
 }
 
 void mprof_profiler_fork_parent(void)

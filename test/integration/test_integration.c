@@ -533,13 +533,13 @@ START_TEST(forks_and_exec)
 END_TEST
 
 /* A server with a process per request whose own allocations took no
- * sample is readied all the same, at its next allocation, from what its
- * children's exit dumps named (census.h): its own program's table indexed
- * (prefork.c sees the mapping of its strings); the children forked after
- * name their functions through it. Before, readying waited for the
- * parent's own first sample, and each child read its modules' symbol
- * tables whole. Fails without the children's module notes, and without
- * the readying at the allocation. */
+ * sample is readied all the same, its thread started at its next
+ * allocation, from what its children's exit dumps named (census.h): its
+ * own program's table indexed (prefork.c sees the mapping of its
+ * strings); the children forked after name their functions through it.
+ * Before, readying waited for the parent's own first sample, and each
+ * child read its modules' symbol tables whole. Fails without the
+ * children's module notes, and without the start at the allocation. */
 START_TEST(prefork_parent_readied)
 {
     const char *dir = h_fresh_dir("prefork_parent_readied");
@@ -560,6 +560,31 @@ START_TEST(prefork_parent_readied)
     for (int i = 12; i < 15; i++)
         check_fork_child(dir, child[i], t, nt);
     expect_no_tmp(dir);
+    run_free(&r);
+}
+END_TEST
+
+/* The same at 1 MiB a sample: the allocation that starts the readying
+ * is counted as any other, not sampled for it (the parent's one byte had
+ * odds of 1 in a million; a sample forced on it was taken every time). */
+START_TEST(prefork_readying_samples_nothing)
+{
+    const char *dir = h_fresh_dir("prefork_readying_samples_nothing");
+    char out[1200];
+    snprintf(out, sizeof out, "MPROF_OUT=%s/fk", dir);
+    run r;
+    run_spec s = {.argv = {h_prog("prefork"), "--big"},
+                  .env = {"MPROF_MEM_RATE=1048576", out},
+                  .cwd = dir};
+    run_checked(&r, &s);
+    expect_done(&r);
+    ck_assert_msg(strstr(r.out.s, "\nreadied\n"), "not readied:\n%s", r.out.s);
+    heap_file f[MAX_FILES];
+    int n = heap_files(dir, "fk", f, MAX_FILES);
+    ck_assert_msg(n == 15, "expected the 15 children's heap files:\n%s", listing(dir));
+    ck_assert_msg(!heap_file_find(f, n, (long)r.pid, 1),
+                  "the parent wrote a profile: its readying allocation was sampled\n%s",
+                  listing(dir));
     run_free(&r);
 }
 END_TEST
@@ -962,6 +987,7 @@ int main(void)
     Suite *s = suite_create("integration");
     add_tests(s, 90, TESTS(sites_exact_rate1, sites_default_rate_stats, threads_exact_rate1,
                            threads_exit_racing, forks_and_exec, prefork_parent_readied,
+                           prefork_readying_samples_nothing,
                            signal_dump_external,
                            jemalloc_chaining, bad_settings_one_line_each));
     add_tests(s, 60, TESTS(relative_out_is_anchored_at_start, program_owns_dump_signal,

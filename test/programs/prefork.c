@@ -8,19 +8,25 @@
  *
  * The parent forks N children one after another (default 12: more than
  * the 8 child dumps after which mprof readies a forking parent), then
- * makes one allocation of its own: a parent that has recorded nothing is
- * readied by its forking thread's next allocation, before that allocation
- * is counted, so from what its children's dumps named alone. Readied,
- * the parent has indexed this program's symbol table, whose strings it
- * maps from the file: one more mapping of this program than the loader
- * made. It prints "readied" or "not readied", then forks M more children
- * (default 3), whose exit dumps name their functions through the index.
+ * makes one allocation of its own, of 1 byte: in a parent that has
+ * recorded nothing, the forking thread's next allocation starts mprof's
+ * thread, which readies from what the children's dumps named alone (the
+ * allocation is counted after, as any other). Readied, the parent has
+ * indexed this program's symbol table, whose strings it maps from the
+ * file: one more mapping of this program than the loader made; the
+ * parent waits for it at most 30 s. It prints "readied" or "not
+ * readied", then forks M more children (default 3), whose exit dumps name
+ * their functions through the index.
+ *
+ * With --big the children allocate 64 blocks of 1 MiB instead, for a run
+ * at a large MPROF_MEM_RATE where the children still record and the
+ * parent's 1 byte almost surely does not.
  *
  * Output: "child <pid>" per child, "readied" or "not readied" between the
- * two groups, the last child's truth line (phase 2, every child's), and
- * "done". Until its one allocation the parent calls no allocator (write,
- * fork, waitpid, reads into buffers of its own), so it records nothing
- * before it, even at MPROF_MEM_RATE=1.
+ * two groups, the last child's truth line (phase 2, every child's; not
+ * with --big), and "done". Until its one allocation the parent calls no
+ * allocator (write, fork, waitpid, reads into buffers of its own), so it
+ * records nothing before it, even at MPROF_MEM_RATE=1.
  */
 #include "common.h"
 
@@ -31,9 +37,15 @@
 #define CHILD_N 500
 #define CHILD_SIZE 72
 
-static int line_child;
+#define BIG_N 64
+#define BIG_SIZE (1 << 20)
+
+static int line_child, line_big;
+static bool big;
 
 PROG_MALLOC_SITE(child_site, CHILD_SIZE, line_child)
+
+PROG_MALLOC_SITE(big_site, BIG_SIZE, line_big)
 
 /* Output without stdio: glibc's dprintf allocates a buffer. */
 static void say(const char *s)
@@ -51,9 +63,12 @@ static bool fork_children(int n, bool truth)
         if (pid < 0)
             prog_fail("fork");
         if (pid == 0) {
-            child_site(prog_slots(CHILD_N), CHILD_N);
+            if (big)
+                big_site(prog_slots(BIG_N), BIG_N);
+            else
+                child_site(prog_slots(CHILD_N), CHILD_N);
             dprintf(1, "child %d\n", (int)getpid());
-            if (truth && i == n - 1)
+            if (truth && i == n - 1 && !big)
                 prog_truth(2, "child_site", CHILD_SIZE, CHILD_N, CHILD_N, __FILE__, line_child);
             exit(0); /* exit, not _exit: the child's exit dump must run */
         }
@@ -95,16 +110,21 @@ static int own_mappings(void)
 int main(int argc, char **argv)
 {
     int first = 12, then = 3;
-    for (int i = 1; i + 1 < argc; i += 2) {
-        if (strcmp(argv[i], "--first") == 0)
-            first = atoi(argv[i + 1]);
-        else if (strcmp(argv[i], "--then") == 0)
-            then = atoi(argv[i + 1]);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--big") == 0)
+            big = true;
+        else if (strcmp(argv[i], "--first") == 0 && i + 1 < argc)
+            first = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--then") == 0 && i + 1 < argc)
+            then = atoi(argv[++i]);
     }
     int before = own_mappings();
     bool ok = fork_children(first, false);
-    free(prog_check(malloc(64), "malloc")); /* readies, if asked */
-    say(own_mappings() > before ? "readied\n" : "not readied\n");
+    free(prog_check(malloc(1), "malloc")); /* readying starts, if asked */
+    bool readied = false;
+    for (int waited = 0; !(readied = own_mappings() > before) && waited < 30000; waited += 10)
+        prog_sleep_ms(10);
+    say(readied ? "readied\n" : "not readied\n");
     ok &= fork_children(then, true);
     say(ok ? "done\n" : "children failed\n");
     return ok ? 0 : 1;
