@@ -539,20 +539,28 @@ END_TEST
  * strings); the children forked after name their functions through it.
  * Before, readying waited for the parent's own first sample, and each
  * child read its modules' symbol tables whole. Fails without the
- * children's module notes, and without the start at the allocation. */
+ * children's module notes, and without the start at the allocation.
+ *
+ * run_prefork: prefork (test/programs/prefork.c) in the fresh directory
+ * `name`, its profiles fk.*, at `rate`, with `arg` (or none); the
+ * directory, once the run ended well and said it was readied. */
+static const char *run_prefork(run *r, const char *name, const char *rate, const char *arg)
+{
+    const char *dir = h_fresh_dir(name);
+    static char out[1200];
+    snprintf(out, sizeof out, "MPROF_OUT=%s/fk", dir);
+    run_spec s = {.argv = {h_prog("prefork"), arg}, .env = {rate, out}, .cwd = dir};
+    run_checked(r, &s);
+    expect_done(r);
+    ck_assert_msg(strstr(r->out.s, "\nreadied\n"),
+                  "the parent was not readied after 12 child dumps:\n%s", r->out.s);
+    return dir;
+}
+
 START_TEST(prefork_parent_readied)
 {
-    const char *dir = h_fresh_dir("prefork_parent_readied");
-    char out[1200];
-    snprintf(out, sizeof out, "MPROF_OUT=%s/fk", dir);
     run r;
-    run_spec s = {.argv = {h_prog("prefork"), "--first", "12", "--then", "3"},
-                  .env = {"MPROF_MEM_RATE=1", out},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
-    ck_assert_msg(strstr(r.out.s, "\nreadied\n"),
-                  "the parent was not readied after 12 child dumps:\n%s", r.out.s);
+    const char *dir = run_prefork(&r, "prefork_parent_readied", "MPROF_MEM_RATE=1", NULL);
     long child[15];
     ck_assert_int_eq(out_ints(r.out.s, "child", child, 15), 15);
     truth t[MAX_TRUTHS];
@@ -569,16 +577,9 @@ END_TEST
  * odds of 1 in a million; a sample forced on it was taken every time). */
 START_TEST(prefork_readying_samples_nothing)
 {
-    const char *dir = h_fresh_dir("prefork_readying_samples_nothing");
-    char out[1200];
-    snprintf(out, sizeof out, "MPROF_OUT=%s/fk", dir);
     run r;
-    run_spec s = {.argv = {h_prog("prefork"), "--big"},
-                  .env = {"MPROF_MEM_RATE=1048576", out},
-                  .cwd = dir};
-    run_checked(&r, &s);
-    expect_done(&r);
-    ck_assert_msg(strstr(r.out.s, "\nreadied\n"), "not readied:\n%s", r.out.s);
+    const char *dir = run_prefork(&r, "prefork_readying_samples_nothing",
+                                  "MPROF_MEM_RATE=1048576", "--big");
     heap_file f[MAX_FILES];
     int n = heap_files(dir, "fk", f, MAX_FILES);
     ck_assert_msg(n == 15, "expected the 15 children's heap files:\n%s", listing(dir));
