@@ -142,7 +142,9 @@ MPROF_EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 MPROF_EXPORT int pthread_mutex_trylock(pthread_mutex_t *m)
 {
     mprof_real_calls();
-    if (!mprof_shim_locks_observed())
+    /* Hold times are all a trylock can feed: off (the default), one test
+     * and a tail call, as before they existed. */
+    if (likely(!mprof_hold_profiling) || !mprof_shim_locks_observed())
         return mprof_real.pthread_mutex_trylock(m);
     return acquired(mprof_real.pthread_mutex_trylock(m), m);
 }
