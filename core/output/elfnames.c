@@ -743,6 +743,22 @@ static int image_visit(struct dl_phdr_info *info, size_t size, void *arg)
     return 0;
 }
 
+/* One pass over the module's table (choose_table), opened and closed
+ * here: the names of kind `kind` for reqs. */
+static size_t names_from_file(mprof_scratch *sc, const char *path, uint64_t bias,
+                              const char *build_id, mprof_elfname_req *reqs, size_t n,
+                              enum sym_kind kind)
+{
+    struct elf_file file, debug;
+    int in_debug;
+    Elf_Scn *scn = choose_table(&file, &debug, path, build_id, &in_debug);
+    size_t named =
+        scn ? name_from_table(sc, in_debug ? debug.elf : file.elf, scn, bias, reqs, n, kind) : 0;
+    elf_close(&debug);
+    elf_close(&file);
+    return named;
+}
+
 size_t mprof_elfnames(mprof_scratch *sc, const char *path, uint64_t bias,
                       const char *build_id, const void *dynamic,
                       mprof_elfname_req *reqs, size_t n)
@@ -761,15 +777,7 @@ size_t mprof_elfnames(mprof_scratch *sc, const char *path, uint64_t bias,
     const struct symindex *ix = kept_index(path, bias, build_id);
     if (ix)
         return names_from_index(sc, ix, reqs, n);
-    struct elf_file file, debug;
-    int in_debug;
-    Elf_Scn *scn = choose_table(&file, &debug, path, build_id, &in_debug);
-    size_t named = scn ? name_from_table(sc, in_debug ? debug.elf : file.elf, scn, bias, reqs, n,
-                                         SYM_CODE)
-                       : 0;
-    elf_close(&debug);
-    elf_close(&file);
-    return named;
+    return names_from_file(sc, path, bias, build_id, reqs, n, SYM_CODE);
 }
 
 size_t mprof_elfnames_data(mprof_scratch *sc, const char *path, uint64_t bias,
@@ -777,13 +785,5 @@ size_t mprof_elfnames_data(mprof_scratch *sc, const char *path, uint64_t bias,
 {
     if (n == 0 || path[0] != '/' || !mprof_libelf())
         return 0;
-    struct elf_file file, debug;
-    int in_debug;
-    Elf_Scn *scn = choose_table(&file, &debug, path, build_id, &in_debug);
-    size_t named = scn ? name_from_table(sc, in_debug ? debug.elf : file.elf, scn, bias, reqs, n,
-                                         SYM_DATA)
-                       : 0;
-    elf_close(&debug);
-    elf_close(&file);
-    return named;
+    return names_from_file(sc, path, bias, build_id, reqs, n, SYM_DATA);
 }

@@ -87,21 +87,45 @@ static void put_pcs(struct text *t, const mprof_sample *x)
     put(t, "\n");
 }
 
-static void put_frames(struct text *t, const mprof_pprof_profile *p, const mprof_pprof_sample *ps)
+/* Each frame of sample ps, innermost first, inlined calls expanded, to
+ * fn: its code address, function name ("?" if unknown), file ("" if
+ * unknown) and line. A location without lines is one frame whose name is
+ * NULL. */
+typedef void frame_fn(struct text *t, uint64_t addr, const char *name, const char *file,
+                      int64_t line);
+
+static void each_frame(struct text *t, const mprof_pprof_profile *p,
+                       const mprof_pprof_sample *ps, frame_fn *fn)
 {
     for (size_t j = 0; j < ps->nlocation_id; j++) {
         const mprof_pprof_location *loc = mprof_pprof_location_by_id(p, ps->location_id[j]);
-        for (size_t k = 0; loc && k < loc->nline; k++) {
-            const mprof_pprof_function *fn =
-                mprof_pprof_function_by_id(p, loc->line[k].function_id);
-            const char *file = fn ? mprof_pprof_string(p, fn->filename) : "";
-            put(t, "#\t%#llx\t%s", (unsigned long long)loc->address,
-                fn ? mprof_pprof_string(p, fn->name) : "?");
-            if (*file)
-                put(t, "\t%s:%lld", file, (long long)loc->line[k].line);
-            put(t, "\n");
+        if (!loc)
+            continue;
+        for (size_t k = 0; k < loc->nline; k++) {
+            const mprof_pprof_function *f = mprof_pprof_function_by_id(p, loc->line[k].function_id);
+            fn(t, loc->address, f ? mprof_pprof_string(p, f->name) : "?",
+               f ? mprof_pprof_string(p, f->filename) : "", loc->line[k].line);
         }
+        if (!loc->nline)
+            fn(t, loc->address, NULL, "", 0);
     }
+}
+
+/* debug=1's "#\taddress\tfunction\tfile:line" lines. */
+static void frame_line(struct text *t, uint64_t addr, const char *name, const char *file,
+                       int64_t line)
+{
+    if (!name)
+        return;
+    put(t, "#\t%#llx\t%s", (unsigned long long)addr, name);
+    if (*file)
+        put(t, "\t%s:%lld", file, (long long)line);
+    put(t, "\n");
+}
+
+static void put_frames(struct text *t, const mprof_pprof_profile *p, const mprof_pprof_sample *ps)
+{
+    each_frame(t, p, ps, frame_line);
 }
 
 static void put_header(struct text *t, enum mprof_text_kind kind,
@@ -221,26 +245,22 @@ int mprof_profile_text_count(mprof_scratch *sc, const char *name,
     return 0;
 }
 
-/* One thread's frames as a panic prints a goroutine's: the function,
- * then its place, indented. */
+/* One thread's frame as a panic prints a goroutine's: the function, then
+ * its place, indented. */
+static void frame_traceback(struct text *t, uint64_t addr, const char *name, const char *file,
+                            int64_t line)
+{
+    put(t, "%s(...)\n", name ? name : "?");
+    if (*file)
+        put(t, "\t%s:%lld\n", file, (long long)line);
+    else if (addr) /* a wrapped call's frame has no code address */
+        put(t, "\t%#llx\n", (unsigned long long)addr);
+}
+
 static void put_traceback(struct text *t, const mprof_pprof_profile *p,
                           const mprof_pprof_sample *ps)
 {
-    for (size_t j = 0; j < ps->nlocation_id; j++) {
-        const mprof_pprof_location *loc = mprof_pprof_location_by_id(p, ps->location_id[j]);
-        for (size_t k = 0; loc && k < loc->nline; k++) {
-            const mprof_pprof_function *fn =
-                mprof_pprof_function_by_id(p, loc->line[k].function_id);
-            const char *file = fn ? mprof_pprof_string(p, fn->filename) : "";
-            put(t, "%s(...)\n", fn ? mprof_pprof_string(p, fn->name) : "?");
-            if (*file)
-                put(t, "\t%s:%lld\n", file, (long long)loc->line[k].line);
-            else if (loc->address) /* a wrapped call's frame has no code address */
-                put(t, "\t%#llx\n", (unsigned long long)loc->address);
-        }
-        if (loc && !loc->nline)
-            put(t, "?(...)\n\t%#llx\n", (unsigned long long)loc->address);
-    }
+    each_frame(t, p, ps, frame_traceback);
 }
 
 int mprof_profile_text_each(mprof_scratch *sc, const mprof_profile_desc *d,

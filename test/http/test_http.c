@@ -852,15 +852,21 @@ START_TEST(http_curl_goroutine_and_threadcreate_text)
 }
 END_TEST
 
-/* The samples of a profile body (gzipped pprof) whose stack holds fn. */
-static int samples_at(const tprog *p, const strbuf *body, const char *fn, int64_t *duration)
+/* A profile body (gzipped pprof), saved in p's directory and read back. */
+static void read_body(const tprog *p, const strbuf *body, mprof_pprof_profile *pp)
 {
     char path[1200];
     snprintf(path, sizeof path, "%s/body.pb.gz", p->dir);
     save(body, path);
-    mprof_pprof_profile pp;
     char err[256];
-    ck_assert_msg(mprof_pprof_read_file(&pp, path, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(mprof_pprof_read_file(pp, path, err, sizeof err) == 0, "%s", err);
+}
+
+/* The samples of a profile body whose stack holds fn. */
+static int samples_at(const tprog *p, const strbuf *body, const char *fn, int64_t *duration)
+{
+    mprof_pprof_profile pp;
+    read_body(p, body, &pp);
     int n = 0;
     for (size_t i = 0; i < pp.nsample; i++)
         for (size_t j = 0; j < pp.sample[i].nlocation_id; j++)
@@ -873,12 +879,8 @@ static int samples_at(const tprog *p, const strbuf *body, const char *fn, int64_
 /* The sum of value k of the samples of a profile body whose stack holds fn. */
 static int64_t value_at(const tprog *p, const strbuf *body, const char *fn, int k)
 {
-    char path[1200];
-    snprintf(path, sizeof path, "%s/body.pb.gz", p->dir);
-    save(body, path);
     mprof_pprof_profile pp;
-    char err[256];
-    ck_assert_msg(mprof_pprof_read_file(&pp, path, err, sizeof err) == 0, "%s", err);
+    read_body(p, body, &pp);
     int64_t sum = 0;
     for (size_t i = 0; i < pp.nsample; i++)
         for (size_t j = 0; j < pp.sample[i].nlocation_id; j++)

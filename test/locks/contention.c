@@ -24,6 +24,8 @@
  *   contention [phase] [rounds]     phase: all, mutex, cond, sem, rwlock,
  *                                   short (many short sem waits)
  */
+#include "common.h" /* SITE, prog_futex_wait_on */
+
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -35,7 +37,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SITE __attribute__((noinline, noclone))
 /* Keeps a call out of tail position, so its caller stays on the stack. */
 #define NO_TAIL_CALL() __asm__ volatile("" ::: "memory")
 
@@ -69,30 +70,6 @@ static void report_held(const char *fn, const struct tally *t)
     printf("held %s %ld %ld\n", fn, t->ns, t->n);
 }
 
-/* Is thread `tid` (0: not started yet) blocked in futex(2) on a word of
- * the lock at [lock, lock + size)?  Plain system calls only: no lock, no
- * allocation, nothing the profile would see. */
-static int blocked_on(pid_t tid, const void *lock, size_t size)
-{
-    char path[64], buf[128];
-    if (!tid)
-        return 0;
-    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = 0;
-    long nr;
-    unsigned long addr;
-    if (sscanf(buf, "%ld %lx", &nr, &addr) != 2) /* "running" */
-        return 0;
-    return nr == SYS_futex && addr >= (uintptr_t)lock && addr < (uintptr_t)lock + size;
-}
-
 /* A holder keeps the lock until it sees one of the `n` threads `tids`
  * blocked on it, then `ns` more, watching them all; it gives up waiting
  * for a waiter after 20 ms (on a busy machine a waiter may not get a CPU
@@ -109,7 +86,7 @@ static long hold_watching(long ns, const void *lock, size_t size, const pid_t *t
         seen[i] = 0;
     while (now_ns() < end)
         for (int i = 0; i < n; i++)
-            if (!seen[i] && blocked_on(__atomic_load_n(&tids[i], __ATOMIC_ACQUIRE), lock, size)) {
+            if (!seen[i] && prog_futex_wait_on(__atomic_load_n(&tids[i], __ATOMIC_ACQUIRE), lock, size)) {
                 seen[i] = now_ns(); /* read after the look: not before the wait began */
                 if (!any++)
                     end = seen[i] + ns;
